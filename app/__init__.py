@@ -1,0 +1,1 @@
+"""Switchboard web service: chat, staff and operator consoles, APIs, router, storage."""

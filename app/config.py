@@ -1,0 +1,62 @@
+"""Infrastructure settings, read once from the environment (prefix ``SWITCHBOARD_``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_SECRET = "change-me-in-production"
+
+
+class Settings(BaseSettings):
+    """Where things live and how the engine runs; per-intent decoding is data, not settings."""
+
+    model_config = SettingsConfigDict(env_prefix="SWITCHBOARD_", env_file=".env", extra="ignore")
+
+    environment: Literal["development", "production", "test"] = "development"
+    database_url: str = Field(
+        default=f"sqlite:///{REPO_ROOT / 'switchboard.db'}",
+        validation_alias=AliasChoices("SWITCHBOARD_DATABASE_URL", "DATABASE_URL"),
+    )
+    redis_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("SWITCHBOARD_REDIS_URL", "REDIS_URL")
+    )
+    # None means "the converted SmolLM2-135M-Instruct in cache_dir" (fetched on first run).
+    model: str | None = None
+    cache_dir: Path = Path.home() / ".cache" / "switchboard"
+    adapters_dir: Path = REPO_ROOT / "adapters"
+    router_path: Path = REPO_ROOT / "app" / "router_model.json"
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    dtype: Literal["auto", "float32", "bfloat16", "float16"] = "auto"
+    quantization: Literal["none", "dynamic-int8", "int8", "nf4"] = "none"
+    batching_policy: str = "continuous"
+    max_batch_size: int = Field(default=32, ge=1)
+    kv_cache_tokens: int = Field(default=32768, ge=256)
+    secret_key: str = DEFAULT_SECRET
+    session_max_age_s: int = Field(default=8 * 3600, ge=60)
+    max_message_chars: int = Field(default=4000, ge=1)
+    max_frame_bytes: int = Field(default=16384, ge=256)
+    messages_per_minute: int = Field(default=30, ge=1)
+    max_queue_depth: int = Field(default=256, ge=1)
+    host: str = "127.0.0.1"
+    port: int = 8000
+
+    @model_validator(mode="after")
+    def _refuse_default_secret_in_production(self) -> Settings:
+        if self.environment == "production" and self.secret_key == DEFAULT_SECRET:
+            raise ValueError("SWITCHBOARD_SECRET_KEY must be set to a real secret in production")
+        return self
+
+    @property
+    def model_dir(self) -> Path:
+        """The model folder the engine loads: the configured one, or the converted default."""
+        if self.model:
+            return Path(self.model).expanduser()
+        return self.cache_dir / "smollm2-135m-instruct"
+
+
+settings = Settings()

@@ -1,0 +1,77 @@
+"""Load a local Hugging Face causal LM and its tokenizer onto a device, with clear one-line errors."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+# No machine here reaches a model hub: never let transformers try.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+
+class ModelLoadError(RuntimeError):
+    """The model path is missing or not a loadable causal LM."""
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    """A causal LM in eval mode plus its tokenizer, on a known device and dtype."""
+
+    model: Any
+    tokenizer: Any
+    device: torch.device
+    dtype: torch.dtype
+
+
+def resolve_device(device: str) -> torch.device:
+    """'auto' picks CUDA when present, else CPU."""
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if device == "cuda" and not torch.cuda.is_available():
+        raise ModelLoadError("device 'cuda' requested but no CUDA device is available")
+    return torch.device(device)
+
+
+def resolve_dtype(dtype: str, device: torch.device) -> torch.dtype:
+    """'auto' is bf16 on CUDA (fast, stable) and fp32 on CPU (bf16 matmuls are slow there)."""
+    if dtype == "auto":
+        return torch.bfloat16 if device.type == "cuda" else torch.float32
+    return {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}[dtype]
+
+
+def check_model_dir(path: Path) -> None:
+    """Raise ModelLoadError with one readable line if ``path`` is not a causal-LM folder."""
+    if not path.exists():
+        raise ModelLoadError(f"model path {path} does not exist (run `switchboard fetch-model`?)")
+    config_file = path / "config.json"
+    if not config_file.is_file():
+        raise ModelLoadError(f"model path {path} has no config.json: not a Hugging Face model folder")
+    try:
+        json.loads(config_file.read_text())
+    except ValueError as exc:
+        raise ModelLoadError(f"model path {path}: config.json is not valid JSON ({exc})") from exc
+    if not any(path.glob("*.safetensors")) and not any(path.glob("*.bin")):
+        raise ModelLoadError(f"model path {path} has no weights (*.safetensors or *.bin)")
+
+
+def load_model(path: Path, device: str = "auto", dtype: str = "auto") -> LoadedModel:
+    """Load model + tokenizer from a local folder; errors are ModelLoadError, never a traceback."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    check_model_dir(path)
+    torch_device = resolve_device(device)
+    torch_dtype = resolve_dtype(dtype, torch_device)
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(str(path))
+        model = AutoModelForCausalLM.from_pretrained(str(path), dtype=torch_dtype)
+    except (OSError, ValueError, KeyError) as exc:
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ModelLoadError(f"could not load model from {path}: {first_line}") from exc
+    model.to(torch_device).eval()
+    return LoadedModel(model=model, tokenizer=tokenizer, device=torch_device, dtype=torch_dtype)
