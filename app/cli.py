@@ -1,0 +1,63 @@
+"""The `switchboard` command: serve, fetch-model, and the sub-commands each part contributes."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from inference.bench.cli import bench_app
+
+cli = typer.Typer(help="Switchboard: customer-service chat over one multi-LoRA engine.", no_args_is_help=True)
+cli.add_typer(bench_app, name="bench")
+
+
+def _fail(message: str) -> None:
+    """Print one clear line on stderr and exit 1 (no traceback for expected failures)."""
+    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
+    raise typer.Exit(code=1)
+
+
+@cli.command("fetch-model")
+def fetch_model() -> None:
+    """Install SmolLM2-135M-Instruct (GGUF) and convert it once to safetensors in the cache dir."""
+    from app.config import settings
+    from inference.model_fetch import ModelFetchError, ensure_default_model
+
+    if settings.model:
+        typer.echo(f"SWITCHBOARD_MODEL is set; using {settings.model_dir} as is")
+        return
+    try:
+        path = ensure_default_model(settings.model_dir)
+    except ModelFetchError as exc:
+        _fail(str(exc))
+    typer.echo(f"model ready at {path}")
+
+
+@cli.command("serve")
+def serve(
+    host: str = typer.Option(None, help="Bind address (default from settings)."),
+    port: int = typer.Option(None, help="Port (default from settings)."),
+) -> None:
+    """Run the web app (migrates the database and loads the model first)."""
+    import uvicorn
+
+    from app.config import settings
+
+    uvicorn.run(
+        "app.main:create_app",
+        factory=True,
+        host=host or settings.host,
+        port=port or settings.port,
+        log_level="info",
+    )
+
+
+def main() -> None:
+    """Entry point of the `switchboard` console script."""
+    cli(prog_name="switchboard")
+
+
+if __name__ == "__main__":
+    main()
+    sys.exit(0)
