@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import torch
+from sqlalchemy.orm import Session
 
 from app.config import settings
 from inference.dummy import build_random_llama
@@ -31,3 +34,54 @@ def tiny_model() -> torch.nn.Module:
     """A 2-layer random Llama (fp32, CPU) with peaked logits so greedy ties are rare."""
     torch.set_num_threads(max(1, torch.get_num_threads()))
     return build_random_llama("tiny", seed=0, initializer_range=0.5)
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> Iterator[str]:
+    """A fresh PostgreSQL database for this test session (parallel runs never collide), migrated."""
+    import uuid
+
+    from sqlalchemy import create_engine, text
+
+    from app.db.session import upgrade_database
+
+    admin_url = os.environ.get("SWITCHBOARD_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+    name = f"sb_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = admin_url.rsplit("/", 1)[0] + f"/{name}"
+    upgrade_database(url)
+    yield url
+    from app.db.session import get_engine
+
+    get_engine.cache_clear()
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture()
+def db(pg_url: str) -> Iterator[Session]:
+    """A session on the test database; tables are emptied afterwards."""
+    from app.db.models import Base
+    from app.db.session import session_factory
+
+    with session_factory(pg_url)() as session:
+        yield session
+        session.rollback()
+        for table in reversed(Base.metadata.sorted_tables):
+            session.execute(table.delete())
+        session.commit()
+
+
+@pytest.fixture()
+def redis_url() -> str:
+    """The real Redis on loopback, database 15 flushed before each test that uses it."""
+    import redis
+
+    url = os.environ.get("SWITCHBOARD_TEST_REDIS", "redis://127.0.0.1:6379/15")
+    client = redis.Redis.from_url(url)
+    client.flushdb()
+    client.close()
+    return url

@@ -1,0 +1,1 @@
+"""Generation backends: the engine in process, or workers behind a Redis Stream."""
