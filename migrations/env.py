@@ -5,6 +5,7 @@ from __future__ import annotations
 from logging.config import fileConfig
 
 from alembic import context
+
 from app.config import settings
 from app.db.models import Base
 from app.db.session import make_engine
