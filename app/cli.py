@@ -34,6 +34,21 @@ def fetch_model() -> None:
     typer.echo(f"model ready at {path}")
 
 
+def _ensure_model() -> None:
+    """Fetch the default model on first run, or check SWITCHBOARD_MODEL; one clear line on failure."""
+    from app.config import settings
+    from inference.model_fetch import ModelFetchError, ensure_default_model
+    from inference.model_loader import ModelLoadError, check_model_dir
+
+    try:
+        if settings.model:
+            check_model_dir(settings.model_dir)
+        else:
+            ensure_default_model(settings.model_dir)
+    except (ModelFetchError, ModelLoadError) as exc:
+        _fail(str(exc))
+
+
 @cli.command("serve")
 def serve(
     host: str = typer.Option(None, help="Bind address (default from settings)."),
@@ -43,6 +58,8 @@ def serve(
     import uvicorn
 
     from app.config import settings
+
+    _ensure_model()
 
     uvicorn.run(
         "app.main:create_app",

@@ -1,0 +1,37 @@
+"""Settings: defaults work out of the box, production refuses the default secret."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from app.config import DEFAULT_SECRET, Settings
+
+
+def test_defaults_are_embedded() -> None:
+    s = Settings(_env_file=None)
+    assert s.database_url.startswith("sqlite:///")
+    assert s.redis_url is None
+    assert s.model_dir.name == "smollm2-135m-instruct"
+
+
+def test_production_refuses_default_secret() -> None:
+    with pytest.raises(ValidationError, match="SWITCHBOARD_SECRET_KEY"):
+        Settings(_env_file=None, environment="production", secret_key=DEFAULT_SECRET)
+
+
+def test_production_accepts_a_real_secret() -> None:
+    assert Settings(_env_file=None, environment="production", secret_key="x" * 32).environment == "production"
+
+
+def test_plain_database_and_redis_urls_are_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://u@h/db")
+    monkeypatch.setenv("REDIS_URL", "redis://h:6379/0")
+    s = Settings(_env_file=None)
+    assert s.database_url == "postgresql+psycopg://u@h/db"
+    assert s.redis_url == "redis://h:6379/0"
+
+
+def test_model_path_override(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    monkeypatch.setenv("SWITCHBOARD_MODEL", str(tmp_path))
+    assert Settings(_env_file=None).model_dir == tmp_path
