@@ -1,0 +1,325 @@
+"""The engine: LLMEngine (synchronous step core) and AsyncEngine (step loop in a thread)."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import queue
+import threading
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from inference.beam_search import BeamSearch
+from inference.detokenizer import IncrementalDetokenizer
+from inference.kv_cache import KVBlockPool, blocks_for_budget
+from inference.logits import make_generator
+from inference.lora import LoraAdapter, LoraRegistry
+from inference.metrics import EngineMetrics
+from inference.model_runner import BatchItem, ModelRunner, kv_shape
+from inference.outputs import OutputProcessor
+from inference.policies.base import get_policy
+from inference.request import FinishReason, GenerationRequest, TokenEvent
+from inference.scheduler import ScheduledSeq, Scheduler, prefix_key
+from inference.sequence import RequestState, Sequence
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    """Engine limits; the KV budget is in tokens or bytes (default 32k tokens)."""
+
+    max_batch_size: int = 64
+    max_tokens_per_step: int = 512
+    kv_budget_tokens: int | None = None
+    kv_budget_bytes: int | None = None
+    block_size: int = 16
+    policy: str = "continuous"
+    policy_options: dict[str, Any] = field(default_factory=dict)
+    clock: Callable[[], float] = time.monotonic
+
+    def __post_init__(self) -> None:
+        for name in ("max_batch_size", "max_tokens_per_step", "block_size"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+                raise ValueError(f"EngineConfig.{name} must be a positive integer, got {value!r}")
+        if self.kv_budget_tokens is not None and self.kv_budget_bytes is not None:
+            raise ValueError("EngineConfig: give kv_budget_tokens or kv_budget_bytes, not both")
+        if self.kv_budget_tokens is None and self.kv_budget_bytes is None:
+            object.__setattr__(self, "kv_budget_tokens", 32768)
+
+
+class LLMEngine:
+    """Continuous batching over one model with per-request LoRA adapters; call ``step`` in a loop."""
+
+    def __init__(self, model: torch.nn.Module, tokenizer: Any, config: EngineConfig | None = None) -> None:
+        self.config = config = config or EngineConfig()
+        self.model = model.eval()
+        self.tokenizer = tokenizer
+        shape = kv_shape(model)
+        blocks = blocks_for_budget(shape, config.block_size, config.kv_budget_tokens, config.kv_budget_bytes)
+        self.device = next(model.parameters()).device
+        self.pool = KVBlockPool(shape, blocks, config.block_size, self.device)
+        self.runner = ModelRunner(model, self.pool)
+        self.adapters = LoraRegistry(model)
+        self.scheduler = Scheduler(
+            self.pool, get_policy(config.policy, **config.policy_options), config.max_batch_size,
+            config.max_tokens_per_step, config.clock,
+        )
+        self._metrics = EngineMetrics()
+        self._states: dict[str, RequestState] = {}
+        self._pending: list[TokenEvent] = []
+        self._outputs = OutputProcessor(self)
+        self.max_positions = int(getattr(model.config, "max_position_embeddings", 1 << 30))
+        self.eos_ids = _eos_ids(model, tokenizer)
+
+    # -- adapters ---------------------------------------------------------------------------------
+    def load_adapter(self, name: str, path: str | Path) -> LoraAdapter:
+        """Load or replace a PEFT LoRA adapter; running requests keep the weights they started with."""
+        return self.adapters.load(name, path)
+
+    def unload_adapter(self, name: str) -> None:
+        """Forget an adapter; new requests naming it get UnknownAdapterError."""
+        self.adapters.unload(name)
+
+    # -- requests ---------------------------------------------------------------------------------
+    def add_request(self, request: GenerationRequest) -> None:
+        """Queue a request; raises UnknownAdapterError / ValueError on bad input, never later."""
+        if request.request_id in self._states:
+            raise ValueError(f"request_id {request.request_id!r} is already in the engine")
+        adapter = self.adapters.get(request.adapter)
+        params = request.params
+        if len(request.prompt_ids) + params.max_new_tokens > self.max_positions:
+            raise ValueError(
+                f"prompt ({len(request.prompt_ids)} tokens) + max_new_tokens ({params.max_new_tokens}) "
+                f"exceeds the model's {self.max_positions} positions"
+            )
+        if request.arrival_time is None:
+            request = dataclasses.replace(request, arrival_time=self.config.clock())
+        prompt = list(request.prompt_ids)
+        beam = BeamSearch(params, self.eos_ids, len(prompt)) if params.num_beams > 1 else None
+        state = RequestState(
+            request=request,
+            adapter=adapter,
+            seqs=[Sequence(token_ids=prompt, prompt_len=len(prompt))],
+            detokenizer=IncrementalDetokenizer(self.tokenizer, params.stop),
+            generator=make_generator(params.seed, self.device) if params.do_sample else None,
+            beam=beam,
+        )
+        self._states[request.request_id] = state
+        self.scheduler.add(state)
+
+    def abort(self, request_id: str) -> bool:
+        """Cancel a request now, freeing its KV blocks; it gets a final 'cancelled' event."""
+        state = self._states.get(request_id)
+        if state is None:
+            return False
+        self._finish(state, "cancelled", (), "", None)
+        return True
+
+    def has_unfinished(self) -> bool:
+        """Whether any request is queued, running, or has an event not yet returned."""
+        return bool(self._states) or bool(self._pending)
+
+    def metrics(self) -> dict[str, Any]:
+        """Plain-data metrics snapshot, including prefix-cache counters."""
+        snap = self._metrics.snapshot()
+        snap["prefix_cache"] = {"queries": self.pool.prefix_queries, "hits": self.pool.prefix_hits}
+        return snap
+
+    @property
+    def prometheus(self) -> EngineMetrics:
+        """The metrics object (``to_prometheus()`` for the /metrics endpoint)."""
+        return self._metrics
+
+    # -- the step ---------------------------------------------------------------------------------
+    def step(self) -> list[TokenEvent]:
+        """Run one iteration: schedule, one batched forward, sample, and return the new events."""
+        started = time.perf_counter()
+        plan = self.scheduler.schedule()
+        for state in plan.too_large:
+            self._finish(state, "error", (), "", "prompt does not fit in the KV cache budget")
+        for _ in plan.preempted:
+            self._metrics.record_preemption()
+        generated = 0
+        if plan.items:
+            generated = self._run(plan.items)
+        seconds = time.perf_counter() - started
+        self.scheduler.last_step_seconds = seconds
+        self._metrics.record_step(
+            batch_size=len(plan.items), queue_length=len(self.scheduler.waiting),
+            kv_used=self.pool.num_used, kv_total=self.pool.num_blocks,
+            tokens_computed=sum(s.end - s.start for s in plan.items), tokens_generated=generated,
+            seconds=seconds,
+        )
+        events, self._pending = self._pending, []
+        return events
+
+    def _run(self, items: list[ScheduledSeq]) -> int:
+        batch = [
+            BatchItem(
+                s.seq.token_ids[s.start : s.end], s.start, s.seq.block_table, s.state.adapter, s.samples
+            )
+            for s in items
+        ]
+        try:
+            logits = self.runner.forward(batch)
+        except Exception as exc:  # a failing forward must not take the engine down with it
+            log.exception("forward failed")
+            for state in {id(s.state): s.state for s in items}.values():
+                self._finish(state, "error", (), "", f"forward failed: {exc}")
+            return 0
+        for s in items:
+            s.seq.num_computed = s.end
+        for s in items:
+            self.pool.register_full_blocks(s.seq, prefix_key(s.state))
+        return self._outputs.process([s for s in items if s.samples], logits)
+
+    def _finish(
+        self, state: RequestState, reason: FinishReason, token_ids: tuple[int, ...], text: str,
+        error: str | None,
+    ) -> None:
+        if self._states.pop(state.request_id, None) is None:
+            return  # already finished (e.g. aborted during the step that failed it)
+        self.scheduler.remove(state)
+        now = self.config.clock()
+        decode = now - state.first_token_time if state.first_token_time is not None else None
+        completion = state.num_generated if state.beam is None else len(token_ids)
+        self._metrics.record_finish(state.request.adapter, reason, completion, decode)
+        self._emit(state, token_ids, text, reason, error)
+
+    def _emit(
+        self, state: RequestState, token_ids: tuple[int, ...], text: str,
+        reason: FinishReason | None = None, error: str | None = None,
+    ) -> None:
+        completion = state.num_generated if state.beam is None else len(token_ids)
+        self._pending.append(TokenEvent(
+            request_id=state.request_id, index=state.events_sent, token_ids=token_ids, text=text,
+            finished=reason is not None, finish_reason=reason, error=error,
+            prompt_tokens=state.prompt_len, completion_tokens=completion,
+        ))
+        state.events_sent += 1
+
+
+def _eos_ids(model: torch.nn.Module, tokenizer: Any) -> list[int]:
+    """Token ids that end a request: the generation config's EOS ids plus the tokenizer's."""
+    config = getattr(model, "generation_config", None)
+    eos = getattr(config, "eos_token_id", None)
+    ids = [*(eos if isinstance(eos, list) else [eos]), getattr(tokenizer, "eos_token_id", None)]
+    return sorted({int(e) for e in ids if e is not None})
+
+
+class AsyncEngine:
+    """Runs LLMEngine.step in a background thread and streams events into asyncio queues."""
+
+    def __init__(self, engine: LLMEngine, idle_wait: float = 0.05) -> None:
+        self.engine = engine
+        self._idle_wait = idle_wait
+        self._inbox: queue.Queue[Callable[[], object]] = queue.Queue()
+        self._queues: dict[str, asyncio.Queue[TokenEvent]] = {}
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._stopping = threading.Event()
+
+    async def start(self) -> None:
+        """Start the step loop (idempotent)."""
+        if self._thread is not None:
+            return
+        self._loop = asyncio.get_running_loop()
+        self._stopping.clear()
+        self._thread = threading.Thread(target=self._run, name="switchboard-engine", daemon=True)
+        self._thread.start()
+
+    async def stop(self) -> None:
+        """Cancel everything in flight and stop the step loop."""
+        if self._thread is None:
+            return
+        for rid in list(self._queues):
+            self.cancel(rid)
+        self._stopping.set()
+        self._inbox.put(lambda: None)
+        await asyncio.to_thread(self._thread.join)
+        self._thread = None
+
+    def generate(self, request: GenerationRequest) -> AsyncIterator[TokenEvent]:
+        """Submit ``request`` and return its event stream; bad input raises here, at submit."""
+        if self._loop is None:
+            raise RuntimeError("AsyncEngine.start() has not been awaited")
+        self.engine.adapters.get(request.adapter)  # UnknownAdapterError now, not mid-stream
+        if request.request_id in self._queues:
+            raise ValueError(f"request_id {request.request_id!r} is already streaming")
+        events: asyncio.Queue[TokenEvent] = asyncio.Queue()
+        self._queues[request.request_id] = events
+        self._inbox.put(lambda: self._add(request))
+        return self._stream(request.request_id, events)
+
+    async def _stream(self, request_id: str, events: asyncio.Queue[TokenEvent]) -> AsyncIterator[TokenEvent]:
+        finished = False
+        try:
+            while not finished:
+                event = await events.get()
+                finished = event.finished
+                yield event
+        finally:
+            self._queues.pop(request_id, None)
+            if not finished:  # the consumer went away: stop spending compute on it
+                self._inbox.put(lambda: self.engine.abort(request_id))
+
+    def cancel(self, request_id: str) -> None:
+        """Abort a request; its stream ends with a 'cancelled' event."""
+        self._inbox.put(lambda: self.engine.abort(request_id))
+
+    def load_adapter(self, name: str, path: str | Path) -> None:
+        """Load or replace an adapter while the engine runs (thread-safe)."""
+        self.engine.load_adapter(name, path)
+
+    def unload_adapter(self, name: str) -> None:
+        """Unload an adapter while the engine runs; requests using it finish normally."""
+        self.engine.unload_adapter(name)
+
+    def adapters(self) -> list[str]:
+        """Names of the loaded adapters."""
+        return self.engine.adapters.names()
+
+    def metrics(self) -> dict[str, Any]:
+        """Plain-data metrics snapshot."""
+        return self.engine.metrics()
+
+    def _add(self, request: GenerationRequest) -> None:
+        try:
+            self.engine.add_request(request)
+        except ValueError as exc:  # raced with an unload, or a limit check: fail just this stream
+            self._deliver(TokenEvent(request.request_id, 0, (), "", True, "error", str(exc)))
+
+    def _deliver(self, event: TokenEvent) -> None:
+        events = self._queues.get(event.request_id)
+        if events is not None and self._loop is not None:
+            self._loop.call_soon_threadsafe(events.put_nowait, event)
+
+    def _run(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                wait = None if self.engine.has_unfinished() else self._idle_wait
+                command = self._inbox.get(timeout=wait) if wait else self._inbox.get_nowait()
+                command()
+                continue  # drain every pending command before the next step
+            except queue.Empty:
+                pass
+            try:
+                events = self.engine.step() if self.engine.has_unfinished() else []
+            except Exception as exc:  # keep serving: fail what was in flight, not the process
+                log.exception("engine step failed")
+                events = []
+                for rid in list(self.engine._states):
+                    self.engine.abort(rid)
+                events = [
+                    dataclasses.replace(e, finish_reason="error", error=str(exc)) for e in self.engine.step()
+                ]
+            for event in events:
+                self._deliver(event)

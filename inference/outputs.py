@@ -1,0 +1,147 @@
+"""Turn a step's logits into tokens, streamed text and finished requests (sampling and beams)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import torch
+
+from inference.detokenizer import IncrementalDetokenizer
+from inference.logits import select_tokens
+from inference.request import FinishReason
+from inference.scheduler import ScheduledSeq
+from inference.sequence import RequestState
+
+if TYPE_CHECKING:
+    from inference.engine import LLMEngine
+
+
+class OutputProcessor:
+    """Per-step output handling; a failure in one request fails only that request."""
+
+    def __init__(self, engine: LLMEngine) -> None:
+        self.engine = engine
+
+    def process(self, sampled: list[ScheduledSeq], logits: torch.Tensor) -> int:
+        """Handle the rows of ``logits`` (one per sampled chunk, same order); returns tokens made."""
+        finite = torch.isfinite(logits).all(dim=1).tolist() if len(sampled) else []
+        singles: list[tuple[ScheduledSeq, int]] = []
+        beams: dict[int, list[tuple[ScheduledSeq, int]]] = {}
+        for row, s in enumerate(sampled):
+            if s.state.beam is None:
+                singles.append((s, row))
+            else:
+                beams.setdefault(id(s.state), []).append((s, row))
+        bad = {id(s.state) for (s, row) in singles if not finite[row]}
+        for s, _ in singles:
+            if id(s.state) in bad:
+                self.engine._finish(s.state, "error", (), "", "model produced non-finite logits")
+        singles = [(s, r) for s, r in singles if id(s.state) not in bad]
+        made = self._sample(singles, logits)
+        for group in beams.values():
+            made += self._beam_step(group, logits, all(finite[r] for _, r in group))
+        return made
+
+    def _sample(self, singles: list[tuple[ScheduledSeq, int]], logits: torch.Tensor) -> int:
+        if not singles:
+            return 0
+        rows = torch.tensor([r for _, r in singles], device=logits.device)
+        args = (
+            [s.state.request.params for s, _ in singles],
+            [s.state.generator for s, _ in singles],
+            [s.seq.token_ids for s, _ in singles],
+        )
+        try:
+            tokens: list[int | None] = list(select_tokens(logits.index_select(0, rows), *args))
+        except Exception:
+            # Find the culprit(s) row by row so the rest of the batch still gets its tokens.
+            tokens = []
+            for i, (s, r) in enumerate(singles):
+                try:
+                    row = logits[r : r + 1]
+                    tokens.append(select_tokens(row, [args[0][i]], [args[1][i]], [args[2][i]])[0])
+                except Exception as exc:
+                    tokens.append(None)
+                    self.engine._finish(s.state, "error", (), "", f"sampling failed: {exc}")
+        made = 0
+        for (s, _), token in zip(singles, tokens, strict=True):
+            if token is None:
+                continue
+            made += 1
+            try:
+                self._append(s.state, s.seq.token_ids, token)
+            except Exception as exc:
+                self.engine._finish(s.state, "error", (), "", f"output processing failed: {exc}")
+        return made
+
+    def _append(self, state: RequestState, token_ids: list[int], token: int) -> None:
+        engine, params = self.engine, state.request.params
+        token_ids.append(token)
+        self._first_token(state)
+        is_eos = token in engine.eos_ids and not params.ignore_eos
+        # EOS text is never shown; stop strings are cut by the detokenizer.
+        text = "" if is_eos else state.detokenizer.push(token)
+        if is_eos or state.detokenizer.stopped:
+            engine._finish(state, "stop", (token,), text + state.detokenizer.flush(), None)
+        elif state.num_generated >= params.max_new_tokens:
+            engine._finish(state, "length", (token,), text + state.detokenizer.flush(), None)
+        else:
+            engine._emit(state, (token,), text)
+
+    def _first_token(self, state: RequestState) -> None:
+        if state.first_token_time is None:
+            state.first_token_time = now = self.engine.config.clock()
+            self.engine._metrics.record_first_token(state.request.adapter, now - state.arrival_time)
+
+    def _beam_step(self, group: list[tuple[ScheduledSeq, int]], logits: torch.Tensor, finite: bool) -> int:
+        state = group[0][0].state
+        live = state.seqs
+        if len(group) < len(live):
+            # Some beams are still re-prefilling after a preemption: step them all together later,
+            # so rewind the finished ones by one token (its K/V is rewritten identically).
+            for s, _ in group:
+                s.seq.num_computed -= 1
+            return 0
+        if not finite:
+            self.engine._finish(state, "error", (), "", "model produced non-finite logits")
+            return 0
+        order = {s.seq.seq_id: r for s, r in group}
+        rows = torch.tensor([order[q.seq_id] for q in live], device=logits.device)
+        try:
+            step = state.beam.step(torch.log_softmax(logits.index_select(0, rows), dim=-1))
+        except Exception as exc:
+            self.engine._finish(state, "error", (), "", f"beam search failed: {exc}")
+            return 0
+        self._first_token(state)
+        if step.done:
+            self._finish_beams(state)
+            return len(live)
+        pool, claimed = self.engine.pool, set()
+        children = []
+        for parent_index, token in zip(step.parents, step.tokens, strict=True):
+            parent = live[parent_index]
+            if parent.seq_id in claimed:
+                child = parent.fork()
+                pool.fork(parent, child)
+            else:
+                claimed.add(parent.seq_id)
+                child = parent
+            children.append((child, token))
+        for seq in live:
+            if seq.seq_id not in claimed:
+                pool.free(seq)
+        for child, token in children:
+            child.token_ids.append(token)
+        state.seqs = [c for c, _ in children]
+        return len(live)
+
+    def _finish_beams(self, state: RequestState) -> None:
+        # Beams reorder until the end, so a beam request streams nothing and then its whole answer.
+        best = state.beam.best()
+        params = state.request.params
+        detok = IncrementalDetokenizer(self.engine.tokenizer, params.stop)
+        ends_eos = bool(best) and best[-1] in self.engine.eos_ids and not params.ignore_eos
+        text = "".join(detok.push(t) for t in (best[:-1] if ends_eos else best))
+        text += detok.flush()
+        reason: FinishReason = "stop" if ends_eos or detok.stopped else "length"
+        self.engine._finish(state, reason, tuple(best), text, None)

@@ -1,0 +1,67 @@
+"""What callers hand the engine (GenerationRequest) and what it streams back (TokenEvent)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from typing import Literal
+
+from inference.sampling import SamplingParams
+
+FinishReason = Literal["stop", "length", "cancelled", "error"]
+
+
+class UnknownAdapterError(ValueError):
+    """A request named a LoRA adapter that is not loaded."""
+
+    def __init__(self, name: str, loaded: list[str]) -> None:
+        shown = ", ".join(sorted(loaded)) or "none"
+        super().__init__(f"adapter {name!r} is not loaded (loaded adapters: {shown})")
+        self.name = name
+
+
+@dataclass(frozen=True)
+class GenerationRequest:
+    """One prompt to complete with one adapter (None = base model) and decoding settings."""
+
+    prompt_ids: tuple[int, ...]
+    params: SamplingParams
+    adapter: str | None = None
+    priority: int = 0
+    request_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    arrival_time: float | None = None
+
+    def __post_init__(self) -> None:
+        # Accept any sequence of ints (lists from tokenizers) but store an immutable tuple.
+        try:
+            ids = tuple(int(t) for t in self.prompt_ids)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"prompt_ids must be a sequence of token ids ({exc})") from exc
+        if not ids:
+            raise ValueError("prompt_ids must not be empty")
+        if min(ids) < 0:
+            raise ValueError("prompt_ids must be non-negative token ids")
+        object.__setattr__(self, "prompt_ids", ids)
+        if not isinstance(self.params, SamplingParams):
+            raise ValueError("params must be a SamplingParams")
+        if self.adapter is not None and (not isinstance(self.adapter, str) or not self.adapter):
+            raise ValueError("adapter must be a non-empty adapter name or None for the base model")
+        if not isinstance(self.priority, int):
+            raise ValueError("priority must be an int")
+        if not self.request_id:
+            raise ValueError("request_id must not be empty")
+
+
+@dataclass(frozen=True)
+class TokenEvent:
+    """One streamed step of a request: new token ids, their text delta, and whether it ended."""
+
+    request_id: str
+    index: int
+    token_ids: tuple[int, ...]
+    text: str
+    finished: bool = False
+    finish_reason: FinishReason | None = None
+    error: str | None = None
+    prompt_tokens: int = 0
+    completion_tokens: int = 0

@@ -1,0 +1,55 @@
+"""Small random PEFT adapters for engine tests (nonzero lora_B, so they really change outputs)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+from inference.dummy import build_random_llama
+
+ALL_PROJECTIONS = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
+
+
+def make_adapter(
+    path: Path, rank: int, targets: list[str], seed: int, alpha: float | None = None, rslora: bool = False,
+    scale_b: float = 1.0,
+) -> Path:
+    """Save a random LoRA for the tiny model under ``path`` in standard PEFT format."""
+    from peft import LoraConfig, get_peft_model
+
+    base = build_random_llama("tiny", seed=0, initializer_range=0.5)
+    config = LoraConfig(
+        r=rank, lora_alpha=alpha if alpha is not None else 2 * rank, target_modules=targets,
+        init_lora_weights=False, use_rslora=rslora, lora_dropout=0.0,
+    )
+    torch.manual_seed(seed)
+    model = get_peft_model(base, config)
+    with torch.no_grad():
+        for name, param in model.named_parameters():
+            if "lora_B" in name:
+                param.normal_(0.0, 0.3 * scale_b)
+    model.save_pretrained(str(path))
+    return path
+
+
+def peft_model(adapter_dir: Path | None) -> torch.nn.Module:
+    """A fresh tiny base model with the adapter applied by PEFT (the reference implementation)."""
+    from peft import PeftModel
+
+    base = build_random_llama("tiny", seed=0, initializer_range=0.5)
+    if adapter_dir is None:
+        return base
+    return PeftModel.from_pretrained(base, str(adapter_dir)).eval()
+
+
+def reference_greedy(adapter_dir: Path | None, prompt: list[int], max_new_tokens: int) -> list[int]:
+    """Tokens HF/PEFT ``generate`` produces for this prompt alone (greedy)."""
+    model = peft_model(adapter_dir)
+    ids = torch.tensor([prompt])
+    with torch.no_grad():
+        out = model.generate(
+            input_ids=ids, attention_mask=torch.ones_like(ids), max_new_tokens=max_new_tokens,
+            do_sample=False, pad_token_id=2, eos_token_id=2,
+        )
+    return out[0, len(prompt) :].tolist()
