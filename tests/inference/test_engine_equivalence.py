@@ -28,7 +28,8 @@ def adapter_dirs(tmp_path_factory: pytest.TempPathFactory) -> dict[str | None, P
 
 
 def _engine(tokenizer, dirs, **config) -> LLMEngine:
-    engine = LLMEngine(build_random_llama("tiny", seed=0, initializer_range=0.5), tokenizer, EngineConfig(**config))
+    model = build_random_llama("tiny", seed=0, initializer_range=0.5)
+    engine = LLMEngine(model, tokenizer, EngineConfig(**config))
     for name, path in dirs.items():
         if name is not None:
             engine.load_adapter(name, path)
@@ -39,7 +40,9 @@ def _prompt(seed: int, length: int) -> list[int]:
     return torch.randint(3, 49152, (length,), generator=torch.Generator().manual_seed(seed)).tolist()
 
 
-def run_staggered(engine: LLMEngine, arrivals: list[tuple[int, GenerationRequest]]) -> dict[str, list[TokenEvent]]:
+def run_staggered(
+    engine: LLMEngine, arrivals: list[tuple[int, GenerationRequest]]
+) -> dict[str, list[TokenEvent]]:
     """Submit each request at its arrival step and step until everything finished."""
     events: dict[str, list[TokenEvent]] = {r.request_id: [] for _, r in arrivals}
     step = 0
@@ -59,7 +62,8 @@ def tokens_of(events: list[TokenEvent]) -> list[int]:
 
 
 MIX = [  # (arrival step, adapter, prompt length)
-    (0, None, 5), (0, "wide", 40), (1, "attn", 17), (2, "wide", 3), (2, None, 70), (4, "attn", 33), (5, None, 9),
+    (0, None, 5), (0, "wide", 40), (1, "attn", 17), (2, "wide", 3),
+    (2, None, 70), (4, "attn", 33), (5, None, 9),
 ]
 
 
