@@ -1,0 +1,1 @@
+"""Staff/operator authentication: passwords, signed sessions, CSRF, roles, API keys, login limits."""

@@ -1,0 +1,43 @@
+"""Argon2id password hashing for staff accounts."""
+
+from __future__ import annotations
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+MIN_PASSWORD_CHARS = 8
+MAX_PASSWORD_CHARS = 1024  # argon2 is slow by design; an unbounded input is a DoS lever
+
+_hasher = PasswordHasher()
+
+
+def check_password_rules(password: str) -> None:
+    """Raise ValueError naming `password` when it is too short or too long."""
+    if not isinstance(password, str) or len(password) < MIN_PASSWORD_CHARS:
+        raise ValueError(f"password must be at least {MIN_PASSWORD_CHARS} characters")
+    if len(password) > MAX_PASSWORD_CHARS:
+        raise ValueError(f"password must be at most {MAX_PASSWORD_CHARS} characters")
+
+
+def hash_password(password: str) -> str:
+    """Argon2id hash (salted, with its parameters encoded in the string)."""
+    check_password_rules(password)
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    """True when ``password`` matches ``password_hash``; never raises on a bad hash or input."""
+    if not password or len(password) > MAX_PASSWORD_CHARS:
+        return False
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+def dummy_verify() -> None:
+    """Spend the time of one verification, so unknown usernames cost as much as wrong passwords."""
+    verify_password(_DUMMY_HASH, "not-the-password")
+
+
+_DUMMY_HASH = _hasher.hash("switchboard-dummy-password")

@@ -1,0 +1,283 @@
+"""Per-intent decoding policies: validated by field, versioned in the database, live on the next message."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from app.db.models import DecodingSetting, StaffUser
+from inference.sampling import MAX_NEW_TOKENS_CAP, MAX_STOP_CHARS, MAX_STOP_STRINGS, SamplingParams
+
+INTENTS = ("general", "tech_support", "sales")
+Strategy = Literal["greedy", "beam", "nucleus", "top_k", "sampling"]
+SAMPLED = ("nucleus", "top_k", "sampling")
+MAX_BEAMS = 8
+MAX_SYSTEM_PROMPT_CHARS = 4000
+
+
+class DecodingPolicy(BaseModel):
+    """How one intent's replies are generated, plus the router thresholds that send traffic to it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    strategy: Strategy = "greedy"
+    temperature: float = Field(default=0.7, ge=0.0, le=2.0)
+    top_p: float = Field(default=1.0, gt=0.0, le=1.0)
+    top_k: int = Field(default=0, ge=0, le=1000)
+    num_beams: int = Field(default=1, ge=1, le=MAX_BEAMS)
+    length_penalty: float = Field(default=1.0, ge=-5.0, le=5.0)
+    repetition_penalty: float = Field(default=1.0, ge=0.5, le=2.0)
+    max_new_tokens: int = Field(default=160, ge=1, le=MAX_NEW_TOKENS_CAP)
+    stop: tuple[str, ...] = Field(default=(), max_length=MAX_STOP_STRINGS)
+    system_prompt: str = Field(default="", max_length=MAX_SYSTEM_PROMPT_CHARS)
+    router_threshold: float = Field(default=0.5, ge=0.0, le=1.0)
+    ambiguity_threshold: float = Field(default=0.1, ge=0.0, le=1.0)
+    priority: int = Field(default=0, ge=-10, le=10)
+
+    # Field validators run in declaration order, so `info.data` already holds the strategy: the
+    # cross-field errors then land on the field the operator must change, not on the whole form.
+    @field_validator("temperature")
+    @classmethod
+    def _sampling_needs_heat(cls, value: float, info: ValidationInfo) -> float:
+        if info.data.get("strategy") in SAMPLED and value <= 0:
+            raise ValueError("must be > 0 for a sampling strategy (use greedy for temperature 0)")
+        return value
+
+    @field_validator("top_p")
+    @classmethod
+    def _nucleus_needs_top_p(cls, value: float, info: ValidationInfo) -> float:
+        if info.data.get("strategy") == "nucleus" and value >= 1:
+            raise ValueError("nucleus sampling needs top_p < 1 (top_p = 1 keeps every token)")
+        return value
+
+    @field_validator("top_k")
+    @classmethod
+    def _top_k_needs_k(cls, value: int, info: ValidationInfo) -> int:
+        if info.data.get("strategy") == "top_k" and value < 1:
+            raise ValueError("top_k sampling needs top_k >= 1")
+        return value
+
+    @field_validator("num_beams")
+    @classmethod
+    def _beam_needs_beams(cls, value: int, info: ValidationInfo) -> int:
+        if info.data.get("strategy") == "beam" and value < 2:
+            raise ValueError("beam search needs num_beams >= 2")
+        return value
+
+    @field_validator("stop", mode="before")
+    @classmethod
+    def _stop_strings(cls, value: Any) -> Any:
+        if isinstance(value, str):  # the form sends one stop string per line
+            value = [line for line in value.splitlines() if line]
+        if isinstance(value, list | tuple):
+            for item in value:
+                if not isinstance(item, str) or not item:
+                    raise ValueError("stop strings must be non-empty strings")
+                if len(item) > MAX_STOP_CHARS:
+                    raise ValueError(f"each stop string must be at most {MAX_STOP_CHARS} characters")
+        return value
+
+    @field_validator("ambiguity_threshold")
+    @classmethod
+    def _ambiguity_below_threshold(cls, value: float, info: ValidationInfo) -> float:
+        threshold = info.data.get("router_threshold")
+        if threshold is not None and value > threshold:
+            raise ValueError("must not exceed router_threshold (a margin, not a second threshold)")
+        return value
+
+    def to_sampling_params(self, seed: int | None = None) -> SamplingParams:
+        """The engine's SamplingParams; fields the strategy does not use are left at neutral values."""
+        common: dict[str, Any] = {
+            "repetition_penalty": self.repetition_penalty,
+            "max_new_tokens": self.max_new_tokens,
+            "stop": self.stop,
+            "seed": seed,
+        }
+        if self.strategy == "greedy":
+            return SamplingParams(temperature=0.0, **common)
+        if self.strategy == "beam":
+            return SamplingParams(
+                temperature=0.0,
+                num_beams=self.num_beams,
+                length_penalty=self.length_penalty,
+                early_stopping=True,
+                **common,
+            )
+        top_p = self.top_p if self.strategy == "nucleus" else 1.0
+        top_k = self.top_k if self.strategy == "top_k" else 0
+        return SamplingParams(temperature=self.temperature, top_p=top_p, top_k=top_k, **common)
+
+    def applied(self) -> dict[str, Any]:
+        """The strategy and only the parameters it uses (what a stored reply records)."""
+        params = self.to_sampling_params()
+        out: dict[str, Any] = {"strategy": self.strategy}
+        if self.strategy == "beam":
+            out |= {"num_beams": params.num_beams, "length_penalty": params.length_penalty}
+        elif self.strategy != "greedy":
+            out |= {"temperature": params.temperature, "top_p": params.top_p, "top_k": params.top_k}
+        out |= {
+            "repetition_penalty": params.repetition_penalty,
+            "max_new_tokens": params.max_new_tokens,
+            "stop": list(params.stop),
+        }
+        return out
+
+
+def field_errors(exc: ValidationError) -> dict[str, str]:
+    """Map a ValidationError to {field: message} for forms and 422 bodies."""
+    errors: dict[str, str] = {}
+    for err in exc.errors():
+        field = str(err["loc"][0]) if err["loc"] else "__all__"
+        message = str(err["msg"]).removeprefix("Value error, ")
+        errors.setdefault(field, message)
+    return errors
+
+
+DEFAULT_POLICIES: dict[str, DecodingPolicy] = {
+    "general": DecodingPolicy(
+        strategy="nucleus",
+        temperature=0.7,
+        top_p=0.9,
+        repetition_penalty=1.1,
+        max_new_tokens=160,
+        system_prompt="You are the friendly assistant of an online electronics and software store.",
+    ),
+    # Support answers should be reproducible and precise: no sampling.
+    "tech_support": DecodingPolicy(
+        strategy="greedy",
+        repetition_penalty=1.15,
+        max_new_tokens=200,
+        system_prompt="You are a patient technical-support agent for our devices, backup and security apps.",
+        priority=1,
+    ),
+    "sales": DecodingPolicy(
+        strategy="top_k",
+        temperature=0.8,
+        top_k=40,
+        repetition_penalty=1.1,
+        max_new_tokens=160,
+        system_prompt="You are a helpful sales agent; be accurate about plans and prices.",
+    ),
+}
+
+
+def check_intent(intent: str) -> str:
+    """Return ``intent`` or raise ValueError naming the known intents."""
+    if intent not in INTENTS:
+        raise ValueError(f"intent must be one of {', '.join(INTENTS)}; got {intent!r}")
+    return intent
+
+
+def _latest(session: Session, intent: str) -> DecodingSetting | None:
+    stmt = (
+        select(DecodingSetting)
+        .where(DecodingSetting.intent == intent)
+        .order_by(DecodingSetting.version.desc())
+        .limit(1)
+    )
+    return session.scalars(stmt).first()
+
+
+def live_policy(session: Session, intent: str) -> tuple[DecodingPolicy, int]:
+    """The intent's current policy and version (0 = built-in default); read fresh on every call.
+
+    Not cached: one indexed single-row query per message is cheap, and it means an operator's
+    save applies to the very next message in every process without invalidation.
+    """
+    check_intent(intent)
+    row = _latest(session, intent)
+    if row is None:
+        return DEFAULT_POLICIES[intent], 0
+    return DecodingPolicy.model_validate(row.settings), row.version
+
+
+def save_policy(
+    session: Session, intent: str, policy: DecodingPolicy, user: StaffUser | None, comment: str = ""
+) -> DecodingSetting:
+    """Store ``policy`` as the intent's next version and commit it."""
+    check_intent(intent)
+    if len(comment) > 255:
+        raise ValueError("comment must be at most 255 characters")
+    for _attempt in range(5):
+        current = session.scalar(
+            select(func.max(DecodingSetting.version)).where(DecodingSetting.intent == intent)
+        )
+        row = DecodingSetting(
+            intent=intent,
+            version=(current or 0) + 1,
+            settings=policy.model_dump(mode="json"),
+            comment=comment,
+            created_by_id=user.id if user is not None else None,
+        )
+        session.add(row)
+        try:
+            session.commit()
+            return row
+        except IntegrityError:  # two operators saved at once; take the next number
+            session.rollback()
+    raise RuntimeError(f"could not save a new version for {intent}: too many concurrent saves")
+
+
+def rollback(session: Session, intent: str, version: int, user: StaffUser | None) -> DecodingSetting:
+    """Make ``version`` live again by adding a new version equal to it (history is never rewritten)."""
+    check_intent(intent)
+    if version == 0:
+        policy = DEFAULT_POLICIES[intent]
+    else:
+        stmt = select(DecodingSetting).where(
+            DecodingSetting.intent == intent, DecodingSetting.version == version
+        )
+        old = session.scalars(stmt).first()
+        if old is None:
+            raise LookupError(f"{intent} has no version {version}")
+        policy = DecodingPolicy.model_validate(old.settings)
+    return save_policy(session, intent, policy, user, comment=f"rollback to v{version}")
+
+
+@dataclass(frozen=True)
+class PolicyVersion:
+    """One row of an intent's history, as the operator console lists it."""
+
+    version: int
+    policy: DecodingPolicy
+    comment: str
+    created_by: str | None
+    created_at: datetime
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {
+            "version": self.version,
+            "policy": self.policy.model_dump(mode="json"),
+            "comment": self.comment,
+            "created_by": self.created_by,
+            "created_at": self.created_at.isoformat(),
+        }
+
+
+def history(session: Session, intent: str, limit: int = 50) -> list[PolicyVersion]:
+    """The intent's versions, newest first."""
+    check_intent(intent)
+    stmt = (
+        select(DecodingSetting, StaffUser.username)
+        .outerjoin(StaffUser, StaffUser.id == DecodingSetting.created_by_id)
+        .where(DecodingSetting.intent == intent)
+        .order_by(DecodingSetting.version.desc())
+        .limit(max(1, min(limit, 500)))
+    )
+    return [
+        PolicyVersion(
+            version=row.version,
+            policy=DecodingPolicy.model_validate(row.settings),
+            comment=row.comment,
+            created_by=username,
+            created_at=row.created_at,
+        )
+        for row, username in session.execute(stmt)
+    ]
