@@ -6,10 +6,12 @@ import sys
 
 import typer
 
+from app.users_cli import users_app
 from inference.bench.cli import bench_app
 
 cli = typer.Typer(help="Switchboard: customer-service chat over one multi-LoRA engine.", no_args_is_help=True)
 cli.add_typer(bench_app, name="bench")
+cli.add_typer(users_app, name="users")
 
 
 def _fail(message: str) -> None:

@@ -1,0 +1,93 @@
+"""`switchboard users`: create staff/operator accounts, list them, issue API keys."""
+
+from __future__ import annotations
+
+import re
+
+import typer
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from app.auth.api_keys import create_api_key
+from app.auth.passwords import hash_password
+from app.db.models import StaffUser
+
+users_app = typer.Typer(help="Staff and operator accounts, and API keys.", no_args_is_help=True)
+api_key_app = typer.Typer(help="API keys for the OpenAI-compatible API.", no_args_is_help=True)
+users_app.add_typer(api_key_app, name="api-key")
+
+USERNAME_RE = re.compile(r"^[A-Za-z0-9_.@-]{2,64}$")
+DB_OPTION = typer.Option(None, "--database-url", help="Database URL (default: from settings).")
+
+
+def _session(database_url: str | None) -> Session:
+    from app.db.session import session_factory, upgrade_database
+
+    upgrade_database(database_url)  # a fresh install may create its first user before first serve
+    return session_factory(database_url)()
+
+
+def _fail(message: str) -> None:
+    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
+    raise typer.Exit(code=1)
+
+
+def create_user(session: Session, username: str, role: str, password: str) -> StaffUser:
+    """Store a new account; ValueError naming the field when the input is not acceptable."""
+    if not USERNAME_RE.match(username or ""):
+        raise ValueError("username must be 2-64 letters, digits or . _ @ -")
+    if role not in ("staff", "operator"):
+        raise ValueError("role must be staff or operator")
+    user = StaffUser(username=username, role=role, password_hash=hash_password(password))
+    session.add(user)
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        raise ValueError(f"username {username!r} is already taken") from None
+    return user
+
+
+@users_app.command("create")
+def create(
+    username: str = typer.Option(..., help="Login name."),
+    role: str = typer.Option("staff", help="staff or operator."),
+    password: str = typer.Option(
+        ..., prompt=True, hide_input=True, confirmation_prompt=True, help="Prompted when omitted."
+    ),
+    database_url: str | None = DB_OPTION,
+) -> None:
+    """Create a staff or operator account (argon2-hashed password)."""
+    with _session(database_url) as session:
+        try:
+            user = create_user(session, username, role, password)
+        except ValueError as exc:
+            _fail(str(exc))
+            return
+    typer.echo(f"created {user.role} {user.username} (id {user.id})")
+
+
+@users_app.command("list")
+def list_users(database_url: str | None = DB_OPTION) -> None:
+    """List accounts: id, username, role, active."""
+    with _session(database_url) as session:
+        for user in session.scalars(select(StaffUser).order_by(StaffUser.id)):
+            state = "active" if user.is_active else "disabled"
+            typer.echo(f"{user.id}\t{user.username}\t{user.role}\t{state}")
+
+
+@api_key_app.command("create")
+def api_key_create(
+    name: str = typer.Option(..., help="What the key is for (shown in listings)."),
+    database_url: str | None = DB_OPTION,
+) -> None:
+    """Create an API key and print it once; only its hash is stored."""
+    with _session(database_url) as session:
+        try:
+            key = create_api_key(session, name)
+        except ValueError as exc:
+            _fail(str(exc))
+            return
+    typer.echo(key)
+    typer.secho("store it now: it cannot be shown again", err=True)
