@@ -69,6 +69,9 @@ class KVBlockPool:
         self._hash_to_block: dict[int, int] = {}
         self._block_hash: dict[int, int] = {}
         self._dirty: list[int] = []
+        # Shared blocks whose K/V one owner has still to compute (resumed beams share the prompt
+        # before it is recomputed); that owner's writes must not trigger copy-on-write.
+        self._writer: dict[int, int] = {}
         self.prefix_queries = 0  # full prompt blocks looked up
         self.prefix_hits = 0  # of those, found in the cache
 
@@ -104,6 +107,7 @@ class KVBlockPool:
         self.refcount[block] -= 1
         if self.refcount[block] == 0:
             self._free[block] = None
+            self._writer.pop(block, None)
 
     def match_prefix(self, seq: Sequence, key: Hashable) -> int:
         """Attach cached full blocks of the prompt to an empty sequence; returns tokens reused."""
@@ -146,14 +150,36 @@ class KVBlockPool:
         first, last = start // self.block_size, (end - 1) // self.block_size
         missing = max(0, last + 1 - len(seq.block_table))
         written = range(first, min(last + 1, len(seq.block_table)))
-        shared = [i for i in written if self.refcount[seq.block_table[i]] > 1]
+        table = seq.block_table
+        shared = [
+            i for i in written if self.refcount[table[i]] > 1 and self._writer.get(table[i]) != seq.seq_id
+        ]
         if missing + len(shared) > self.num_free:
             return False
         for i in shared:
             self._copy_on_write(seq, i)
+        for i in written:
+            if end >= (i + 1) * self.block_size:
+                self._writer.pop(table[i], None)  # filled by this write: an ordinary block again
         for _ in range(missing):
-            seq.block_table.append(self._take())
+            table.append(self._take())
         return True
+
+    def share_prefix(self, src: Sequence, dst: Sequence, num_blocks: int) -> None:
+        """Give empty ``dst`` the first ``num_blocks`` blocks of ``src`` (same tokens there).
+
+        Blocks ``src`` has not computed yet are filled by ``src``; ``dst`` must wait for that
+        before it reads them (the scheduler holds it back via ``Sequence.wait_for``).
+        """
+        assert not dst.block_table, "sharing needs a sequence without blocks"
+        for i, block in enumerate(src.block_table[:num_blocks]):
+            self.refcount[block] += 1
+            if (i + 1) * self.block_size > src.num_computed:
+                self._writer[block] = src.seq_id
+            dst.block_table.append(block)
+        dst.block_hashes = list(src.block_hashes[:num_blocks])
+        dst.num_computed = num_blocks * self.block_size
+        dst.wait_for = dst.num_computed if src.num_computed < dst.num_computed else 0
 
     def _copy_on_write(self, seq: Sequence, index: int) -> None:
         src = seq.block_table[index]
@@ -182,6 +208,7 @@ class KVBlockPool:
         seq.block_table = []
         seq.block_hashes = []
         seq.num_computed = 0
+        seq.wait_for = 0
 
     def slots(self, seq: Sequence, start: int, end: int) -> list[int]:
         """Flat slot index (block * block_size + offset) of each token position in [start, end)."""

@@ -24,7 +24,8 @@ class OutputProcessor:
 
     def process(self, sampled: list[ScheduledSeq], logits: torch.Tensor) -> int:
         """Handle the rows of ``logits`` (one per sampled chunk, same order); returns tokens made."""
-        finite = torch.isfinite(logits).all(dim=1).tolist() if len(sampled) else []
+        # One reduction per row: a NaN or +-inf anywhere makes the row sum non-finite.
+        finite = torch.isfinite(logits.sum(dim=1)).tolist() if len(sampled) else []
         singles: list[tuple[ScheduledSeq, int]] = []
         beams: dict[int, list[tuple[ScheduledSeq, int]]] = {}
         for row, s in enumerate(sampled):
@@ -45,20 +46,22 @@ class OutputProcessor:
     def _sample(self, singles: list[tuple[ScheduledSeq, int]], logits: torch.Tensor) -> int:
         if not singles:
             return 0
-        rows = torch.tensor([r for _, r in singles], device=logits.device)
+        picked = [r for _, r in singles]
+        if picked != list(range(logits.shape[0])):
+            logits = logits.index_select(0, torch.tensor(picked, device=logits.device))
         args = (
             [s.state.request.params for s, _ in singles],
             [s.state.generator for s, _ in singles],
             [s.seq.token_ids for s, _ in singles],
         )
         try:
-            tokens: list[int | None] = list(select_tokens(logits.index_select(0, rows), *args))
+            tokens: list[int | None] = list(select_tokens(logits, *args))
         except Exception:
             # Find the culprit(s) row by row so the rest of the batch still gets its tokens.
             tokens = []
-            for i, (s, r) in enumerate(singles):
+            for i, (s, _) in enumerate(singles):
                 try:
-                    row = logits[r : r + 1]
+                    row = logits[i : i + 1]
                     tokens.append(select_tokens(row, [args[0][i]], [args[1][i]], [args[2][i]])[0])
                 except Exception as exc:
                     tokens.append(None)

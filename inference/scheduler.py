@@ -120,7 +120,10 @@ class Scheduler:
     def _admit(self, state: RequestState, plan: StepPlan) -> bool:
         # Room for the known tokens plus the next one: a request that cannot take one more step
         # even with the whole pool to itself can never finish.
-        need = sum(self.pool.blocks_needed(len(seq.token_ids) + 1) for seq in state.seqs)
+        first, rest = state.seqs[0], state.seqs[1:]
+        # Beams of one request share their common prefix with the first beam, as before preemption.
+        shared = [self._common_full_blocks(first, seq) for seq in rest]
+        need = sum(self.pool.blocks_needed(len(seq.token_ids) + 1) for seq in state.seqs) - sum(shared)
         if need > self.pool.num_blocks:
             self.waiting.remove(state)
             plan.too_large.append(state)
@@ -128,16 +131,28 @@ class Scheduler:
         # Only admit when the whole known context fits now, so admission does not cause thrashing.
         if need > self.pool.num_free:
             return False
-        for seq in state.seqs:
-            self.pool.match_prefix(seq, prefix_key(state))
-            if not self.pool.prepare_write(seq, seq.num_computed, len(seq.token_ids)):
-                for s in state.seqs:
-                    self.pool.free(s)
-                return False
+        self.pool.match_prefix(first, prefix_key(state))
+        ok = self.pool.prepare_write(first, first.num_computed, len(first.token_ids))
+        for seq, blocks in zip(rest, shared, strict=True):
+            if not ok:
+                break
+            self.pool.share_prefix(first, seq, blocks)
+            ok = self.pool.prepare_write(seq, seq.num_computed, len(seq.token_ids))
+        if not ok:
+            for s in state.seqs:
+                self.pool.free(s)
+            return False
         self.waiting.remove(state)
         self.running.append(state)
         state.status = Status.RUNNING
         return True
+
+    def _common_full_blocks(self, first: Sequence, seq: Sequence) -> int:
+        limit = min(len(first.token_ids), len(seq.token_ids)) - 1  # seq keeps a token to compute
+        common = 0
+        while common < limit and first.token_ids[common] == seq.token_ids[common]:
+            common += 1
+        return common // self.pool.block_size
 
     def _preempt(self, state: RequestState, plan: StepPlan) -> None:
         # Recompute-style preemption: drop the KV and requeue; generated tokens are kept, so the
@@ -161,6 +176,13 @@ class Scheduler:
             state = self.running[i]
             chunks: list[ScheduledSeq] = []
             for seq in state.seqs:
+                if seq.wait_for:
+                    # Shared blocks are filled by the first beam: wait until its chunk covers them.
+                    lead = state.seqs[0]
+                    done = chunks[0].end if chunks and chunks[0].seq is lead else lead.num_computed
+                    if done < seq.wait_for:
+                        continue
+                    seq.wait_for = 0
                 n = seq.num_uncomputed
                 if n > 1:
                     n = min(n, prefill_budget)

@@ -32,6 +32,8 @@ class Sequence:
     block_table: list[int] = field(default_factory=list)
     # Chain hashes of the leading full blocks that are registered in the prefix cache.
     block_hashes: list[int] = field(default_factory=list)
+    # Shared K/V below this position is still being computed by the request's first sequence.
+    wait_for: int = 0
 
     @property
     def num_uncomputed(self) -> int:

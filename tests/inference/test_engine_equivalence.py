@@ -11,7 +11,7 @@ from inference.dummy import build_random_llama
 from inference.engine import EngineConfig, LLMEngine
 from inference.request import GenerationRequest, TokenEvent
 from inference.sampling import SamplingParams
-from tests.inference.lora_factory import ALL_PROJECTIONS, make_adapter, peft_model, reference_greedy
+from tests.inference.lora_factory import ALL_PROJECTIONS, make_adapter, reference_greedy
 
 MAX_NEW = 10
 
@@ -133,25 +133,49 @@ def test_prefix_cache_shares_system_prompt(tokenizer, adapter_dirs) -> None:
     assert engine.metrics()["prefix_cache"]["hits"] == 3
 
 
-@pytest.mark.parametrize("num_beams", [2, 3])
-def test_beam_search_matches_hf(tokenizer, adapter_dirs, num_beams: int) -> None:
+@pytest.mark.parametrize(("num_beams", "config"), [
+    (2, {}),
+    (3, {}),
+    # Preempted beams re-prefill in small chunks and must resume in step with each other.
+    (3, {"kv_budget_tokens": 40, "block_size": 4, "max_tokens_per_step": 6}),
+])
+def test_beam_search_matches_hf(tokenizer, adapter_dirs, num_beams: int, config: dict) -> None:
     """(b) beam search equals HF generate(num_beams=k) with the same length penalty and stopping."""
+    from peft import PeftModel
+
+    # Flatter logits than the other tests (0.2) so beams really diverge from greedy, and an EOS
+    # that is a runner-up early on so finished hypotheses and the length penalty matter.
+    reference = PeftModel.from_pretrained(
+        build_random_llama("tiny", seed=0, initializer_range=0.2), str(adapter_dirs["attn"])
+    ).eval()
     prompt = _prompt(7, 11)
+    ids = torch.tensor([prompt])
+    mask = torch.ones_like(ids)
+
+    def hf(**kw) -> list[int]:
+        with torch.no_grad():
+            out = reference.generate(input_ids=ids, attention_mask=mask, do_sample=False, **kw)
+        return out[0, len(prompt) :].tolist()
+
+    with torch.no_grad():
+        greedy_prefix = ids.new_tensor([prompt + hf(max_new_tokens=2, eos_token_id=None, pad_token_id=0)])
+        eos = int(reference(input_ids=greedy_prefix).logits[0, -1].topk(2).indices[1])
+    expected = hf(max_new_tokens=8, num_beams=num_beams, length_penalty=0.7, early_stopping=True,
+                  eos_token_id=eos, pad_token_id=eos)
+    assert expected != hf(max_new_tokens=8, eos_token_id=eos, pad_token_id=eos)  # not just greedy
+
+    model = build_random_llama("tiny", seed=0, initializer_range=0.2)
+    engine = LLMEngine(model, tokenizer, EngineConfig(**config))
+    engine.load_adapter("attn", adapter_dirs["attn"])
+    engine.load_adapter("wide", adapter_dirs["wide"])
+    engine.eos_ids = [eos]
     params = SamplingParams.beam(num_beams, max_new_tokens=8, length_penalty=0.7, early_stopping=True)
-    engine = _engine(tokenizer, adapter_dirs)
     other = GenerationRequest(_prompt(8, 6), SamplingParams.greedy(MAX_NEW), adapter="wide", request_id="o")
     req = GenerationRequest(prompt, params, adapter="attn", request_id="beam")
     events = run_staggered(engine, [(0, other), (1, req)])
-    model = peft_model(adapter_dirs["attn"])
-    ids = torch.tensor([prompt])
-    with torch.no_grad():
-        ref = model.generate(
-            input_ids=ids, attention_mask=torch.ones_like(ids), max_new_tokens=8, num_beams=num_beams,
-            do_sample=False, length_penalty=0.7, early_stopping=True, pad_token_id=2, eos_token_id=2,
-        )[0, len(prompt) :].tolist()
-    while ref and ref[-1] == 2 and len(ref) > len(tokens_of(events["beam"])):
-        ref.pop()  # HF pads finished beams with pad (= EOS here)
-    assert tokens_of(events["beam"]) == ref
+    assert tokens_of(events["beam"]) == expected
+    assert engine.metrics()["preemptions"] > 0 or not config
+    assert events["beam"][-1].finish_reason == ("stop" if expected[-1] == eos else "length")
     assert engine.pool.num_used == 0
 
 
