@@ -17,8 +17,13 @@ SPEC = TraceSpec(num_requests=6, rate=40.0, seed=3, prompt_tokens=(5, 24), outpu
 def results(model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, Path]:
     out = tmp_path_factory.mktemp("engine-bench")
     cfg = EngineBenchConfig(
-        dummy="tiny", tokenizer_dir=model_dir, trace=SPEC, sequential_requests=3, static_batch_size=4,
-        max_batch_size=8, out_dir=out,
+        dummy="tiny",
+        tokenizer_dir=model_dir,
+        trace=SPEC,
+        sequential_requests=3,
+        static_batch_size=4,
+        max_batch_size=8,
+        out_dir=out,
     )
     return run_benchmark(cfg, log=lambda _: None), out
 
@@ -30,7 +35,7 @@ def test_writes_json_and_plot(results: tuple[dict, Path]) -> None:
     assert set(on_disk["systems"]) == {"engine", "peft_static_batch", "hf_sequential"}
     assert on_disk["systems"] == json.loads(json.dumps(summary["systems"]))
     assert set(on_disk["requests"]) == set(on_disk["systems"])
-    assert on_disk["config"]["adapters"] == {n: "random r=16" for n in ("general", "tech_support", "sales")}
+    assert on_disk["config"]["adapters"] == dict.fromkeys(("general", "tech_support", "sales"), "random r=16")
 
 
 def test_every_system_produced_exactly_the_requested_tokens(results: tuple[dict, Path]) -> None:
