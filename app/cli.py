@@ -6,12 +6,16 @@ import sys
 
 import typer
 
+from adapters.cli import adapters_app
+from app.router.cli import router_app
 from app.users_cli import users_app
 from inference.bench.cli import bench_app
 
 cli = typer.Typer(help="Switchboard: customer-service chat over one multi-LoRA engine.", no_args_is_help=True)
 cli.add_typer(bench_app, name="bench")
 cli.add_typer(users_app, name="users")
+cli.add_typer(adapters_app, name="adapters")
+cli.add_typer(router_app, name="router")
 
 
 def _fail(message: str) -> None:

@@ -1,0 +1,1 @@
+"""Builders of chat examples: one module per source (public data sets, project templates)."""

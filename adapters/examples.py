@@ -1,0 +1,115 @@
+"""Chat examples (system + user + assistant) and the per-intent system prompts."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+INTENTS: tuple[str, ...] = ("general", "tech_support", "sales")
+DATA_DIR = Path(__file__).resolve().parent / "data"
+FACTS_PATH = DATA_DIR / "store_facts.json"
+
+# Short on purpose: every token of the system prompt is paid on every request and training step.
+SYSTEM_PROMPTS: dict[str, str] = {
+    "general": (
+        "You are Voltline's customer-service assistant. Help with orders, shipping, returns, refunds, "
+        "invoices, accounts and store policies. Be friendly, clear and brief."
+    ),
+    "tech_support": (
+        "You are Voltline's technical-support assistant for our laptops, phones, headphones, routers, "
+        "smart-home devices, CloudKeep backup and ShieldGuard security. Give short numbered steps."
+    ),
+    "sales": (
+        "You are Voltline's sales assistant. Answer questions about prices, plans, discounts, "
+        "availability and which product to buy, using Voltline's real prices. Be helpful and brief."
+    ),
+}
+
+
+def check_intent(intent: str) -> str:
+    """Return ``intent`` if it is one of INTENTS, else raise ValueError naming the field."""
+    if intent not in INTENTS:
+        raise ValueError(f"intent must be one of {', '.join(INTENTS)}; got {intent!r}")
+    return intent
+
+
+@dataclass(frozen=True)
+class ChatExample:
+    """One training/eval pair: a customer message and a good agent reply for one intent."""
+
+    intent: str
+    user: str
+    assistant: str
+    source: str
+    group: str  # examples of one group (template, source row) always land in the same split
+
+    def __post_init__(self) -> None:
+        check_intent(self.intent)
+        if not self.user.strip():
+            raise ValueError("user must not be empty")
+        if not self.assistant.strip():
+            raise ValueError("assistant must not be empty")
+
+    def messages(self) -> list[dict[str, str]]:
+        """The chat-format messages: system prompt of the intent, user, assistant."""
+        return [
+            {"role": "system", "content": SYSTEM_PROMPTS[self.intent]},
+            {"role": "user", "content": self.user},
+            {"role": "assistant", "content": self.assistant},
+        ]
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-lines record in the usual chat format (other tools can read ``messages`` as is)."""
+        return {
+            "intent": self.intent,
+            "source": self.source,
+            "group": self.group,
+            "messages": self.messages(),
+        }
+
+    @classmethod
+    def from_json(cls, record: dict[str, Any]) -> ChatExample:
+        """Inverse of to_json; a missing field is a ValueError naming it."""
+        try:
+            by_role = {m["role"]: m["content"] for m in record["messages"]}
+            return cls(
+                intent=record["intent"],
+                user=by_role["user"],
+                assistant=by_role["assistant"],
+                source=record.get("source", "unknown"),
+                group=record.get("group", by_role["user"]),
+            )
+        except KeyError as exc:
+            raise ValueError(f"example record is missing field {exc.args[0]!r}") from exc
+
+
+@cache
+def store_facts(path: Path = FACTS_PATH) -> dict[str, Any]:
+    """The store's products, prices and policies, written once and used by every data builder."""
+    return json.loads(path.read_text())
+
+
+def write_jsonl(path: Path, examples: list[ChatExample]) -> None:
+    """Write examples as JSON lines (parent folders created)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w") as fh:
+        for ex in examples:
+            fh.write(json.dumps(ex.to_json(), ensure_ascii=False) + "\n")
+
+
+def read_jsonl(path: Path) -> list[ChatExample]:
+    """Read examples written by write_jsonl; a bad line is a ValueError naming file and line."""
+    if not path.is_file():
+        raise ValueError(f"data file {path} does not exist (run `switchboard adapters build-data`)")
+    out: list[ChatExample] = []
+    for n, line in enumerate(path.read_text().splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            out.append(ChatExample.from_json(json.loads(line)))
+        except ValueError as exc:
+            raise ValueError(f"{path}:{n}: {exc}") from exc
+    return out

@@ -1,0 +1,187 @@
+"""LoRA training of one intent adapter over the shared base model (PEFT format out)."""
+
+from __future__ import annotations
+
+import json
+import random
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from adapters.encoding import Encoded, collate, encode, token_losses
+from adapters.examples import DATA_DIR, SYSTEM_PROMPTS, check_intent, read_jsonl
+
+ALL_PROJECTIONS = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
+
+
+class TrainError(RuntimeError):
+    """Training cannot start as configured (bad path, no CUDA for --qlora, no data)."""
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything that decides an adapter's weights; validated so bad values fail before loading."""
+
+    intent: str
+    base: Path
+    out: Path
+    rank: int = 16
+    alpha: int = 32
+    dropout: float = 0.05
+    target_modules: tuple[str, ...] = ALL_PROJECTIONS
+    epochs: int = 1
+    max_steps: int = 0  # 0 = run the epochs to the end
+    lr: float = 5e-4
+    batch_size: int = 4
+    max_len: int = 256
+    seed: int = 0
+    qlora: bool = False
+    data_dir: Path = DATA_DIR
+    limit: int = 0  # 0 = all training examples
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        check_intent(self.intent)
+        for name in ("rank", "alpha", "epochs", "batch_size"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be >= 1; got {getattr(self, name)}")
+        if self.max_steps < 0 or self.limit < 0:
+            raise ValueError("max_steps and limit must be >= 0")
+        if not 0.0 < self.lr < 1.0:
+            raise ValueError(f"lr must be in (0, 1); got {self.lr}")
+        if not 0.0 <= self.dropout < 1.0:
+            raise ValueError(f"dropout must be in [0, 1); got {self.dropout}")
+        if not 16 <= self.max_len <= 4096:
+            raise ValueError(f"max_len must be in 16..4096; got {self.max_len}")
+        unknown = set(self.target_modules) - set(ALL_PROJECTIONS)
+        if not self.target_modules or unknown:
+            raise ValueError(f"target_modules must be a non-empty subset of {','.join(ALL_PROJECTIONS)}")
+
+
+def load_base(config: TrainConfig) -> tuple[Any, Any, torch.device]:
+    """Base model + tokenizer; 4-bit NF4 through bitsandbytes when --qlora (CUDA only)."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from inference.model_loader import ModelLoadError, check_model_dir
+
+    try:
+        check_model_dir(config.base)
+    except ModelLoadError as exc:
+        raise TrainError(str(exc)) from exc
+    tokenizer = AutoTokenizer.from_pretrained(str(config.base))
+    if config.qlora:
+        if not torch.cuda.is_available():
+            raise TrainError("--qlora needs a CUDA GPU (bitsandbytes NF4); train without --qlora on CPU")
+        from peft import prepare_model_for_kbit_training
+        from transformers import BitsAndBytesConfig
+
+        quant = BitsAndBytesConfig(
+            load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_compute_dtype=torch.bfloat16
+        )
+        model = AutoModelForCausalLM.from_pretrained(
+            str(config.base), quantization_config=quant, device_map={"": 0}
+        )
+        return prepare_model_for_kbit_training(model), tokenizer, torch.device("cuda")
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    full: Any = AutoModelForCausalLM.from_pretrained(str(config.base), dtype=torch.float32)
+    return full.to(device), tokenizer, device
+
+
+def attach_lora(model: Any, config: TrainConfig) -> Any:
+    """Wrap the base in a PEFT LoRA model; only the adapter weights train."""
+    from peft import LoraConfig, get_peft_model
+
+    lora = LoraConfig(
+        r=config.rank,
+        lora_alpha=config.alpha,
+        lora_dropout=config.dropout,
+        target_modules=list(config.target_modules),
+        bias="none",
+        task_type="CAUSAL_LM",
+    )
+    return get_peft_model(model, lora)
+
+
+def load_training_set(config: TrainConfig, tokenizer: Any) -> list[Encoded]:
+    """Encoded training examples of the intent (never the held-out file)."""
+    examples = read_jsonl(config.data_dir / config.intent / "train.jsonl")
+    if config.limit:
+        examples = examples[: config.limit]
+    if not examples:
+        raise TrainError(f"no training examples for {config.intent} in {config.data_dir}")
+    return [encode(tokenizer, e, config.max_len) for e in examples]
+
+
+def batches(data: list[Encoded], config: TrainConfig, epoch: int) -> list[list[Encoded]]:
+    """Seeded shuffle per epoch, then fixed-size batches."""
+    order = list(range(len(data)))
+    random.Random(config.seed * 1000 + epoch).shuffle(order)
+    return [
+        [data[i] for i in order[j : j + config.batch_size]] for j in range(0, len(order), config.batch_size)
+    ]
+
+
+def train(config: TrainConfig, progress: bool = True) -> dict[str, Any]:
+    """Train, save a PEFT adapter dir plus switchboard.json; returns the run summary."""
+    from tqdm import tqdm
+
+    random.seed(config.seed)
+    torch.manual_seed(config.seed)
+    model, tokenizer, device = load_base(config)
+    model = attach_lora(model, config)
+    data = load_training_set(config, tokenizer)
+    per_epoch = -(-len(data) // config.batch_size)
+    total = config.max_steps or per_epoch * config.epochs
+    params = [p for p in model.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(params, lr=config.lr, weight_decay=0.0)
+    warmup = max(1, total // 10)
+    # Linear warm-up then linear decay: stable on tiny batches and reaches lr 0 at the last step.
+    schedule = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda s: min((s + 1) / warmup, max(0.0, (total - s) / max(1, total - warmup)))
+    )
+    model.train()
+    step, losses = 0, []
+    bar = tqdm(total=total, desc=f"train {config.intent}", disable=not progress)
+    for epoch in range(config.epochs if not config.max_steps else 10**9):
+        for batch in batches(data, config, epoch):
+            tensors = {k: v.to(device) for k, v in collate(batch, tokenizer.pad_token_id).items()}
+            loss_sum, n_tokens = token_losses(model, tensors)
+            loss = loss_sum / max(1, n_tokens)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(params, 1.0)
+            optimizer.step()
+            schedule.step()
+            optimizer.zero_grad(set_to_none=True)
+            losses.append(loss.item())
+            step += 1
+            bar.update(1)
+            bar.set_postfix(loss=f"{sum(losses[-20:]) / len(losses[-20:]):.3f}")
+            if step >= total:
+                break
+        if step >= total:
+            break
+    bar.close()
+    summary = {
+        "intent": config.intent,
+        "system_prompt": SYSTEM_PROMPTS[config.intent],
+        "base_model": str(config.base),
+        "steps": step,
+        "train_examples": len(data),
+        "final_loss": sum(losses[-20:]) / max(1, len(losses[-20:])),
+        "config": {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(config).items()},
+    }
+    save_adapter(model, config.out, summary)
+    return summary
+
+
+def save_adapter(model: Any, out: Path, summary: dict[str, Any]) -> None:
+    """Write the PEFT dir with fp16 adapter weights (half the size) and the switchboard metadata."""
+    out.mkdir(parents=True, exist_ok=True)
+    for name, p in model.named_parameters():
+        if "lora_" in name:
+            p.data = p.data.to(torch.float16)
+    model.save_pretrained(str(out))
+    (out / "switchboard.json").write_text(json.dumps(summary, indent=2) + "\n")
+    (out / "system_prompt.txt").write_text(summary["system_prompt"] + "\n")
