@@ -1,0 +1,1 @@
+"""The customer chat: websocket protocol, conversation service, tokens, event hub."""

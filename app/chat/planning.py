@@ -1,0 +1,131 @@
+"""How a reply is made: route the text, pick the adapter, system prompt and live decoding policy."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from sqlalchemy.orm import Session
+
+from adapters.examples import SYSTEM_PROMPTS
+from app.decoding_policy import DecodingPolicy, live_policy
+from app.router import RouteDecision
+from inference.sampling import SamplingParams
+
+log = logging.getLogger(__name__)
+FALLBACK_INTENT = "general"
+
+
+class Router(Protocol):
+    def route(
+        self,
+        text: str,
+        previous_intent: str | None = None,
+        pinned: str | None = None,
+        threshold: float | None = None,
+        ambiguity_threshold: float | None = None,
+    ) -> RouteDecision: ...
+
+
+class UntrainedRouter:
+    """Stands in while no router model is trained: pinned > previous intent > general, and says so."""
+
+    def route(
+        self,
+        text: str,
+        previous_intent: str | None = None,
+        pinned: str | None = None,
+        threshold: float | None = None,
+        ambiguity_threshold: float | None = None,
+    ) -> RouteDecision:
+        """Never classifies: confidence 0 and reason 'router_missing' make that visible on every row."""
+        intent = pinned or previous_intent or FALLBACK_INTENT
+        return RouteDecision(intent, 0.0, {}, None, "pinned" if pinned else "router_missing")
+
+
+def load_router(path: Path) -> Router:
+    """The trained IntentRouter at ``path``, or UntrainedRouter (with a warning) if there is none."""
+    from app.router import IntentRouter
+
+    if not path.is_file():
+        log.warning(
+            "no router model at %s (run `switchboard router train`); routing to %s", path, FALLBACK_INTENT
+        )
+        return UntrainedRouter()
+    return IntentRouter.load(path)
+
+
+@dataclass(frozen=True)
+class ReplyPlan:
+    """Everything the assistant row records about how its reply is produced."""
+
+    intent: str
+    adapter: str | None
+    system_prompt: str
+    params: SamplingParams
+    decoding: dict[str, Any]
+    decoding_version: int
+    priority: int = 0
+    confidence: float | None = None
+    scores: dict[str, float] = field(default_factory=dict)
+    overridden_from: str | None = None
+    reason: str = "classified"
+
+    def route_frame(self) -> dict[str, Any]:
+        """The `route` websocket frame body."""
+        return {
+            "intent": self.intent,
+            "confidence": self.confidence,
+            "adapter": self.adapter,
+            "overridden_from": self.overridden_from,
+            "reason": self.reason,
+        }
+
+
+class ReplyPlanner:
+    """Router decision -> adapter + per-intent system prompt + live decoding policy -> SamplingParams."""
+
+    def __init__(self, router: Router, loaded_adapters: list[str]) -> None:
+        self.router = router
+        self.loaded_adapters = set(loaded_adapters)
+
+    def plan(self, session: Session, text: str, previous_intent: str | None, pinned: str | None) -> ReplyPlan:
+        """Route ``text`` (sticky to ``previous_intent``, ``pinned`` wins) and plan the reply."""
+        # Thresholds are read from the fallback intent's live policy: routing must happen before
+        # the target intent is known, and low-confidence traffic lands on the fallback anyway.
+        fallback, _ = live_policy(session, FALLBACK_INTENT)
+        decision = self.router.route(
+            text,
+            previous_intent=previous_intent,
+            pinned=pinned,
+            threshold=fallback.router_threshold,
+            ambiguity_threshold=fallback.ambiguity_threshold,
+        )
+        return self.for_intent(session, decision.intent, decision)
+
+    def for_intent(self, session: Session, intent: str, decision: RouteDecision | None = None) -> ReplyPlan:
+        """Plan a reply for a known intent (the OpenAI API's explicit `model`)."""
+        policy, version = live_policy(session, intent)
+        params = (
+            policy.to_sampling_params()
+        )  # ValueError here is a bad stored policy: reported, not raised on
+        return ReplyPlan(
+            intent=intent,
+            adapter=intent if intent in self.loaded_adapters else None,
+            system_prompt=policy.system_prompt or SYSTEM_PROMPTS.get(intent, ""),
+            params=params,
+            decoding=_decoding_record(policy, params),
+            decoding_version=version,
+            priority=policy.priority,
+            confidence=decision.confidence if decision else None,
+            scores=dict(decision.scores) if decision else {},
+            overridden_from=decision.overridden_from if decision else None,
+            reason=decision.reason if decision else "explicit",
+        )
+
+
+def _decoding_record(policy: DecodingPolicy, params: SamplingParams) -> dict[str, Any]:
+    """What the row stores: the strategy, the parameters it uses, and the full SamplingParams."""
+    return {**policy.applied(), "params": params.to_dict()}

@@ -1,0 +1,243 @@
+"""The conversation service: store -> route -> decode -> submit -> (stream) -> store, for every channel."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from collections import defaultdict
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.backends.base import BackendBusy, GenerationBackend, GenerationJob
+from app.chat.conversations import (
+    BOT_SILENT,
+    context_messages,
+    get_conversation,
+    store_customer_message,
+)
+from app.chat.hub import ConversationHub
+from app.chat.metrics import AppMetrics
+from app.chat.planning import ReplyPlan, ReplyPlanner
+from app.chat.recorder import JobRecorder
+from app.db.models import Message
+
+log = logging.getLogger(__name__)
+Emit = Callable[[dict[str, Any]], Awaitable[None]]
+BUSY_MESSAGE = "busy, retrying"
+
+
+@dataclass(frozen=True)
+class InFlight:
+    """A job being generated: whose it is and which row it fills."""
+
+    conversation_id: str
+    message_id: int
+
+
+class ChatService:
+    """Turns a customer's message into a stored message and a streaming, recorded bot reply."""
+
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        backend: GenerationBackend,
+        planner: ReplyPlanner,
+        hub: ConversationHub,
+        metrics: AppMetrics,
+        *,
+        resume_grace_s: float = 15.0,
+        busy_retries: int = 4,
+        busy_delay_s: float = 0.25,
+    ) -> None:
+        self.sessions = sessions
+        self.backend = backend
+        self.planner = planner
+        self.hub = hub
+        self.metrics = metrics
+        self.recorder = JobRecorder(sessions, backend, metrics)
+        self.resume_grace_s = resume_grace_s
+        self.busy_retries = busy_retries
+        self.busy_delay_s = busy_delay_s
+        self.in_flight: dict[str, InFlight] = {}
+        self._watchers: dict[str, int] = defaultdict(int)
+        self._cancel_timers: dict[str, asyncio.TimerHandle] = {}
+
+    async def send(
+        self, conversation_id: str, text: str, client_id: str | None, emit: Emit, channel: str = "web"
+    ) -> str | None:
+        """Store the message (committed first), then start the bot's reply; the reply's job id or None."""
+        job_id = uuid.uuid4().hex
+        with self.sessions() as session:
+            row, new = store_customer_message(session, conversation_id, text, client_id, channel)
+            conv = get_conversation(session, conversation_id)
+            status, previous, pinned = conv.status, conv.current_intent, conv.pinned_adapter
+        if not new:
+            await emit({"type": "stored", "message_id": row.id, "client_id": client_id, "duplicate": True})
+            return None
+        self.metrics.messages.labels("customer", channel).inc()
+        await emit(
+            {"type": "stored", "job_id": job_id, "seq": 0, "message_id": row.id, "client_id": client_id}
+        )
+        if status in BOT_SILENT:
+            await self.hub.publish(
+                conversation_id, {"type": "customer_message", "message_id": row.id, "text": text}
+            )
+            await emit({"type": "status", "status": status, "text": "A member of our team will answer here."})
+            return None
+        started = await self._start_reply(conversation_id, row.id, text, previous, pinned, job_id, emit)
+        return job_id if started else None
+
+    async def _start_reply(
+        self,
+        conversation_id: str,
+        customer_id: int,
+        text: str,
+        previous: str | None,
+        pinned: str | None,
+        job_id: str,
+        emit: Emit,
+    ) -> bool:
+        with self.sessions() as session:
+            plan: ReplyPlan | None = None
+            try:
+                plan = self.planner.plan(session, text, previous, pinned)
+            except Exception as exc:  # a bad stored policy or pin must not lose the customer's message
+                log.exception("planning the reply failed")
+                problem = f"could not prepare a reply: {exc}"
+            msg = assistant_row(conversation_id, customer_id, job_id, plan)
+            session.add(msg)
+            if plan is None:
+                msg.status, msg.error = "error", problem
+                session.commit()
+                await self._report(emit, job_id, msg.id, problem, "planning")
+                return False
+            get_conversation(session, conversation_id).current_intent = plan.intent
+            session.commit()
+            messages = context_messages(session, conversation_id, plan.system_prompt, before_id=msg.id)
+        return await self.launch(conversation_id, msg.id, job_id, plan, messages, emit) is None
+
+    async def launch(
+        self,
+        conversation_id: str,
+        message_id: int,
+        job_id: str,
+        plan: ReplyPlan,
+        messages: list[dict[str, str]],
+        emit: Emit,
+    ) -> str | None:
+        """Announce the route, submit the job (busy retries) and record it; the problem, or None."""
+        await emit(
+            {"type": "route", "job_id": job_id, "seq": 1, "message_id": message_id, **plan.route_frame()}
+        )
+        job = GenerationJob(
+            job_id, conversation_id, messages, plan.adapter, plan.params.to_dict(), plan.priority, time.time()
+        )
+        failure = await self._submit(job, emit)
+        if failure is not None:
+            self._fail_row(message_id, failure)
+            await self._report(emit, job_id, message_id, failure, "submit")
+            return failure
+        self.in_flight[job_id] = InFlight(conversation_id, message_id)
+        self.recorder.follow(job_id, message_id, on_finish=self._finished)
+        return None
+
+    async def _submit(self, job: GenerationJob, emit: Emit) -> str | None:
+        """Submit, retrying with exponential backoff while the backend is busy; the problem or None."""
+        for attempt in range(self.busy_retries + 1):
+            try:
+                await self.backend.submit(job)
+                return None
+            except BackendBusy:
+                if attempt == self.busy_retries:
+                    return (
+                        "the assistant is too busy right now; your message is saved, please try again shortly"
+                    )
+                delay = self.busy_delay_s * 2**attempt
+                self.metrics.errors.labels("busy").inc()
+                await emit({"type": "busy", "job_id": job.job_id, "message": BUSY_MESSAGE, "retry_in": delay})
+                await asyncio.sleep(delay)
+            except Exception as exc:  # unknown adapter, prompt too long, engine down: reported, row kept
+                log.exception("submit failed")
+                return f"generation could not start: {exc}"
+        return "generation could not start"
+
+    async def _report(self, emit: Emit, job_id: str, message_id: int, problem: str, kind: str) -> None:
+        self.metrics.errors.labels(kind).inc()
+        await emit({"type": "error", "job_id": job_id, "message_id": message_id, "message": problem})
+
+    def _fail_row(self, message_id: int, problem: str) -> None:
+        with self.sessions() as session:
+            row = session.get(Message, message_id)
+            if row is not None:
+                row.status, row.error = "error", problem
+                session.commit()
+
+    def _finished(self, job_id: str) -> None:
+        self.in_flight.pop(job_id, None)
+        timer = self._cancel_timers.pop(job_id, None)
+        if timer is not None:
+            timer.cancel()
+        self._watchers.pop(job_id, None)
+
+    async def stop(self, conversation_id: str) -> list[str]:
+        """Cancel the conversation's replies in flight (their rows end `interrupted`); the job ids."""
+        jobs = [j for j, f in self.in_flight.items() if f.conversation_id == conversation_id]
+        for job_id in jobs:
+            await self.backend.cancel(job_id)
+        return jobs
+
+    def jobs_of(self, conversation_id: str) -> list[str]:
+        """Job ids in flight for a conversation."""
+        return [j for j, f in self.in_flight.items() if f.conversation_id == conversation_id]
+
+    def message_id_for(self, job_id: str) -> int | None:
+        """The assistant row a job fills."""
+        if job_id in self.in_flight:
+            return self.in_flight[job_id].message_id
+        with self.sessions() as session:
+            return session.scalar(select(Message.id).where(Message.request_id == job_id))
+
+    def watch(self, job_id: str) -> None:
+        """A socket streams this job: keep it alive even if an earlier socket dropped."""
+        self._watchers[job_id] += 1
+        timer = self._cancel_timers.pop(job_id, None)
+        if timer is not None:
+            timer.cancel()
+
+    def unwatch(self, job_id: str) -> None:
+        """A socket stopped streaming the job; with nobody left, cancel it after the resume grace."""
+        self._watchers[job_id] -= 1
+        if self._watchers[job_id] > 0 or job_id not in self.in_flight:
+            return
+        loop = asyncio.get_running_loop()
+
+        def _cancel() -> None:
+            self._cancel_timers.pop(job_id, None)
+            if job_id in self.in_flight and self._watchers.get(job_id, 0) <= 0:
+                loop.create_task(self.backend.cancel(job_id))
+
+        self._cancel_timers[job_id] = loop.call_later(self.resume_grace_s, _cancel)
+
+
+def assistant_row(conversation_id: str, customer_id: int, job_id: str, plan: ReplyPlan | None) -> Message:
+    """The bot's row, created `streaming` before generation with everything about how it is made."""
+    row = Message(
+        conversation_id=conversation_id,
+        role="assistant",
+        text="",
+        status="streaming",
+        request_id=job_id,
+        reply_to_id=customer_id,
+    )
+    if plan is not None:
+        row.intent, row.adapter = plan.intent, plan.adapter
+        row.router_confidence, row.router_scores = plan.confidence, plan.scores
+        row.router_overridden_from = plan.overridden_from
+        row.decoding, row.decoding_version = plan.decoding, plan.decoding_version
+    return row

@@ -1,0 +1,201 @@
+"""The customer websocket `/ws/chat`: one ChatSocket per connection, speaking app.chat.protocol."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+from fastapi import APIRouter, WebSocket
+from starlette.websockets import WebSocketState
+
+from app.chat import conversations as convs
+from app.chat.protocol import (
+    FIRST_BACKEND_SEQ,
+    Feedback,
+    Handoff,
+    Hello,
+    ProtocolError,
+    Resume,
+    SendMessage,
+    Stop,
+    error_frame,
+    job_frame,
+    parse_frame,
+)
+from app.chat.ratelimit import RateLimited
+from app.chat.tokens import InvalidToken
+
+log = logging.getLogger(__name__)
+router = APIRouter(tags=["chat"])
+HUB_TYPES = ("staff_message", "status")
+
+
+@router.websocket("/ws/chat")
+async def chat_socket(ws: WebSocket) -> None:
+    """Customer chat: hello, then messages; replies stream as numbered events."""
+    await ws.accept()
+    await ChatSocket(ws).run()
+
+
+class ChatSocket:
+    """One customer connection: receive loop, per-job stream tasks, hub forwarding."""
+
+    def __init__(self, ws: WebSocket) -> None:
+        self.ws = ws
+        state = ws.app.state
+        self.service = state.chat
+        self.settings = state.settings
+        self.tokens = state.customer_tokens
+        self.limiter = state.rate_limiter
+        self.conversation_id: str | None = None
+        self.streams: dict[str, asyncio.Task[None]] = {}
+        self.hub_task: asyncio.Task[None] | None = None
+        self._send_lock = asyncio.Lock()
+        self.open = True
+
+    async def send(self, frame: dict[str, Any]) -> None:
+        """Send one frame; a failed send means the client is gone (treated as a disconnect)."""
+        if not self.open:
+            return
+        async with self._send_lock:
+            try:
+                await self.ws.send_json(frame)
+            except Exception:
+                self.open = False
+
+    async def run(self) -> None:
+        """Receive frames until the client leaves, then release its streams (grace-period cancel)."""
+        metrics = self.service.metrics
+        metrics.ws_connections.inc()
+        try:
+            while self.open:
+                message = await self.ws.receive()
+                if message["type"] == "websocket.disconnect":
+                    break
+                raw = message.get("text") if message.get("text") is not None else message.get("bytes")
+                try:
+                    frame = parse_frame(raw, self.settings.max_frame_bytes, self.settings.max_message_chars)
+                    await self.dispatch(frame)
+                except (ProtocolError, InvalidToken, convs.ConversationError, RateLimited) as exc:
+                    metrics.errors.labels("protocol").inc()
+                    await self.send(error_frame(str(exc)))
+        except Exception:  # noqa: BLE001 - a broken connection ends this socket, never the server
+            log.debug("chat socket closed with an error", exc_info=True)
+        finally:
+            self.open = False
+            metrics.ws_connections.dec()
+            for task in [*self.streams.values(), self.hub_task]:
+                if task is not None:
+                    task.cancel()
+            if self.ws.client_state == WebSocketState.CONNECTED:
+                with contextlib.suppress(Exception):
+                    await self.ws.close()
+
+    async def dispatch(self, frame: object) -> None:
+        """Act on one valid frame."""
+        if isinstance(frame, Hello):
+            await self.hello(frame)
+            return
+        if self.conversation_id is None:
+            raise ProtocolError("send a hello frame first")
+        cid = self.conversation_id
+        if isinstance(frame, SendMessage):
+            self.limiter.hit(cid)
+            job_id = await self.service.send(cid, frame.text, frame.client_id, self.send)
+            if job_id is not None:
+                self.stream(job_id, -1)
+        elif isinstance(frame, Stop):
+            stopped = await self.service.stop(cid)
+            await self.send({"type": "status", "status": "stopping", "jobs": stopped})
+        elif isinstance(frame, Feedback):
+            with self.service.sessions() as session:
+                convs.set_feedback(session, cid, frame.message_id, frame.rating)
+            await self.send({"type": "status", "status": "feedback_saved", "message_id": frame.message_id})
+        elif isinstance(frame, Handoff):
+            with self.service.sessions() as session:
+                status = convs.request_handoff(session, cid)
+            await self.service.hub.publish(
+                cid,
+                {
+                    "type": "status",
+                    "status": status,
+                    "text": "A member of our team will join this chat shortly.",
+                },
+            )
+        elif isinstance(frame, Resume):
+            self.resume(frame.job_id, frame.after)
+
+    async def hello(self, frame: Hello) -> None:
+        """Open the token's conversation (or a new one), send history, resume replies in flight."""
+        with self.service.sessions() as session:
+            if frame.token:
+                cid = self.tokens.verify(frame.token)
+                if frame.conversation_id and frame.conversation_id != cid:
+                    raise convs.ConversationError("this token does not open that conversation")
+                convs.get_conversation(session, cid)
+                token = frame.token
+            else:
+                if frame.conversation_id:
+                    raise convs.ConversationError("a conversation can only be opened with its token")
+                cid = convs.create_conversation(session).id
+                token = self.tokens.issue(cid)
+            history = convs.history(session, cid)
+            status = convs.get_conversation(session, cid).status
+        self.conversation_id = cid
+        if self.hub_task is None:
+            self.hub_task = asyncio.create_task(self._forward_hub(cid))
+        await self.send(
+            {"type": "welcome", "token": token, "conversation_id": cid, "status": status, "history": history}
+        )
+        for job_id in self.service.jobs_of(cid):
+            self.resume(job_id, frame.last_seq.get(job_id, -1))
+
+    def resume(self, job_id: str, after: int) -> None:
+        """Stream the rest of a job after the client's last frame seq (nothing twice)."""
+        if job_id not in self.service.jobs_of(self.conversation_id or ""):
+            # Finished or unknown: the history (or a reload) has the final text.
+            asyncio.get_running_loop().create_task(
+                self.send(
+                    error_frame(
+                        "that reply is no longer streaming; its final text is in the history", job_id=job_id
+                    )
+                )
+            )
+            return
+        self.stream(job_id, after)
+
+    def stream(self, job_id: str, after_frame_seq: int) -> None:
+        """Start (or restart) forwarding a job's events to this socket."""
+        old = self.streams.pop(job_id, None)
+        if old is not None:
+            old.cancel()
+        after = max(after_frame_seq - FIRST_BACKEND_SEQ, -1)
+        self.streams[job_id] = asyncio.create_task(self._pump(job_id, after))
+
+    async def _pump(self, job_id: str, after: int) -> None:
+        service = self.service
+        service.watch(job_id)
+        finished = False
+        try:
+            message_id = service.message_id_for(job_id)
+            async for event in service.backend.events(job_id, after):
+                if event.final:
+                    await service.recorder.wait(job_id)  # `done` means the row is final in the database
+                    finished = True
+                await self.send(job_frame(event, message_id))
+                if not self.open:
+                    break
+        except KeyError:
+            await self.send(error_frame("that reply is no longer available", job_id=job_id))
+        finally:
+            if not finished:
+                service.unwatch(job_id)
+            self.streams.pop(job_id, None)
+
+    async def _forward_hub(self, conversation_id: str) -> None:
+        async with self.service.hub.subscribe(conversation_id) as events:
+            async for event in events:
+                if event.get("type") in HUB_TYPES:
+                    await self.send(event)

@@ -1,0 +1,77 @@
+"""Build the serving engine from settings: model, optional quantization, the three adapters, policy."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from pathlib import Path
+from typing import Any
+
+from app.config import Settings
+from inference.engine import AsyncEngine, EngineConfig, LLMEngine
+
+log = logging.getLogger(__name__)
+ADAPTER_NAMES = ("general", "tech_support", "sales")
+
+
+class EngineBuildError(RuntimeError):
+    """The engine cannot be built from these settings (one readable line)."""
+
+
+def model_path(settings: Settings) -> Path:
+    """The model folder: SWITCHBOARD_MODEL, or the default model fetched and converted on first run."""
+    from inference.model_fetch import ensure_default_model
+
+    if settings.model:
+        return settings.model_dir
+    return ensure_default_model(settings.model_dir)
+
+
+def quantize(model: Any, method: str) -> Any:
+    """Apply ``method`` with the engine's quantization module; 'none' returns the model unchanged."""
+    if method == "none":
+        return model
+    try:
+        module = importlib.import_module("inference.quantization")
+    except ImportError as exc:
+        raise EngineBuildError(
+            f"quantization {method!r} requested but inference.quantization is missing"
+        ) from exc
+    return module.quantize_model(model, method)
+
+
+def adapter_dirs(adapters_dir: Path) -> dict[str, Path]:
+    """The trained adapters present under ``adapters_dir`` (PEFT folders with adapter_config.json)."""
+    found = {}
+    for name in ADAPTER_NAMES:
+        path = adapters_dir / name
+        if (path / "adapter_config.json").is_file():
+            found[name] = path
+        else:
+            log.warning("adapter %s not found at %s: its intent is served by the base model", name, path)
+    return found
+
+
+def build_llm_engine(model: Any, tokenizer: Any, settings: Settings) -> LLMEngine:
+    """LLMEngine with the configured batch size, KV budget, batching policy and adapters loaded."""
+    config = EngineConfig(
+        max_batch_size=settings.max_batch_size,
+        kv_budget_tokens=settings.kv_cache_tokens,
+        policy=settings.batching_policy,
+    )
+    try:
+        engine = LLMEngine(model, tokenizer, config)
+    except (KeyError, ValueError) as exc:
+        raise EngineBuildError(f"engine settings rejected: {exc}") from exc
+    for name, path in adapter_dirs(settings.adapters_dir).items():
+        engine.load_adapter(name, path)
+    return engine
+
+
+def build_engine(settings: Settings) -> AsyncEngine:
+    """Load the model (fetching the default on first run), quantize, load adapters; not yet started."""
+    from inference.model_loader import load_model
+
+    loaded = load_model(model_path(settings), device=settings.device, dtype=settings.dtype)
+    model = quantize(loaded.model, settings.quantization)
+    return AsyncEngine(build_llm_engine(model, loaded.tokenizer, settings))

@@ -1,0 +1,102 @@
+"""The FastAPI app factory: migrate, build engine + backend + router, mount the routes and assets."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import logging
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from sqlalchemy.orm import Session
+
+from app.api import chat_pages, health, openai_api
+from app.backends.base import GenerationBackend
+from app.backends.embedded import EmbeddedBackend
+from app.chat import websocket
+from app.chat.hub import ConversationHub, InProcessHub
+from app.chat.metrics import AppMetrics
+from app.chat.planning import ReplyPlanner, Router, load_router
+from app.chat.ratelimit import RateLimiter
+from app.chat.service import ChatService
+from app.chat.tokens import CustomerTokens
+from app.config import REPO_ROOT, Settings
+from app.db.session import get_session, session_factory, upgrade_database
+from app.engine_factory import ADAPTER_NAMES, build_engine
+from inference.engine import AsyncEngine
+
+log = logging.getLogger(__name__)
+WEB_DIR = REPO_ROOT / "web"
+# Routers other parts contribute; an absent module is skipped so the chat runs on its own.
+OPTIONAL_ROUTERS = ("app.api.auth_pages", "app.api.staff", "app.api.operator")
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    engine: AsyncEngine | None = None,
+    backend: GenerationBackend | None = None,
+    router: Router | None = None,
+    hub: ConversationHub | None = None,
+    resume_grace_s: float = 15.0,
+) -> FastAPI:
+    """Build the app; tests inject a prebuilt engine/backend/router, `serve` builds them from settings."""
+    if settings is None:
+        from app.config import settings as configured
+
+        settings = configured
+    cfg = settings
+    sessions = session_factory(cfg.database_url)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await asyncio.to_thread(upgrade_database, cfg.database_url)
+        eng = engine
+        be = backend
+        if be is None:
+            if eng is None:
+                eng = await asyncio.to_thread(build_engine, cfg)
+            be = EmbeddedBackend(eng, max_queue_depth=cfg.max_queue_depth)
+        await be.start()
+        adapters = eng.adapters() if eng is not None else list(ADAPTER_NAMES)
+        planner = ReplyPlanner(router or load_router(cfg.router_path), adapters)
+        app.state.engine = eng
+        app.state.backend = be
+        app.state.chat = ChatService(
+            sessions, be, planner, app.state.hub, app.state.metrics, resume_grace_s=resume_grace_s
+        )
+        try:
+            yield
+        finally:
+            await be.stop()
+
+    app = FastAPI(title="Switchboard", lifespan=lifespan)
+    app.state.settings = cfg
+    app.state.sessions = sessions
+    app.state.hub = hub or InProcessHub()
+    app.state.metrics = AppMetrics()
+    app.state.customer_tokens = CustomerTokens(cfg.secret_key)
+    app.state.rate_limiter = RateLimiter(cfg.messages_per_minute)
+    app.state.templates = Jinja2Templates(directory=str(WEB_DIR / "templates"))
+
+    def _session() -> Iterator[Session]:
+        with sessions() as session:
+            yield session
+
+    # Every route that asks for get_session gets this app's database, not the global default.
+    app.dependency_overrides[get_session] = _session
+    for module in (chat_pages, health, openai_api, websocket):
+        app.include_router(module.router)
+    for name in OPTIONAL_ROUTERS:
+        try:
+            extra = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+            continue
+        app.include_router(extra.router)
+    app.mount("/static", StaticFiles(directory=str(WEB_DIR / "static")), name="static")
+    return app

@@ -1,0 +1,83 @@
+"""Shared pieces for the chat tests: a tiny multi-adapter engine, a keyword router, app builders."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from app.config import Settings
+from app.router import RouteDecision
+from inference.dummy import build_random_llama
+from inference.engine import AsyncEngine, EngineConfig, LLMEngine
+from tests.inference.lora_factory import make_adapter
+
+INTENTS = ("general", "tech_support", "sales")
+
+
+def make_adapters(root: Path) -> dict[str, Path]:
+    """Three small random LoRAs for the tiny model, one per intent."""
+    return {
+        name: make_adapter(root / name, 4, ["q_proj", "v_proj"], seed=i + 1) for i, name in enumerate(INTENTS)
+    }
+
+
+def make_engine(tokenizer: Any, adapters: dict[str, Path], kv_tokens: int = 4096) -> AsyncEngine:
+    """A fresh tiny random Llama (own copy: LoRA loading patches the model) with the adapters loaded."""
+    model = build_random_llama("tiny", seed=0, initializer_range=0.5)
+    engine = LLMEngine(model, tokenizer, EngineConfig(max_batch_size=8, kv_budget_tokens=kv_tokens))
+    for name, path in adapters.items():
+        engine.load_adapter(name, path)
+    return AsyncEngine(engine)
+
+
+class KeywordRouter:
+    """Deterministic stand-in for the trained router: tech words -> tech_support, price words -> sales."""
+
+    def route(
+        self,
+        text: str,
+        previous_intent: str | None = None,
+        pinned: str | None = None,
+        threshold: float | None = None,
+        ambiguity_threshold: float | None = None,
+    ) -> RouteDecision:
+        lower = text.lower()
+        scores = {"general": 0.2, "tech_support": 0.1, "sales": 0.1}
+        if "laptop" in lower or "router" in lower:
+            scores = {"general": 0.05, "tech_support": 0.9, "sales": 0.05}
+        elif "price" in lower or "plan" in lower:
+            scores = {"general": 0.1, "sales": 0.8, "tech_support": 0.1}
+        top = max(scores, key=scores.__getitem__)
+        if pinned:
+            return RouteDecision(pinned, scores[top], scores, top if top != pinned else None, "pinned")
+        return RouteDecision(top, scores[top], scores)
+
+
+def settings_for(pg_url: str, **overrides: Any) -> Settings:
+    """Settings on the test database with a real secret."""
+    values: dict[str, Any] = {"database_url": pg_url, "secret_key": "test-secret-key", "environment": "test"}
+    return Settings(**{**values, **overrides})
+
+
+def wait_for(predicate: Callable[[], Any], timeout: float = 30.0) -> Any:
+    """Poll until ``predicate`` is truthy (state reached), failing after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.02)
+    raise AssertionError("condition not reached in time")
+
+
+def read_until(ws: Any, kind: str, job_id: str | None = None, limit: int = 5000) -> list[dict[str, Any]]:
+    """Receive frames up to and including the first of type ``kind`` (for ``job_id`` if given)."""
+    frames = []
+    for _ in range(limit):
+        frame = ws.receive_json()
+        frames.append(frame)
+        if frame["type"] == kind and (job_id is None or frame.get("job_id") == job_id):
+            return frames
+    raise AssertionError(f"no {kind} frame")
