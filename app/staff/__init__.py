@@ -1,0 +1,1 @@
+"""Staff console services: search, transcripts, hand-off and export, as plain functions."""
