@@ -133,10 +133,9 @@ class LLMEngine:
         snap["prefix_cache"] = {"queries": self.pool.prefix_queries, "hits": self.pool.prefix_hits}
         return snap
 
-    @property
-    def prometheus(self) -> EngineMetrics:
-        """The metrics object (``to_prometheus()`` for the /metrics endpoint)."""
-        return self._metrics
+    def to_prometheus(self) -> str:
+        """Prometheus text exposition of this engine's metrics (for the app's /metrics)."""
+        return self._metrics.to_prometheus()
 
     # -- the step ---------------------------------------------------------------------------------
     def step(self) -> list[TokenEvent]:
@@ -158,6 +157,7 @@ class LLMEngine:
             tokens_computed=sum(s.end - s.start for s in plan.items), tokens_generated=generated,
             seconds=seconds,
         )
+        self._metrics.record_prefix_cache(self.pool.prefix_queries, self.pool.prefix_hits)
         events, self._pending = self._pending, []
         return events
 
@@ -240,12 +240,19 @@ class AsyncEngine:
         """Cancel everything in flight and stop the step loop."""
         if self._thread is None:
             return
-        for rid in list(self._queues):
-            self.cancel(rid)
         self._stopping.set()
         self._inbox.put(lambda: None)
         await asyncio.to_thread(self._thread.join)
         self._thread = None
+        # The loop is gone, so this thread may drive the engine: end every open stream cleanly.
+        while not self._inbox.empty():
+            self._inbox.get_nowait()
+        for rid in list(self.engine._states):
+            self.engine.abort(rid)
+        for event in self.engine.step():
+            events = self._queues.get(event.request_id)
+            if events is not None:
+                events.put_nowait(event)
 
     def generate(self, request: GenerationRequest) -> AsyncIterator[TokenEvent]:
         """Submit ``request`` and return its event stream; bad input raises here, at submit."""
@@ -254,6 +261,8 @@ class AsyncEngine:
         self.engine.adapters.get(request.adapter)  # UnknownAdapterError now, not mid-stream
         if request.request_id in self._queues:
             raise ValueError(f"request_id {request.request_id!r} is already streaming")
+        if request.arrival_time is None:  # queueing for the step thread counts towards TTFT
+            request = dataclasses.replace(request, arrival_time=self.engine.config.clock())
         events: asyncio.Queue[TokenEvent] = asyncio.Queue()
         self._queues[request.request_id] = events
         self._inbox.put(lambda: self._add(request))
@@ -290,6 +299,10 @@ class AsyncEngine:
     def metrics(self) -> dict[str, Any]:
         """Plain-data metrics snapshot."""
         return self.engine.metrics()
+
+    def to_prometheus(self) -> str:
+        """Prometheus text exposition (safe from any thread)."""
+        return self.engine.to_prometheus()
 
     def _add(self, request: GenerationRequest) -> None:
         try:

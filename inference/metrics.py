@@ -54,6 +54,12 @@ class EngineMetrics:
             "switchboard_engine_requests", "Finished requests", ["adapter", "reason"], registry=r
         )
         self._preempt = Counter("switchboard_engine_preemptions", "Requests preempted", registry=r)
+        self._prefix_q = Gauge(
+            "switchboard_engine_prefix_cache_queries", "Full prompt blocks looked up", registry=r
+        )
+        self._prefix_h = Gauge(
+            "switchboard_engine_prefix_cache_hits", "Prompt blocks reused from the cache", registry=r
+        )
         self._ttft = Histogram(
             "switchboard_engine_ttft_seconds", "Time to first token", ["adapter"],
             buckets=_LATENCY_BUCKETS, registry=r,
@@ -89,6 +95,14 @@ class EngineMetrics:
     def _recent_tps(self) -> float:
         secs = sum(s for s, _ in self._recent)
         return sum(n for _, n in self._recent) / secs if secs > 0 else 0.0
+
+    def record_prefix_cache(self, queries: int, hits: int) -> None:
+        """Cumulative prefix-cache lookups and hits (in blocks)."""
+        with self._lock:
+            self._totals.last["prefix_cache_queries"] = queries
+            self._totals.last["prefix_cache_hits"] = hits
+        self._prefix_q.set(queries)
+        self._prefix_h.set(hits)
 
     def record_preemption(self) -> None:
         """A running request gave back its KV blocks to be recomputed later."""

@@ -160,13 +160,9 @@ class ModelRunner:
         if decode:
             ctx = [items[i].start + 1 for i in decode]
             width = max(ctx)
-            null = NULL_BLOCK * bs
-            gather = [
-                _context_slots(items[i].block_table, c, bs) + [null] * (width - c)
-                for i, c in zip(decode, ctx, strict=True)
-            ]
+            gather = _context_slots([items[i].block_table for i in decode], width, bs, dev)
             layout.decode_rows = torch.tensor([row_of[i][0] for i in decode], device=dev)
-            layout.decode_gather = torch.tensor(gather, dtype=torch.long, device=dev)
+            layout.decode_gather = gather
             lengths = torch.tensor(ctx, device=dev)
             visible = torch.arange(width, device=dev)[None, :] < lengths[:, None]
             layout.decode_mask = visible[:, None, None, :]
@@ -178,15 +174,22 @@ class ModelRunner:
                 layout.prefills.append((s, e, None, None))
                 continue
             ctx_len = it.start + (e - s)
-            gather_t = torch.tensor(_context_slots(it.block_table, ctx_len, bs), device=dev)
+            gather_t = _context_slots([it.block_table], ctx_len, bs, dev)[0]
             q_pos = torch.arange(it.start, ctx_len, device=dev)
             mask = torch.arange(ctx_len, device=dev)[None, :] <= q_pos[:, None]
             layout.prefills.append((s, e, gather_t, mask[None, None]))
         return layout
 
 
-def _context_slots(table: Seq[int], length: int, bs: int) -> list[int]:
-    return [table[p // bs] * bs + p % bs for p in range(length)]
+def _context_slots(tables: Seq[Seq[int]], width: int, bs: int, dev: torch.device) -> torch.Tensor:
+    """Slots of positions 0..width-1 per sequence [B, width]; missing blocks read the null block."""
+    num = -(-width // bs)
+    padded = [list(t[:num]) + [NULL_BLOCK] * (num - min(num, len(t))) for t in tables]
+    table = torch.tensor(padded, dtype=torch.long, device=dev)
+    pos = torch.arange(width, device=dev)
+    # Positions past a sequence's length are masked out; they point into its own (zeroed-on-
+    # allocation) last block or the null block, so they never carry another request's values.
+    return table[:, pos // bs] * bs + pos % bs
 
 
 def _adapter_uid(adapter: LoraAdapter | None) -> int:

@@ -83,10 +83,12 @@ def register_policy(cls: type[BatchingPolicy]) -> type[BatchingPolicy]:
 def get_policy(name: str, **kwargs: Any) -> BatchingPolicy:
     """Build the policy called ``name``; its module is inference/policies/<name>.py by convention."""
     if name not in _POLICIES:
+        module = f"inference.policies.{name}"
         try:
-            importlib.import_module(f"inference.policies.{name}")
-        except ModuleNotFoundError:
-            pass
+            importlib.import_module(module)
+        except ModuleNotFoundError as exc:
+            if exc.name != module:  # the policy exists but something it imports is missing
+                raise
     cls = _POLICIES.get(name)
     if cls is None:
         known = ", ".join(sorted(_POLICIES)) or "none"

@@ -173,5 +173,17 @@ async def test_async_engine_streams_cancels_and_swaps_adapters(tokenizer, adapte
         assert engine.engine.pool.num_used == 0
         engine.unload_adapter("sales")
         assert engine.adapters() == [] and engine.metrics()["steps"] > 0
+        assert "switchboard_engine_batch_size" in engine.to_prometheus()
     finally:
         await engine.stop()
+
+
+async def test_async_stop_ends_open_streams(tokenizer) -> None:
+    engine = AsyncEngine(_engine(tokenizer))
+    await engine.start()
+    stream = engine.generate(GenerationRequest(_prompt(40), SamplingParams.greedy(1000), request_id="open"))
+    assert (await stream.__anext__()).index == 0
+    await engine.stop()
+    rest = [e async for e in stream]
+    assert rest[-1].finished and rest[-1].finish_reason == "cancelled"
+    assert engine.engine.pool.num_used == 0

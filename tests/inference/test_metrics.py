@@ -63,3 +63,5 @@ def test_engine_reports_real_run(tokenizer) -> None:
     assert snap["tokens_generated"] == 12 and snap["adapters"]["base"]["requests"] == 3
     assert snap["ttft_avg"] is not None and snap["ttft_avg"] > 0  # deterministic clock ticks
     assert snap["kv_blocks_total"] == engine.pool.num_blocks
+    text = engine.to_prometheus()
+    assert "switchboard_engine_prefix_cache_queries" in text and "switchboard_engine_tpot_seconds" in text
