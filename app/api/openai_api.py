@@ -156,6 +156,22 @@ def _params(plan: ReplyPlan, req: ChatCompletionIn) -> SamplingParams:
         raise ApiError(400, str(exc).replace("max_new_tokens", "max_tokens"), param=param) from None
 
 
+def _with_request_params(plan: ReplyPlan, req: ChatCompletionIn) -> ReplyPlan:
+    """The plan with the request's sampling fields applied, recorded as API overrides of the policy."""
+    params = _params(plan, req)
+    overrides = sorted(
+        k
+        for k in ("temperature", "top_p", "max_tokens", "max_completion_tokens", "stop", "seed")
+        if getattr(req, k) is not None
+    )
+    if params.num_beams > 1:
+        strategy = "beam"
+    else:
+        strategy = "sampling" if params.do_sample else "greedy"
+    decoding = {**plan.decoding, "strategy": strategy, "params": params.to_dict(), "api_overrides": overrides}
+    return dataclasses.replace(plan, params=params, decoding=decoding)
+
+
 @router.post("/chat/completions", response_model=None)
 async def chat_completions(request: Request) -> JSONResponse | StreamingResponse:
     """Chat completion with an adapter, the base model, or `auto` (the router picks)."""
@@ -172,7 +188,7 @@ async def _complete(request: Request, req: ChatCompletionIn) -> JSONResponse | S
     job_id = uuid.uuid4().hex
     with request.app.state.sessions() as session:
         plan = _plan(request, req, session)
-        plan = dataclasses.replace(plan, params=_params(plan, req))
+        plan = _with_request_params(plan, req)
         conv = create_conversation(session, channel="api")
         customer, _ = store_customer_message(session, conv.id, req.messages[-1].content, None, "api")
         row = assistant_row(conv.id, customer.id, job_id, plan)
