@@ -196,3 +196,29 @@ def test_seeded_sampling_independent_of_batch(tokenizer, adapter_dirs) -> None:
     alone = run(0)
     assert run(5) == alone
     assert len(alone) == 12
+
+
+@pytest.mark.real_model
+def test_real_smollm2_matches_hf_generate(model_dir, tokenizer) -> None:
+    """On SmolLM2-135M (30 layers, GQA 9/3 heads) batched engine output equals HF generate alone."""
+    from inference.model_loader import load_model
+
+    model = load_model(model_dir, device="cpu", dtype="float32").model
+    questions = ["How do I reset my router?", "Which security plan includes a VPN?"]
+    prompts = [
+        tokenizer.apply_chat_template([{"role": "user", "content": q}], add_generation_prompt=True)
+        for q in questions
+    ]
+    prompts = [p if isinstance(p, list) else list(p["input_ids"]) for p in prompts]
+    engine = LLMEngine(model, tokenizer, EngineConfig(max_tokens_per_step=32))
+    arrivals = [
+        (i, GenerationRequest(p, SamplingParams.greedy(8), request_id=str(i))) for i, p in enumerate(prompts)
+    ]
+    events = run_staggered(engine, arrivals)
+    for i, prompt in enumerate(prompts):
+        ids = torch.tensor([prompt])
+        with torch.no_grad():
+            ref = model.generate(input_ids=ids, attention_mask=torch.ones_like(ids), max_new_tokens=8,
+                                 do_sample=False)[0, len(prompt) :].tolist()
+        assert tokens_of(events[str(i)]) == ref
+        assert "".join(e.text for e in events[str(i)]) == tokenizer.decode(ref, skip_special_tokens=True)

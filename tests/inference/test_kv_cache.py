@@ -128,3 +128,21 @@ def test_new_blocks_are_zeroed_before_use() -> None:
     pool.prepare_write(again, 0, 1)
     pool.zero_new_blocks()
     assert torch.count_nonzero(pool.k[0][again.block_table[0]]) == 0
+
+
+def test_shared_prefix_is_filled_by_its_first_owner_without_copy() -> None:
+    pool = _pool()
+    first = _seq([1, 2, 3, 4, 5, 6, 7, 8, 9])
+    second = _seq([1, 2, 3, 4, 5, 6, 7, 8, 10])
+    assert pool.prepare_write(first, 0, 9)
+    pool.share_prefix(first, second, 2)
+    assert second.num_computed == 8 and second.wait_for == 8  # first has not computed them yet
+    shared = list(first.block_table[:2])
+    assert pool.prepare_write(first, 0, 9)  # first writes into the shared blocks: no copy
+    assert first.block_table[:2] == shared and second.block_table == shared
+    first.num_computed = 9
+    assert pool.prepare_write(second, 8, 9)
+    assert second.block_table[:2] == shared and pool.refcount[shared[0]] == 2
+    pool.free(first)
+    pool.free(second)
+    assert pool.num_used == 0 and second.wait_for == 0
