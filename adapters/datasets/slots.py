@@ -97,8 +97,15 @@ def _business(f: Facts, r: random.Random) -> Slots:
 def _pair(f: Facts, r: random.Random) -> Slots:
     kind = r.choice(["laptop", "phone", "headphones", "router"])
     a, b = [p for p in f["products"] if p["kind"] == kind][:2]
-    return {"a": a["name"], "a_price": a["price"], "a_note": a["note"], "kind": kind,
-            "b": b["name"], "b_price": b["price"], "b_note": b["note"]}  # fmt: skip
+    return {
+        "a": a["name"],
+        "a_price": a["price"],
+        "a_note": a["note"],
+        "kind": kind,
+        "b": b["name"],
+        "b_price": b["price"],
+        "b_note": b["note"],
+    }
 
 
 SLOT_FUNCTIONS: dict[str, SlotFn] = {

@@ -15,6 +15,7 @@ from adapters.examples import INTENTS, read_jsonl
 
 LABELS: tuple[str, ...] = (*INTENTS, "out_of_scope")
 ROUTER_DATA = Path(__file__).resolve().parent / "data"
+HARD_HELDOUT = "hard_heldout.jsonl"
 # CLINC150 domains that are neither this store nor banking; intents that sound like device help are left out
 # so "out of scope" never contradicts tech_support.
 CLINC_OOS_DOMAINS = ("kitchen_and_dining", "home", "auto_and_commute", "travel", "utility", "work", "meta")
@@ -147,7 +148,13 @@ def build_router_data(
 
     a_train, a_held = from_adapter_data(adapter_data)
     p_train, p_held = from_public(public_root, fraction, seed)
-    train = dedupe(a_train + p_train + augmented(seed))
+    # The hand-written hard set is test-only: a training text that happens to equal one of its texts goes.
+    hard = (
+        {i.text.lower().strip() for i in read_labelled(out / HARD_HELDOUT)}
+        if (out / HARD_HELDOUT).is_file()
+        else set()
+    )
+    train = [i for i in dedupe(a_train + p_train + augmented(seed)) if i.text.lower().strip() not in hard]
     seen = {i.text.lower().strip() for i in train}
     # Template copies repeat texts: count each message once and never test on a text trained on.
     held = [i for i in dedupe(a_held + p_held) if i.text.lower().strip() not in seen]
