@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class EngineConfig:
-    """Engine limits; the KV budget is in tokens or bytes (default 32k tokens)."""
+    """Engine limits; the KV budget is in tokens or bytes (default 16k tokens)."""
 
     max_batch_size: int = 64
     max_tokens_per_step: int = 512
@@ -52,7 +52,8 @@ class EngineConfig:
         if self.kv_budget_tokens is not None and self.kv_budget_bytes is not None:
             raise ValueError("EngineConfig: give kv_budget_tokens or kv_budget_bytes, not both")
         if self.kv_budget_tokens is None and self.kv_budget_bytes is None:
-            object.__setattr__(self, "kv_budget_tokens", 32768)
+            # 16k tokens: SmolLM2-135M needs 45 KiB/token in fp32, so about 0.7 GiB of cache.
+            object.__setattr__(self, "kv_budget_tokens", 16384)
 
 
 class LLMEngine:
@@ -76,6 +77,7 @@ class LLMEngine:
         self._states: dict[str, RequestState] = {}
         self._pending: list[TokenEvent] = []
         self._outputs = OutputProcessor(self)
+        self.last_step_tokens = 0  # tokens the last step computed (0: nothing could run)
         self.max_positions = int(getattr(model.config, "max_position_embeddings", 1 << 30))
         self.eos_ids = _eos_ids(model, tokenizer)
 
@@ -147,6 +149,7 @@ class LLMEngine:
         for _ in plan.preempted:
             self._metrics.record_preemption()
         generated = 0
+        self.last_step_tokens = sum(s.end - s.start for s in plan.items)
         if plan.items:
             generated = self._run(plan.items)
         seconds = time.perf_counter() - started
@@ -317,22 +320,39 @@ class AsyncEngine:
 
     def _run(self) -> None:
         while not self._stopping.is_set():
+            wait = None if self.engine.has_unfinished() else self._idle_wait
             try:
-                wait = None if self.engine.has_unfinished() else self._idle_wait
                 command = self._inbox.get(timeout=wait) if wait else self._inbox.get_nowait()
-                command()
-                continue  # drain every pending command before the next step
             except queue.Empty:
-                pass
+                command = None
+            if command is not None:
+                self._safely(command)
+                continue  # drain every pending command before the next step
+            if not self.engine.has_unfinished():
+                continue
             try:
-                events = self.engine.step() if self.engine.has_unfinished() else []
+                events = self.engine.step()
             except Exception as exc:  # keep serving: fail what was in flight, not the process
                 log.exception("engine step failed")
-                events = []
-                for rid in list(self.engine._states):
-                    self.engine.abort(rid)
-                events = [
-                    dataclasses.replace(e, finish_reason="error", error=str(exc)) for e in self.engine.step()
-                ]
+                events = self._fail_all(str(exc))
             for event in events:
                 self._deliver(event)
+            if not events and self.engine.last_step_tokens == 0:
+                # Work is queued but the policy held it back (e.g. a time window): do not spin hot,
+                # but wake at once for a new command.
+                try:
+                    self._safely(self._inbox.get(timeout=self._idle_wait / 10))
+                except queue.Empty:
+                    pass
+
+    def _safely(self, command: Callable[[], object]) -> None:
+        try:
+            command()
+        except Exception:
+            log.exception("engine command failed")
+
+    def _fail_all(self, error: str) -> list[TokenEvent]:
+        for rid in list(self.engine._states):
+            self.engine.abort(rid)
+        events, self.engine._pending = self.engine._pending, []
+        return [dataclasses.replace(e, finish_reason="error", error=error) for e in events]

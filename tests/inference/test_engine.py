@@ -187,3 +187,24 @@ async def test_async_stop_ends_open_streams(tokenizer) -> None:
     rest = [e async for e in stream]
     assert rest[-1].finished and rest[-1].finish_reason == "cancelled"
     assert engine.engine.pool.num_used == 0
+
+
+def test_failed_forward_fails_its_batch_and_engine_keeps_serving(tokenizer) -> None:
+    engine = _engine(tokenizer)
+    real_forward = engine.runner.forward
+    calls = {"n": 0}
+
+    def flaky(items):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise RuntimeError("device lost")
+        return real_forward(items)
+
+    engine.runner.forward = flaky  # type: ignore[method-assign]
+    engine.add_request(GenerationRequest(_prompt(60), SamplingParams.greedy(5), request_id="victim"))
+    events = engine.step() + engine.step()  # the second forward fails
+    failed = [e for e in events if e.request_id == "victim"][-1]
+    assert failed.finish_reason == "error" and "device lost" in (failed.error or "")
+    assert engine.pool.num_used == 0
+    after = _one(engine, 61, SamplingParams.greedy(5))
+    assert tokens_of(after) == reference_greedy(None, _prompt(61), 5)
