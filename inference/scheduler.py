@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from inference.kv_cache import KVBlockPool
-from inference.policies.base import BatchingPolicy, QueueView, RunningItem, WaitingItem
+from inference.policies.base import Admission, BatchingPolicy, QueueView, RunningItem, WaitingItem
 from inference.sequence import RequestState, Sequence, Status
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -97,7 +100,15 @@ class Scheduler:
     def schedule(self) -> StepPlan:
         """Decide this step's batch: admissions, preemptions and the tokens each sequence computes."""
         plan = StepPlan()
-        admission = self.policy.decide(self.view())
+        view = self.view()
+        try:
+            admission = self.policy.decide(view)
+            if not isinstance(admission, Admission):
+                raise TypeError(f"decide() returned {type(admission).__name__}, not Admission")
+        except Exception:
+            # A broken policy must not stall or fail requests: fall back to continuous batching.
+            log.exception("batching policy %r failed; admitting in arrival order", self.policy.name)
+            admission = Admission(admit=tuple(w.request_id for w in view.waiting))
         by_id = {s.request_id: s for s in self.running}
         for rid in admission.preempt:
             if rid in by_id:

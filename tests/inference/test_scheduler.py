@@ -128,3 +128,17 @@ def test_policy_registry() -> None:
         get_policy("continuous", window=3)
     with pytest.raises(ValueError, match="max_running"):
         Admission(max_running=-1)
+
+
+def test_broken_policy_falls_back_to_arrival_order() -> None:
+    class Broken(BatchingPolicy):
+        name = "broken"
+
+        def decide(self, view: QueueView) -> Admission:
+            raise ZeroDivisionError("bug in a policy")
+
+    sched = _scheduler(Broken())
+    sched.add(_state("b", 3, arrival=2.0))
+    sched.add(_state("a", 3, arrival=1.0))
+    plan = sched.schedule()
+    assert {i.state.request_id for i in plan.items} == {"a", "b"}
