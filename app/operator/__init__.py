@@ -1,0 +1,1 @@
+"""Operator console services: live per-intent figures and the "try it" generation."""
