@@ -56,6 +56,11 @@ def create_app(
         await asyncio.to_thread(upgrade_database, cfg.database_url)
         eng = engine
         be = backend
+        if be is None and cfg.redis_url:
+            from app.backends.redis_backend import RedisBackend
+
+            # Scale-out: workers run the engine; this node only queues jobs and relays events.
+            be = RedisBackend(cfg.redis_url, max_queue_depth=cfg.max_queue_depth)
         if be is None:
             if eng is None:
                 eng = await asyncio.to_thread(build_engine, cfg)
@@ -76,7 +81,7 @@ def create_app(
     app = FastAPI(title="Switchboard", lifespan=lifespan)
     app.state.settings = cfg
     app.state.sessions = sessions
-    app.state.hub = hub or InProcessHub()
+    app.state.hub = hub or _default_hub(cfg)
     app.state.metrics = AppMetrics()
     app.state.customer_tokens = CustomerTokens(cfg.secret_key)
     app.state.rate_limiter = RateLimiter(cfg.messages_per_minute)
@@ -100,3 +105,12 @@ def create_app(
         app.include_router(extra.router)
     app.mount("/static", StaticFiles(directory=str(WEB_DIR / "static")), name="static")
     return app
+
+
+def _default_hub(cfg: Settings) -> ConversationHub:
+    """Redis pub/sub when nodes share a Redis (a staff reply reaches any node), else in process."""
+    if cfg.redis_url:
+        from app.chat.redis_hub import RedisHub
+
+        return RedisHub(cfg.redis_url)
+    return InProcessHub()

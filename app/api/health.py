@@ -44,7 +44,7 @@ async def metrics(request: Request) -> PlainTextResponse:
     parts = []
     engine = request.app.state.engine
     if engine is not None:
-        parts.append(engine.engine.prometheus.to_prometheus())
+        parts.append(engine.to_prometheus())
     parts.append(request.app.state.metrics.render())
     return PlainTextResponse("".join(parts), media_type=CONTENT_TYPE_LATEST)
 

@@ -61,6 +61,9 @@ def build_prompt_ids(tokenizer: Any, messages: list[dict[str, str]], max_prompt_
             break
         turns = turns[1:]
         dropped += 1
+        while len(turns) > 1 and turns[0]["role"] == "assistant":  # no answer without its question
+            turns = turns[1:]
+            dropped += 1
     return _truncate_last(tokenizer, system, turns[0], max_prompt_tokens, dropped)
 
 

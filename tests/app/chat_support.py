@@ -52,6 +52,8 @@ class KeywordRouter:
         top = max(scores, key=scores.__getitem__)
         if pinned:
             return RouteDecision(pinned, scores[top], scores, top if top != pinned else None, "pinned")
+        if previous_intent and scores[top] < 0.5:  # nothing clear: stay with the conversation's intent
+            return RouteDecision(previous_intent, scores[top], scores, top, "sticky")
         return RouteDecision(top, scores[top], scores)
 
 

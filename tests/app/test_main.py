@@ -1,0 +1,43 @@
+"""create_app: routes mounted, assets local, per-app database for every route, lifespan migrates."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from app.db.session import get_session
+from app.main import create_app
+from tests.app.chat_support import KeywordRouter, make_engine, settings_for
+
+
+def test_app_serves_page_assets_api_and_socket(pg_url: str, tokenizer: Any, db: Session) -> None:
+    app = create_app(settings_for(pg_url), engine=make_engine(tokenizer, {}), router=KeywordRouter())
+    with TestClient(app) as client:
+        assert client.get("/healthz").status_code == 200 and client.get("/metrics").status_code == 200
+        assert client.get("/v1/models").status_code == 401  # mounted, and behind an API key
+        assert client.post("/v1/chat/completions", json={}).status_code == 401
+        with client.websocket_connect("/ws/chat") as ws:
+            ws.send_json({"type": "hello", "token": None})
+            assert ws.receive_json()["type"] == "welcome"
+        page = client.get("/")
+        assert page.status_code == 200 and 'aria-live="polite"' in page.text
+        assert '<label for="input"' in page.text and 'name="viewport"' in page.text
+        sources = re.findall(r'(?:src|href)="([^"]+)"', page.text)
+        assert sources and all(s.startswith(("/", "#")) for s in sources), sources  # no CDN
+        for asset in ("/static/chat.js", "/static/markdown.js", "/static/app.css"):
+            assert client.get(asset).status_code == 200, asset
+        assert client.app.state.backend.engine is client.app.state.engine
+        # Routes of other parts that depend on get_session use this app's database.
+        override = app.dependency_overrides[get_session]
+        session = next(override())
+        assert str(session.get_bind().url).endswith(pg_url.rsplit("/", 1)[1])
+
+
+def test_settings_default_to_the_module_settings(pg_url: str, tokenizer: Any) -> None:
+    from app.config import settings
+
+    app = create_app(engine=make_engine(tokenizer, {}))
+    assert app.state.settings is settings

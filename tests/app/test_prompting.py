@@ -1,0 +1,82 @@
+"""build_prompt_ids: chat template, and the truncation policy (keep system + newest, drop oldest)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from app.backends.prompting import TRUNCATION_NOTE, PromptError, build_prompt_ids
+
+SYSTEM = {"role": "system", "content": "You are Voltline's assistant."}
+
+
+def _chat(*texts: str) -> list[dict[str, str]]:
+    roles = ["user", "assistant"]
+    turns = [{"role": roles[i % 2], "content": t} for i, t in enumerate(texts)]
+    return [SYSTEM, *turns]
+
+
+def _text(tokenizer: Any, ids: list[int]) -> str:
+    return str(tokenizer.decode(ids))
+
+
+def test_fitting_chat_is_the_plain_template(tokenizer: Any) -> None:
+    chat = _chat("hi", "hello!", "where is my order?")
+    prompt = build_prompt_ids(tokenizer, chat, 4096)
+    expected = tokenizer.apply_chat_template(chat, tokenize=False, add_generation_prompt=True)
+    assert _text(tokenizer, prompt.ids) == expected
+    assert prompt.dropped_turns == 0 and not prompt.truncated_last_message
+
+
+def test_oldest_turns_are_dropped_first_and_system_kept(tokenizer: Any) -> None:
+    chat = _chat("first question " * 20, "first answer " * 20, "second question", "second answer", "newest?")
+    full = len(build_prompt_ids(tokenizer, chat, 4096).ids)
+    prompt = build_prompt_ids(tokenizer, chat, full - 30)
+    text = _text(tokenizer, prompt.ids)
+    assert prompt.dropped_turns == 2 and len(prompt.ids) <= full - 30
+    assert SYSTEM["content"] in text and "newest?" in text and "second question" in text
+    assert "first question" not in text and "first answer" not in text
+
+
+def test_too_long_newest_message_is_cut_and_flagged(tokenizer: Any) -> None:
+    chat = _chat("old turn", "old reply", "start " + "blah " * 400 + "END")
+    prompt = build_prompt_ids(tokenizer, chat, 80)
+    text = _text(tokenizer, prompt.ids)
+    assert len(prompt.ids) <= 80 and prompt.truncated_last_message and prompt.dropped_turns == 2
+    assert SYSTEM["content"] in text and "start blah" in text and TRUNCATION_NOTE.strip() in text
+    assert "END" not in text
+
+
+def test_bad_input_is_a_prompt_error(tokenizer: Any) -> None:
+    with pytest.raises(PromptError, match="empty"):
+        build_prompt_ids(tokenizer, [], 100)
+    with pytest.raises(PromptError, match=r"messages\[0\]"):
+        build_prompt_ids(tokenizer, [{"role": "robot", "content": "x"}], 100)
+    with pytest.raises(PromptError, match="last message"):
+        build_prompt_ids(tokenizer, _chat("q", "a"), 100)
+    with pytest.raises(PromptError, match="no room"):
+        build_prompt_ids(
+            tokenizer, [{"role": "system", "content": "rule " * 200}, {"role": "user", "content": "x"}], 50
+        )
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    turns=st.lists(st.integers(min_value=1, max_value=60), min_size=1, max_size=7).filter(
+        lambda t: len(t) % 2
+    ),
+    budget=st.integers(min_value=60, max_value=400),
+)
+def test_prompt_always_fits_and_keeps_the_newest_message(
+    tokenizer: Any, turns: list[int], budget: int
+) -> None:
+    chat = _chat(*[f"m{i} " + "w " * n for i, n in enumerate(turns)])
+    prompt = build_prompt_ids(tokenizer, chat, budget)
+    text = _text(tokenizer, prompt.ids)
+    assert len(prompt.ids) <= budget and SYSTEM["content"] in text
+    assert f"m{len(turns) - 1} " in text
+    kept = [i for i in range(len(turns)) if f"m{i} " in text]
+    assert kept == list(range(prompt.dropped_turns, len(turns)))  # a suffix: only the oldest go
