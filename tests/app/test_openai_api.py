@@ -2,45 +2,26 @@
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 
 import openai
 import pytest
-import uvicorn
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.auth.api_keys import create_api_key
 from app.db.models import Conversation, Message
 from app.main import create_app
-from tests.app.chat_support import KeywordRouter, make_adapters, make_engine, settings_for
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from tests.app.chat_support import KeywordRouter, live_server, make_adapters, make_engine, settings_for
 
 
 @pytest.fixture(scope="module")
 def server(pg_url: str, tokenizer: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     adapters = make_adapters(tmp_path_factory.mktemp("api-adapters"))
     app = create_app(settings_for(pg_url), engine=make_engine(tokenizer, adapters), router=KeywordRouter())
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "uvicorn did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}/v1"
-    server.should_exit = True
-    thread.join(timeout=30)
+    with live_server(app) as url:
+        yield f"{url}/v1"
 
 
 @pytest.fixture()
