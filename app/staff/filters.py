@@ -58,4 +58,3 @@ class ConversationFilter(BaseModel):
         """The filter as query parameters (for pagination and export links)."""
         data = self.model_dump(mode="json", exclude={"page"}, exclude_none=True)
         return {k: v for k, v in data.items() if v != ""}
-

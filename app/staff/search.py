@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
@@ -13,6 +14,7 @@ from app.db.models import Conversation, Feedback, Message, StaffUser
 from app.staff.filters import ConversationFilter
 
 PREVIEW_CHARS = 160
+CONVERSATION_ID = re.compile(r"[0-9a-f]{32}")
 # The literal must match the index expression `to_tsvector('english', text)` for the planner to use it.
 _ENGLISH: ColumnElement[str] = literal_column("'english'", String())
 
@@ -56,7 +58,9 @@ def conditions(session: Session, flt: ConversationFilter) -> list[ColumnElement[
     conds: list[ColumnElement[bool]] = []
     in_messages = Message.conversation_id == Conversation.id
     if flt.q:
-        conds.append(exists(select(Message.id).where(in_messages, text_match(session, flt.q))))
+        matches = exists(select(Message.id).where(in_messages, text_match(session, flt.q)))
+        # Staff paste conversation ids from tickets and exports: an id finds its conversation.
+        conds.append(or_(Conversation.id == flt.q, matches) if CONVERSATION_ID.fullmatch(flt.q) else matches)
     if flt.intent:
         conds.append(
             or_(

@@ -47,6 +47,7 @@ def test_full_text_search_finds_stemmed_words(client: TestClient, staff: dict, d
     assert _ids(client, q="backup failed") == [backup.id]  # stemming: backups/failing
     assert _ids(client, q='"cloud backups"') == [backup.id]
     assert _ids(client, q="backup -cloud") == []
+    assert _ids(client, q=backup.id) == [backup.id]  # a pasted conversation id finds it
 
 
 def test_filters_combine(client: TestClient, staff: dict, db: Session) -> None:
