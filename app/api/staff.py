@@ -121,6 +121,9 @@ async def take_over_conversation(
         conv = take_over(session, conversation_id, user)
     except (ConversationNotFound, HandoffConflict) as exc:
         raise _handoff_errors(exc) from None
+    chat = getattr(request.app.state, "chat", None)
+    if chat is not None:  # the bot stops mid-reply once a person has the conversation
+        await chat.stop(conv.id)
     await _publish(
         request,
         conv.id,

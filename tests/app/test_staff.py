@@ -15,9 +15,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.db.models import Conversation, Message, utcnow
+from app.decoding_policy import DecodingPolicy, save_policy
 from app.staff.filters import ConversationFilter
 from app.staff.search import search_conversations
-from tests.app.chat_support import make_engine
+from tests.app.chat_support import make_engine, read_until
 from tests.app.console_support import add_conversation, add_user, console_app, sign_in
 
 
@@ -213,3 +214,16 @@ def test_message_markup_is_inert_on_the_pages(client: TestClient, staff: dict, d
         assert "<script>alert(1)" not in page.text and "<img src=x" not in page.text
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page.text
         assert "script-src 'self'" in page.headers["content-security-policy"]
+
+
+def test_take_over_stops_the_bot_mid_reply(client: TestClient, staff: dict, db: Session) -> None:
+    save_policy(db, "general", DecodingPolicy(strategy="greedy", max_new_tokens=1500), None)
+    with client.websocket_connect("/ws/chat") as ws:
+        ws.send_json({"type": "hello", "token": None})
+        cid = ws.receive_json()["conversation_id"]
+        ws.send_json({"type": "message", "text": "tell me a long story"})
+        read_until(ws, "token")
+        assert client.post(f"/api/staff/conversations/{cid}/take-over", headers=staff).status_code == 200
+        frames = read_until(ws, "done")
+    assert frames[-1]["finish_reason"] == "cancelled"
+    assert any(f["type"] == "status" and f["status"] == "human" for f in frames)
