@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 
 import torch
@@ -43,9 +44,15 @@ def peft_model(adapter_dir: Path | None) -> torch.nn.Module:
     return PeftModel.from_pretrained(base, str(adapter_dir)).eval()
 
 
+@lru_cache(maxsize=4)
+def _cached_peft_model(adapter_dir: Path | None) -> torch.nn.Module:
+    # generate() does not change the model, so references for one adapter can share it.
+    return peft_model(adapter_dir)
+
+
 def reference_greedy(adapter_dir: Path | None, prompt: list[int], max_new_tokens: int) -> list[int]:
     """Tokens HF/PEFT ``generate`` produces for this prompt alone (greedy)."""
-    model = peft_model(adapter_dir)
+    model = _cached_peft_model(adapter_dir)
     ids = torch.tensor([prompt])
     with torch.no_grad():
         out = model.generate(
