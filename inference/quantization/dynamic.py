@@ -1,0 +1,64 @@
+"""Dynamic int8 quantization on CPU: int8 weights, activations quantized per call (fbgemm/x86)."""
+
+from __future__ import annotations
+
+import warnings
+
+import torch
+from torch import nn
+
+from inference.quantization.errors import QuantizationError
+from inference.quantization.targets import tensor_bytes
+
+
+def _pick_engine() -> str:
+    # 'x86' (and its predecessor 'fbgemm') have the AVX2/AVX-512 int8 GEMMs; qnnpack is for ARM.
+    for name in ("x86", "fbgemm", "qnnpack"):
+        if name in torch.backends.quantized.supported_engines:
+            return name
+    raise QuantizationError("dynamic-int8 needs a quantized engine (x86/fbgemm/qnnpack); none in this torch")
+
+
+class DynamicInt8Linear(nn.Linear):
+    """nn.Linear-compatible wrapper of torch's dynamic int8 Linear (so PEFT and the engine see a Linear)."""
+
+    inner: torch.ao.nn.quantized.dynamic.Linear
+
+    def __init__(self, linear: nn.Linear) -> None:
+        nn.Module.__init__(self)  # no float weight: the packed int8 one lives in ``inner``
+        if linear.weight.device.type != "cpu" or linear.weight.dtype != torch.float32:
+            raise QuantizationError("dynamic-int8 runs on CPU float32 models only (load with dtype float32)")
+        self.in_features, self.out_features = linear.in_features, linear.out_features
+        torch.backends.quantized.engine = _pick_engine()
+        float_linear = nn.Linear(self.in_features, self.out_features, linear.bias is not None)
+        float_linear.load_state_dict(linear.state_dict())
+        # Per-channel weight scales: one outlier row no longer coarsens every other row's grid.
+        float_linear.qconfig = torch.ao.quantization.per_channel_dynamic_qconfig  # type: ignore[assignment]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # torch.ao.quantization deprecation notice
+            inner = torch.ao.nn.quantized.dynamic.Linear.from_float(float_linear)
+        # Kept off the module tree: PEFT loads adapters with a partial state dict, which torch's
+        # quantized Linear refuses (it needs its own keys). The model is quantized at load time,
+        # so its int8 weights never need to travel through a state dict.
+        self.__dict__["inner"] = inner
+        self.bias = None  # type: ignore[assignment]  # the bias is packed with the weight in ``inner``
+
+    @property
+    def weight(self) -> torch.Tensor:  # type: ignore[override]
+        """The dequantized float weight (for PEFT's shape/dtype checks, not for compute)."""
+        return self.inner.weight().dequantize()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Int8 GEMM with the activation quantized on the fly."""
+        return self.inner(x)
+
+    def quantized_bytes(self) -> int:
+        """Bytes of the int8 weight, its per-channel scales/zero points, and the float bias."""
+        w, b = self.inner._weight_bias()
+        total = tensor_bytes(w)
+        if w.qscheme() in (torch.per_channel_affine, torch.per_channel_symmetric):
+            total += tensor_bytes(w.q_per_channel_scales()) + tensor_bytes(w.q_per_channel_zero_points())
+        return total + (tensor_bytes(b) if b is not None else 0)
+
+    def extra_repr(self) -> str:
+        return f"in_features={self.in_features}, out_features={self.out_features}, dtype=qint8"

@@ -1,0 +1,69 @@
+"""quantize_model / model_memory_bytes over the tiny Llama, and the guarded bitsandbytes modes."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+import torch
+from torch import nn
+
+from inference.dummy import build_random_llama
+from inference.quantization import MODES, QuantizationError, model_memory_bytes, quantize_model
+from inference.quantization.targets import PROJECTIONS
+
+
+def _projections(model: nn.Module) -> list[nn.Module]:
+    return [
+        getattr(layer.self_attn if name in PROJECTIONS[:4] else layer.mlp, name)
+        for layer in model.model.layers
+        for name in PROJECTIONS
+    ]
+
+
+def test_unknown_mode_names_the_choices(tiny_model: nn.Module) -> None:
+    with pytest.raises(QuantizationError, match="dynamic-int8"):
+        quantize_model(tiny_model, "int3")
+
+
+def test_none_is_the_same_model(tiny_model: nn.Module) -> None:
+    assert quantize_model(tiny_model, "none") is tiny_model
+
+
+@pytest.mark.parametrize(("mode", "ratio"), [("dynamic-int8", 0.5), ("rtn-int8", 0.5), ("rtn-int4", 0.4)])
+def test_modes_swap_every_projection_and_shrink_memory(
+    tiny_model: nn.Module, mode: str, ratio: float
+) -> None:
+    model = quantize_model(copy.deepcopy(tiny_model), mode, group_size=32)
+    swapped = [m for m in _projections(model) if type(m) is not nn.Linear and isinstance(m, nn.Linear)]
+    assert len(swapped) == len(PROJECTIONS) * len(model.model.layers)
+    assert isinstance(model.lm_head, nn.Linear) and type(model.lm_head) is nn.Linear  # logits stay float
+    # The tiny model is mostly embedding (kept float), so compare the projections' share only.
+    saved = model_memory_bytes(tiny_model) - model_memory_bytes(model)
+    proj_fp32 = sum(m.weight.numel() * 4 for m in _projections(tiny_model))
+    assert saved > proj_fp32 * (1 - ratio)
+
+
+def test_memory_counts_tied_weights_once(tiny_model: nn.Module) -> None:
+    tensors = {id(t): t for t in (*tiny_model.parameters(), *tiny_model.buffers())}
+    assert tiny_model.lm_head.weight is tiny_model.model.embed_tokens.weight
+    assert model_memory_bytes(tiny_model) == sum(t.numel() * t.element_size() for t in tensors.values())
+
+
+@pytest.mark.parametrize(("mode", "bound"), [("dynamic-int8", 0.05), ("rtn-int8", 0.02), ("rtn-int4", 0.25)])
+def test_quantized_model_logits_stay_close(mode: str, bound: float) -> None:
+    # Realistic init: the peaked test model (initializer_range=0.5) amplifies any error chaotically.
+    base = build_random_llama("tiny", seed=0)
+    model = quantize_model(copy.deepcopy(base), mode, group_size=32)
+    ids = torch.tensor([[5, 300, 1200, 77, 901, 4000]])
+    with torch.no_grad():
+        ref, out = base(ids).logits, model(ids).logits
+    assert float((out - ref).norm() / ref.norm()) < bound
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the CPU guard")
+@pytest.mark.parametrize("mode", ["int8", "nf4"])
+def test_bitsandbytes_modes_fail_clearly_without_cuda(tiny_model: nn.Module, mode: str) -> None:
+    assert mode in MODES
+    with pytest.raises(QuantizationError, match="CUDA"):
+        quantize_model(copy.deepcopy(tiny_model), mode)
