@@ -11,19 +11,20 @@ bench_app = typer.Typer(help="Benchmarks: each compares a technique against its 
 
 @bench_app.command("engine")
 def engine(
-    requests: int = typer.Option(96, min=1, help="Requests in the synthetic chat trace."),
-    rate: float = typer.Option(4.0, min=0.001, help="Mean Poisson arrival rate (requests/s)."),
+    requests: int = typer.Option(32, min=1, help="Requests in the synthetic chat trace."),
+    rate: float = typer.Option(2.0, min=0.001, help="Mean Poisson arrival rate (requests/s)."),
     seed: int = typer.Option(0, help="Trace seed."),
     dummy: str = typer.Option(
         None, help="Random weights of a shape: smollm2-135m, llama-3.2-1b, llama-3-8b, tiny."
     ),
     device: str = typer.Option("cpu", help="cpu, cuda or auto."),
     dtype: str = typer.Option("auto", help="auto, float32, bfloat16 or float16."),
-    sequential: int = typer.Option(8, min=1, help="Requests HF generate runs one at a time (a subsample)."),
+    sequential: int = typer.Option(4, min=1, help="Requests HF generate runs one at a time (a subsample)."),
     static_batch: int = typer.Option(32, min=1, help="Batch size of the PEFT static-batch baseline."),
     max_batch: int = typer.Option(64, min=1, help="Engine max running sequences."),
     step_tokens: int = typer.Option(512, min=1, help="Engine token budget per step (chunked prefill)."),
     profile_steps: int = typer.Option(0, min=0, help="Also profile this many engine decode steps."),
+    threads: int = typer.Option(0, min=0, help="torch CPU threads (0 = torch's default)."),
     only_engine: bool = typer.Option(False, help="Skip both baselines."),
     out: Path = typer.Option(Path("bench-results/engine"), help="Where results.json and the PNG go."),
 ) -> None:
@@ -35,13 +36,23 @@ def engine(
 
     try:
         cfg = EngineBenchConfig(
-            model_dir=None if dummy else settings.model_dir, dummy=dummy, tokenizer_dir=settings.model_dir,
-            adapters_dir=settings.adapters_dir, device=device, dtype=dtype,
-            trace=TraceSpec(num_requests=requests, rate=rate, seed=seed), sequential_requests=sequential,
-            static_batch_size=static_batch, max_batch_size=max_batch, max_tokens_per_step=step_tokens,
-            out_dir=out, systems=("engine",) if only_engine else SYSTEMS, profile_steps=profile_steps,
+            model_dir=None if dummy else settings.model_dir,
+            dummy=dummy,
+            tokenizer_dir=settings.model_dir,
+            adapters_dir=settings.adapters_dir,
+            device=device,
+            dtype=dtype,
+            trace=TraceSpec(num_requests=requests, rate=rate, seed=seed),
+            sequential_requests=sequential,
+            static_batch_size=static_batch,
+            max_batch_size=max_batch,
+            max_tokens_per_step=step_tokens,
+            out_dir=out,
+            systems=("engine",) if only_engine else SYSTEMS,
+            profile_steps=profile_steps,
+            threads=threads,
         )
-        run_benchmark(cfg, log=typer.echo)
+        run_benchmark(cfg, log=lambda line: print(line, flush=True))
     except (ValueError, ModelLoadError, KeyError) as exc:
         typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
         raise typer.Exit(code=1) from exc

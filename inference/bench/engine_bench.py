@@ -37,7 +37,7 @@ class EngineBenchConfig:
     device: str = "cpu"
     dtype: str = "float32"
     trace: TraceSpec = field(default_factory=TraceSpec)
-    sequential_requests: int = 8
+    sequential_requests: int = 4
     static_batch_size: int = 32
     max_batch_size: int = 64
     max_tokens_per_step: int = 512
@@ -46,6 +46,7 @@ class EngineBenchConfig:
     out_dir: Path = Path("bench-results/engine")
     systems: tuple[str, ...] = SYSTEMS
     profile_steps: int = 0
+    threads: int = 0  # torch CPU threads; 0 keeps torch's default
 
     def __post_init__(self) -> None:
         if (self.model_dir is None) == (self.dummy is None):
@@ -208,6 +209,8 @@ def run_benchmark(cfg: EngineBenchConfig, log: Callable[[str], None] = print) ->
     """Run every selected system on one trace; print the table; write JSON and PNG to cfg.out_dir."""
     from inference.engine import EngineConfig, LLMEngine
 
+    if cfg.threads:
+        torch.set_num_threads(cfg.threads)
     model, tokenizer, label = load_bench_model(cfg)
     spec = cfg.trace
     if spec.vocab_size > model.config.vocab_size:

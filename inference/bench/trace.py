@@ -15,8 +15,8 @@ FIRST_ORDINARY_ID = 100
 class TraceSpec:
     """What to generate; every field is validated so a bad CLI option fails with its name."""
 
-    num_requests: int = 96
-    rate: float = 4.0  # mean arrivals per second
+    num_requests: int = 32
+    rate: float = 2.0  # mean arrivals per second
     seed: int = 0
     prompt_tokens: tuple[int, int] = (30, 400)
     output_tokens: tuple[int, int] = (16, 256)
