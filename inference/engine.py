@@ -62,7 +62,7 @@ class LLMEngine:
         self.tokenizer = tokenizer
         shape = kv_shape(model)
         blocks = blocks_for_budget(shape, config.block_size, config.kv_budget_tokens, config.kv_budget_bytes)
-        self.device = next(model.parameters()).device
+        self.device = model.model.embed_tokens.weight.device
         self.pool = KVBlockPool(shape, blocks, config.block_size, self.device)
         self.runner = ModelRunner(model, self.pool)
         self.adapters = LoraRegistry(model)

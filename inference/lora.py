@@ -66,7 +66,10 @@ def load_adapter(name: str, path: Path, model: Any) -> LoraAdapter:
     rank, alpha = int(config["r"]), float(config.get("lora_alpha", config["r"]))
     rslora = bool(config.get("use_rslora"))
 
-    param = next(model.parameters())
+    # Deltas are added to hidden states, so they take the embedding's dtype and device (the
+    # projections themselves may be quantized).
+    embed = model.model.embed_tokens.weight
+    device, dtype = embed.device, embed.dtype
     layers = model.model.layers
     factors: dict[tuple[int, str], dict[str, torch.Tensor]] = {}
     for key, tensor in load_file(str(weights_file)).items():
@@ -94,8 +97,8 @@ def load_adapter(name: str, path: Path, model: Any) -> LoraAdapter:
         r = int(_pattern_value(config.get("rank_pattern") or {}, module_name, rank))
         al = _pattern_value(config.get("alpha_pattern") or {}, module_name, alpha)
         scale = al / math.sqrt(r) if rslora else al / r
-        a_t = a.t().contiguous().to(device=param.device, dtype=param.dtype)
-        b_t = (b.t().float() * scale).contiguous().to(device=param.device, dtype=param.dtype)
+        a_t = a.t().contiguous().to(device=device, dtype=dtype)
+        b_t = (b.t().float() * scale).contiguous().to(device=device, dtype=dtype)
         weights[(layer, proj)] = (a_t, b_t)
     if not weights:
         raise AdapterLoadError(f"adapter {name!r}: {weights_file} holds no LoRA weights")

@@ -28,10 +28,12 @@ def kv_shape(model: Any) -> KVShape:
     """Cache dimensions of a Llama-like HF model, on its dtype."""
     cfg = model.config
     head_dim = getattr(cfg, "head_dim", None) or cfg.hidden_size // cfg.num_attention_heads
-    dtype = next(model.parameters()).dtype
-    if not dtype.is_floating_point:
-        dtype = torch.float32
-    return KVShape(cfg.num_hidden_layers, cfg.num_key_value_heads, head_dim, dtype)
+    return KVShape(cfg.num_hidden_layers, cfg.num_key_value_heads, head_dim, activation_dtype(model))
+
+
+def activation_dtype(model: Any) -> torch.dtype:
+    """The hidden-state dtype: the embedding's, even when projections are quantized (int8/NF4)."""
+    return model.model.embed_tokens.weight.dtype
 
 
 def _rotate_half(x: torch.Tensor) -> torch.Tensor:
@@ -55,8 +57,7 @@ class ModelRunner:
     def __init__(self, model: Any, pool: KVBlockPool) -> None:
         self.model = model
         self.pool = pool
-        self.device = next(model.parameters()).device
-        self.dtype = pool.shape.dtype
+        self.device = model.model.embed_tokens.weight.device
         self.decoder = model.model
 
     @torch.inference_mode()
