@@ -14,10 +14,9 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from app.auth.api_keys import verify_api_key
-from app.chat.conversations import create_conversation, store_customer_message
+from app.chat.conversations import assistant_row, create_conversation, store_customer_message
 from app.chat.planning import ReplyPlan
 from app.chat.protocol import ProtocolError, check_text
-from app.chat.service import assistant_row
 from inference.sampling import SamplingParams
 
 router = APIRouter(prefix="/v1", tags=["openai"])
@@ -262,6 +261,7 @@ async def _sse(request: Request, job_id: str, model: str) -> AsyncIterator[str]:
         async for event in service.backend.events(job_id):
             if event.kind == "error":
                 finished = True
+                await service.recorder.wait(job_id)
                 error = {"message": event.error or "generation failed", "type": "server_error"}
                 yield f"data: {json.dumps({'error': error})}\n\n"
                 break
@@ -269,6 +269,7 @@ async def _sse(request: Request, job_id: str, model: str) -> AsyncIterator[str]:
                 yield chunk({"content": event.text})
             if event.final:
                 finished = True
+                await service.recorder.wait(job_id)  # the stored row is final before the client hears so
                 yield chunk({}, FINISH.get(event.finish_reason or "stop", "stop"))
         yield "data: [DONE]\n\n"
     finally:

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from app.chat.planning import ReplyPlan
 from app.db.models import Conversation, Feedback, Message
 
 HISTORY_LIMIT = 200
@@ -149,3 +150,21 @@ def request_handoff(session: Session, conversation_id: str) -> str:
         conv.status = "pending"
         session.commit()
     return conv.status
+
+
+def assistant_row(conversation_id: str, customer_id: int, job_id: str, plan: ReplyPlan | None) -> Message:
+    """The bot's row, created `streaming` before generation with everything about how it is made."""
+    row = Message(
+        conversation_id=conversation_id,
+        role="assistant",
+        text="",
+        status="streaming",
+        request_id=job_id,
+        reply_to_id=customer_id,
+    )
+    if plan is not None:
+        row.intent, row.adapter = plan.intent, plan.adapter
+        row.router_confidence, row.router_scores = plan.confidence, plan.scores
+        row.router_overridden_from = plan.overridden_from
+        row.decoding, row.decoding_version = plan.decoding, plan.decoding_version
+    return row

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.backends.base import BackendBusy, GenerationBackend, GenerationJob
 from app.chat.conversations import (
     BOT_SILENT,
+    assistant_row,
     context_messages,
     get_conversation,
     store_customer_message,
@@ -38,6 +39,23 @@ class InFlight:
 
     conversation_id: str
     message_id: int
+
+
+@dataclass(frozen=True)
+class _Stored:
+    message_id: int
+    new: bool
+    status: str
+    previous_intent: str | None
+    pinned: str | None
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    message_id: int
+    plan: ReplyPlan | None
+    messages: list[dict[str, str]]
+    problem: str | None
 
 
 class ChatService:
@@ -73,54 +91,66 @@ class ChatService:
     ) -> str | None:
         """Store the message (committed first), then start the bot's reply; the reply's job id or None."""
         job_id = uuid.uuid4().hex
-        with self.sessions() as session:
-            row, new = store_customer_message(session, conversation_id, text, client_id, channel)
-            conv = get_conversation(session, conversation_id)
-            status, previous, pinned = conv.status, conv.current_intent, conv.pinned_adapter
-        if not new:
-            await emit({"type": "stored", "message_id": row.id, "client_id": client_id, "duplicate": True})
+        # Database work runs in a thread: a slow or locked database must not stall every socket.
+        stored = await asyncio.to_thread(self._store, conversation_id, text, client_id, channel)
+        if not stored.new:
+            await emit(
+                {"type": "stored", "message_id": stored.message_id, "client_id": client_id, "duplicate": True}
+            )
             return None
         self.metrics.messages.labels("customer", channel).inc()
         await emit(
-            {"type": "stored", "job_id": job_id, "seq": 0, "message_id": row.id, "client_id": client_id}
+            {
+                "type": "stored",
+                "job_id": job_id,
+                "seq": 0,
+                "message_id": stored.message_id,
+                "client_id": client_id,
+            }
         )
-        if status in BOT_SILENT:
+        if stored.status in BOT_SILENT:
             await self.hub.publish(
-                conversation_id, {"type": "customer_message", "message_id": row.id, "text": text}
+                conversation_id, {"type": "customer_message", "message_id": stored.message_id, "text": text}
             )
-            await emit({"type": "status", "status": status, "text": "A member of our team will answer here."})
+            await emit(
+                {"type": "status", "status": stored.status, "text": "A member of our team will answer here."}
+            )
             return None
-        started = await self._start_reply(conversation_id, row.id, text, previous, pinned, job_id, emit)
-        return job_id if started else None
+        prepared = await asyncio.to_thread(self._prepare, conversation_id, stored, text, job_id)
+        if prepared.plan is None:
+            await self._report(emit, job_id, prepared.message_id, prepared.problem or "no reply", "planning")
+            return None
+        failure = await self.launch(
+            conversation_id, prepared.message_id, job_id, prepared.plan, prepared.messages, emit
+        )
+        return job_id if failure is None else None
 
-    async def _start_reply(
-        self,
-        conversation_id: str,
-        customer_id: int,
-        text: str,
-        previous: str | None,
-        pinned: str | None,
-        job_id: str,
-        emit: Emit,
-    ) -> bool:
+    def _store(self, conversation_id: str, text: str, client_id: str | None, channel: str) -> _Stored:
+        with self.sessions() as session:
+            row, new = store_customer_message(session, conversation_id, text, client_id, channel)
+            conv = get_conversation(session, conversation_id)
+            return _Stored(row.id, new, conv.status, conv.current_intent, conv.pinned_adapter)
+
+    def _prepare(self, conversation_id: str, stored: _Stored, text: str, job_id: str) -> _Prepared:
+        """Plan the reply and create its row (`streaming`, or `error` if no plan could be made)."""
         with self.sessions() as session:
             plan: ReplyPlan | None = None
+            problem = None
             try:
-                plan = self.planner.plan(session, text, previous, pinned)
+                plan = self.planner.plan(session, text, stored.previous_intent, stored.pinned)
             except Exception as exc:  # a bad stored policy or pin must not lose the customer's message
                 log.exception("planning the reply failed")
                 problem = f"could not prepare a reply: {exc}"
-            msg = assistant_row(conversation_id, customer_id, job_id, plan)
+            msg = assistant_row(conversation_id, stored.message_id, job_id, plan)
             session.add(msg)
             if plan is None:
                 msg.status, msg.error = "error", problem
                 session.commit()
-                await self._report(emit, job_id, msg.id, problem, "planning")
-                return False
+                return _Prepared(msg.id, None, [], problem)
             get_conversation(session, conversation_id).current_intent = plan.intent
             session.commit()
             messages = context_messages(session, conversation_id, plan.system_prompt, before_id=msg.id)
-        return await self.launch(conversation_id, msg.id, job_id, plan, messages, emit) is None
+            return _Prepared(msg.id, plan, messages, None)
 
     async def launch(
         self,
@@ -140,7 +170,7 @@ class ChatService:
         )
         failure = await self._submit(job, emit)
         if failure is not None:
-            self._fail_row(message_id, failure)
+            await asyncio.to_thread(self._fail_row, message_id, failure)
             await self._report(emit, job_id, message_id, failure, "submit")
             return failure
         self.in_flight[job_id] = InFlight(conversation_id, message_id)
@@ -223,21 +253,3 @@ class ChatService:
                 loop.create_task(self.backend.cancel(job_id))
 
         self._cancel_timers[job_id] = loop.call_later(self.resume_grace_s, _cancel)
-
-
-def assistant_row(conversation_id: str, customer_id: int, job_id: str, plan: ReplyPlan | None) -> Message:
-    """The bot's row, created `streaming` before generation with everything about how it is made."""
-    row = Message(
-        conversation_id=conversation_id,
-        role="assistant",
-        text="",
-        status="streaming",
-        request_id=job_id,
-        reply_to_id=customer_id,
-    )
-    if plan is not None:
-        row.intent, row.adapter = plan.intent, plan.adapter
-        row.router_confidence, row.router_scores = plan.confidence, plan.scores
-        row.router_overridden_from = plan.overridden_from
-        row.decoding, row.decoding_version = plan.decoding, plan.decoding_version
-    return row

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, WebSocket
@@ -110,12 +111,10 @@ class ChatSocket:
             stopped = await self.service.stop(cid)
             await self.send({"type": "status", "status": "stopping", "jobs": stopped})
         elif isinstance(frame, Feedback):
-            with self.service.sessions() as session:
-                convs.set_feedback(session, cid, frame.message_id, frame.rating)
+            await asyncio.to_thread(self._in_session, convs.set_feedback, cid, frame.message_id, frame.rating)
             await self.send({"type": "status", "status": "feedback_saved", "message_id": frame.message_id})
         elif isinstance(frame, Handoff):
-            with self.service.sessions() as session:
-                status = convs.request_handoff(session, cid)
+            status = await asyncio.to_thread(self._in_session, convs.request_handoff, cid)
             await self.service.hub.publish(
                 cid,
                 {
@@ -127,8 +126,25 @@ class ChatSocket:
         elif isinstance(frame, Resume):
             self.resume(frame.job_id, frame.after)
 
+    def _in_session(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """Run ``fn(session, *args)`` in a fresh session (called in a worker thread)."""
+        with self.service.sessions() as session:
+            return fn(session, *args)
+
     async def hello(self, frame: Hello) -> None:
         """Open the token's conversation (or a new one), send history, resume replies in flight."""
+        cid, token, history, status = await asyncio.to_thread(self._open, frame)
+        self.conversation_id = cid
+        if self.hub_task is None:
+            self.hub_task = asyncio.create_task(self._forward_hub(cid))
+        await self.send(
+            {"type": "welcome", "token": token, "conversation_id": cid, "status": status, "history": history}
+        )
+        for job_id in self.service.jobs_of(cid):
+            self.resume(job_id, frame.last_seq.get(job_id, -1))
+
+    def _open(self, frame: Hello) -> tuple[str, str, list[dict[str, Any]], str]:
+        """The conversation the hello may open (checked against its token), its token, history, status."""
         with self.service.sessions() as session:
             if frame.token:
                 cid = self.tokens.verify(frame.token)
@@ -142,15 +158,7 @@ class ChatSocket:
                 cid = convs.create_conversation(session).id
                 token = self.tokens.issue(cid)
             history = convs.history(session, cid)
-            status = convs.get_conversation(session, cid).status
-        self.conversation_id = cid
-        if self.hub_task is None:
-            self.hub_task = asyncio.create_task(self._forward_hub(cid))
-        await self.send(
-            {"type": "welcome", "token": token, "conversation_id": cid, "status": status, "history": history}
-        )
-        for job_id in self.service.jobs_of(cid):
-            self.resume(job_id, frame.last_seq.get(job_id, -1))
+            return cid, token, history, convs.get_conversation(session, cid).status
 
     def resume(self, job_id: str, after: int) -> None:
         """Stream the rest of a job after the client's last frame seq (nothing twice)."""
@@ -179,7 +187,7 @@ class ChatSocket:
         service.watch(job_id)
         finished = False
         try:
-            message_id = service.message_id_for(job_id)
+            message_id = await asyncio.to_thread(service.message_id_for, job_id)
             async for event in service.backend.events(job_id, after):
                 if event.final:
                     await service.recorder.wait(job_id)  # `done` means the row is final in the database
@@ -192,7 +200,8 @@ class ChatSocket:
         finally:
             if not finished:
                 service.unwatch(job_id)
-            self.streams.pop(job_id, None)
+            if self.streams.get(job_id) is asyncio.current_task():
+                del self.streams[job_id]
 
     async def _forward_hub(self, conversation_id: str) -> None:
         async with self.service.hub.subscribe(conversation_id) as events:
