@@ -24,7 +24,9 @@ from tests.app.console_support import PASSWORD, add_conversation, add_user
 CHROMIUM = os.environ.get("SWITCHBOARD_CHROMIUM", "/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync"]  # fmt: skip
-SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+# Screenshots go to a temp folder unless asked for (so a test run leaves the tree clean):
+# SWITCHBOARD_SCREENSHOT_DIR=docs/screenshots pytest tests/browser/test_staff_browser.py
+SHOTS_ENV = "SWITCHBOARD_SCREENSHOT_DIR"
 EVIL = 'hostile <script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2">'
 TIMEOUT_MS = 30_000
 
@@ -96,7 +98,10 @@ def _assert_inert(page: Any) -> None:
     assert page.locator("img[src=x]").count() == 0
 
 
-def test_staff_take_over_and_operator_change_in_the_browser(server: str, browser: Any, db: Session) -> None:
+def test_staff_take_over_and_operator_change_in_the_browser(
+    server: str, browser: Any, db: Session, tmp_path: Path
+) -> None:
+    shots = Path(os.environ.get(SHOTS_ENV) or tmp_path)
     add_user(db, "sam", "staff")
     add_user(db, "olga", "operator")
     hostile = add_conversation(db, [("customer", EVIL), ("assistant", EVIL)], intent="general")
@@ -123,8 +128,8 @@ def test_staff_take_over_and_operator_change_in_the_browser(server: str, browser
     staff.click("#reply-form button[type=submit]")
     staff.locator(".role-staff .text").filter(has_text="this is Sam").wait_for()
     customer.locator("#log li.msg.staff").filter(has_text="this is Sam").wait_for()
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    staff.screenshot(path=str(SHOTS / "staff.png"), full_page=True)
+    shots.mkdir(parents=True, exist_ok=True)
+    staff.screenshot(path=str(shots / "staff.png"), full_page=True)
     staff.click("#hand-back")
     staff.wait_for_function("document.getElementById('status').textContent === 'active'")
 
@@ -155,7 +160,7 @@ def test_staff_take_over_and_operator_change_in_the_browser(server: str, browser
     operator.locator("#save-status").filter(has_text="v1 is live").wait_for()
     assert operator.locator("#history tr").count() == 1
     operator.locator("#stats tr").first.wait_for()
-    operator.screenshot(path=str(SHOTS / "operator.png"), full_page=True)
+    operator.screenshot(path=str(shots / "operator.png"), full_page=True)
 
     _customer_says(customer, "What is the price of the Premium plan?")
     db.expire_all()
