@@ -18,7 +18,7 @@ from inference.kv_cache import KVBlockPool, blocks_for_budget
 from inference.logits import make_generator
 from inference.lora import LoraAdapter, LoraRegistry
 from inference.metrics import EngineMetrics
-from inference.model_runner import BatchItem, ModelRunner, kv_shape
+from inference.model_runner import BatchItem, ModelRunner, kv_shape, model_device
 from inference.outputs import OutputProcessor
 from inference.policies.base import get_policy
 from inference.request import FinishReason, GenerationRequest, TokenEvent
@@ -62,7 +62,7 @@ class LLMEngine:
         self.tokenizer = tokenizer
         shape = kv_shape(model)
         blocks = blocks_for_budget(shape, config.block_size, config.kv_budget_tokens, config.kv_budget_bytes)
-        self.device = model.model.embed_tokens.weight.device
+        self.device = model_device(model)
         self.pool = KVBlockPool(shape, blocks, config.block_size, self.device)
         self.runner = ModelRunner(model, self.pool)
         self.adapters = LoraRegistry(model)

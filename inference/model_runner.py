@@ -31,6 +31,11 @@ def kv_shape(model: Any) -> KVShape:
     return KVShape(cfg.num_hidden_layers, cfg.num_key_value_heads, head_dim, activation_dtype(model))
 
 
+def model_device(model: Any) -> torch.device:
+    """Where hidden states live: the embedding's device."""
+    return model.model.embed_tokens.weight.device
+
+
 def activation_dtype(model: Any) -> torch.dtype:
     """The hidden-state dtype: the embedding's, even when projections are quantized (int8/NF4)."""
     return model.model.embed_tokens.weight.dtype
@@ -57,7 +62,7 @@ class ModelRunner:
     def __init__(self, model: Any, pool: KVBlockPool) -> None:
         self.model = model
         self.pool = pool
-        self.device = model.model.embed_tokens.weight.device
+        self.device = model_device(model)
         self.decoder = model.model
 
     @torch.inference_mode()
