@@ -59,7 +59,7 @@
     const text = document.createElement("span");
     text.textContent = "Helpful?";
     meta.appendChild(text);
-    for (const [rating, glyph, name] of [[1, "👍", "Helpful"], [-1, "👎", "Not helpful"]]) {
+    for (const [rating, glyph, name] of [[1, "Yes", "Helpful"], [-1, "No", "Not helpful"]]) {
       const b = document.createElement("button");
       b.type = "button";
       b.textContent = glyph;
