@@ -73,6 +73,8 @@ def serve(
         host=host or settings.host,
         port=port or settings.port,
         log_level="info",
+        # Frames a bit over max_frame_bytes get the chat's clear error; absurd ones close the socket.
+        ws_max_size=max(1 << 20, 4 * settings.max_frame_bytes),
     )
 
 
