@@ -134,9 +134,12 @@ class ChatSocket:
     async def hello(self, frame: Hello) -> None:
         """Open the token's conversation (or a new one), send history, resume replies in flight."""
         cid, token, history, status = await asyncio.to_thread(self._open, frame)
-        self.conversation_id = cid
-        if self.hub_task is None:
+        if cid != self.conversation_id:  # a second hello may switch conversations: drop the old one's feeds
+            for task in [*self.streams.values(), self.hub_task]:
+                if task is not None:
+                    task.cancel()
             self.hub_task = asyncio.create_task(self._forward_hub(cid))
+        self.conversation_id = cid
         await self.send(
             {"type": "welcome", "token": token, "conversation_id": cid, "status": status, "history": history}
         )
