@@ -25,7 +25,7 @@ from app.chat.service import ChatService
 from app.chat.tokens import CustomerTokens
 from app.config import REPO_ROOT, Settings
 from app.db.session import get_session, session_factory, upgrade_database
-from app.engine_factory import ADAPTER_NAMES, build_engine
+from app.engine_factory import adapter_dirs, build_engine
 from inference.engine import AsyncEngine
 
 log = logging.getLogger(__name__)
@@ -66,7 +66,8 @@ def create_app(
                 eng = await asyncio.to_thread(build_engine, cfg)
             be = EmbeddedBackend(eng, max_queue_depth=cfg.max_queue_depth)
         await be.start()
-        adapters = eng.adapters() if eng is not None else list(ADAPTER_NAMES)
+        # Workers load the adapters found in the same adapters_dir, so plan with those names.
+        adapters = eng.adapters() if eng is not None else list(adapter_dirs(cfg.adapters_dir))
         planner = ReplyPlanner(router or load_router(cfg.router_path), adapters)
         app.state.engine = eng
         app.state.backend = be
