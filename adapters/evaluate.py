@@ -52,6 +52,14 @@ def heldout_loss(
     return LossResult(total / max(1, tokens), tokens, len(examples))
 
 
+def spread(examples: list[ChatExample], limit: int) -> list[ChatExample]:
+    """At most ``limit`` examples evenly spaced over the file (files are grouped by source and topic)."""
+    if limit <= 0 or len(examples) <= limit:
+        return examples
+    step = len(examples) / limit
+    return [examples[int(i * step)] for i in range(limit)]
+
+
 @contextmanager
 def use_adapter(model: Any, name: str) -> Iterator[None]:
     """Run the PEFT model as ``name``, or as the plain base model for BASE."""
@@ -91,7 +99,7 @@ def evaluate(
     """Loss table {model: {domain: LossResult}} plus each adapter's reduction on its own domain."""
     model, tokenizer = load_with_adapters(base_dir, specs)
     domains = [d for d in INTENTS if (data_dir / d / "heldout.jsonl").is_file()]
-    sets = {d: read_jsonl(data_dir / d / "heldout.jsonl")[: limit or None] for d in domains}
+    sets = {d: spread(read_jsonl(data_dir / d / "heldout.jsonl"), limit) for d in domains}
     table: dict[str, dict[str, LossResult]] = {}
     for name in [BASE, *specs]:
         with use_adapter(model, name):

@@ -183,5 +183,7 @@ def save_adapter(model: Any, out: Path, summary: dict[str, Any]) -> None:
         if "lora_" in name:
             p.data = p.data.to(torch.float16)
     model.save_pretrained(str(out))
+    # PEFT writes an empty model-card template; the adapters' README is adapters/README.md.
+    (out / "README.md").unlink(missing_ok=True)
     (out / "switchboard.json").write_text(json.dumps(summary, indent=2) + "\n")
     (out / "system_prompt.txt").write_text(summary["system_prompt"] + "\n")
