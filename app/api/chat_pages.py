@@ -12,4 +12,7 @@ router = APIRouter(tags=["pages"])
 async def chat_page(request: Request) -> HTMLResponse:
     """The chat page; everything else happens over /ws/chat."""
     templates = request.app.state.templates
-    return templates.TemplateResponse(request, "chat.html", {"title": "Chat with Voltline"})
+    limit = request.app.state.settings.max_message_chars
+    return templates.TemplateResponse(
+        request, "chat.html", {"title": "Chat with Voltline", "max_chars": limit}
+    )

@@ -93,6 +93,7 @@
         const j = job || (jobs[m.job_id] = { seq: 1, text: "", done: false });
         j.el = li; j.messageId = m.id;
         setBody(li, m.role, j.text);
+        li.setAttribute("aria-busy", "true");
       } else {
         setBody(li, m.role, m.text);
         if (m.role === "assistant" && m.status !== "error") addRating(li, m.id, m.rating);
@@ -128,6 +129,7 @@
         j.messageId = f.message_id;
         j.el = bubble("assistant", label("assistant", f.intent));
         j.el.classList.add("streaming");
+        j.el.setAttribute("aria-busy", "true"); // screen readers read the reply once, when complete
         streaming(true);
         break;
       }
@@ -146,6 +148,7 @@
         j.done = true;
         j.text += f.text || ""; // the last delta rides on the done event
         if (j.el) {
+          j.el.removeAttribute("aria-busy");
           setBody(j.el, "assistant", j.text);
           j.el.classList.remove("streaming");
           if (f.finish_reason === "cancelled") { j.el.classList.add("interrupted"); notice("Reply stopped."); }
@@ -155,7 +158,11 @@
         break;
       }
       case "error":
-        if (job) { job.done = true; if (job.el) job.el.classList.add("error"); streaming(anyStreaming()); }
+        if (job) {
+          job.done = true;
+          if (job.el) { job.el.classList.add("error"); job.el.removeAttribute("aria-busy"); }
+          streaming(anyStreaming());
+        }
         notice(f.message, true);
         break;
       case "busy":
