@@ -41,3 +41,21 @@ def test_settings_default_to_the_module_settings(pg_url: str, tokenizer: Any) ->
 
     app = create_app(engine=make_engine(tokenizer, {}))
     assert app.state.settings is settings
+
+
+def test_single_machine_sqlite_database_works_end_to_end(tmp_path: Any, tokenizer: Any) -> None:
+    import sqlite3
+
+    from tests.app.chat_support import read_until
+
+    url = f"sqlite:///{tmp_path / 'switchboard.db'}"
+    app = create_app(settings_for(url), engine=make_engine(tokenizer, {}), router=KeywordRouter())
+    with TestClient(app) as client, client.websocket_connect("/ws/chat") as ws:
+        ws.send_json({"type": "hello", "token": None})
+        ws.receive_json()
+        ws.send_json({"type": "message", "text": "hello from one machine"})
+        done = read_until(ws, "done")[-1]
+    rows = sqlite3.connect(tmp_path / "switchboard.db").execute(
+        "SELECT role, status FROM messages ORDER BY id"
+    )
+    assert list(rows) == [("customer", "received"), ("assistant", "done")] and done["tokens"] > 0
