@@ -1,0 +1,242 @@
+"""`switchboard worker`: consume jobs from the Redis requests stream, run them on one engine.
+
+Workers form one consumer group. A job stays pending (unacknowledged) while it runs, and a live
+worker touches its pending entries every heartbeat, so only a dead worker's jobs go idle; any
+worker takes those over with XAUTOCLAIM after ``claim_idle_ms``.
+
+A reclaimed job continues instead of starting over: every token event carries the token ids it
+covers, so the new worker reads the events already written, appends those ids to the prompt and
+generates only the rest (with ``max_new_tokens`` reduced to match), writing events from the next
+seq. The customer sees the text so far once and the rest once. Two workers that both believe they
+own a job (a slow one, not a dead one) cannot interleave: writing seq n is a compare-and-set
+(see app.backends.redis_streams), and the loser stops its generation.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import json
+import logging
+import os
+import socket
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from redis.asyncio import Redis
+from redis.exceptions import ResponseError
+
+from app.backends import redis_streams as rs
+from app.backends.base import EventKind, GenerationJob, JobEvent
+from app.backends.prompting import build_prompt_ids
+from app.backends.redis_backend import REDIS_DOWN
+from inference.engine import AsyncEngine
+from inference.request import GenerationRequest
+from inference.sampling import SamplingParams
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class WorkerConfig:
+    """How a worker reads the queue; ``claim_idle_ms`` must exceed a few heartbeats."""
+
+    redis_url: str
+    consumer: str = f"{socket.gethostname()}-{os.getpid()}"
+    max_jobs: int = 32
+    block_ms: int = 1000
+    claim_idle_ms: int = 10_000
+    heartbeat_s: float = 0.25
+
+    def __post_init__(self) -> None:
+        if self.max_jobs < 1:
+            raise ValueError("max_jobs must be >= 1")
+        if self.claim_idle_ms < 4 * self.heartbeat_s * 1000:
+            raise ValueError("claim_idle_ms must be at least four heartbeats, or live jobs get stolen")
+
+
+class Worker:
+    """One engine serving the shared queue: read, reclaim, generate, write events, acknowledge."""
+
+    def __init__(self, engine: AsyncEngine, config: WorkerConfig) -> None:
+        self.engine = engine
+        self.config = config
+        self.redis = Redis.from_url(config.redis_url, socket_timeout=30, socket_connect_timeout=5)
+        self.running: dict[str, str] = {}  # stream entry id -> job id
+        self.tasks: set[asyncio.Task[None]] = set()
+        self.completed = 0
+
+    async def run(self, stop: asyncio.Event | None = None) -> None:
+        """Serve until ``stop`` is set; unfinished jobs stay pending for another worker to reclaim."""
+        stop = stop or asyncio.Event()
+        await self.engine.start()
+        beat = asyncio.create_task(self._heartbeat(stop))
+        try:
+            while not stop.is_set():
+                try:
+                    await self._poll()
+                except ResponseError as exc:
+                    if "NOGROUP" not in str(exc):
+                        raise
+                    await self._ensure_group()
+                except REDIS_DOWN as exc:
+                    log.warning("redis unreachable, retrying: %s", exc)
+                    await asyncio.sleep(0.5)
+        finally:
+            beat.cancel()
+            for task in list(self.tasks):
+                task.cancel()
+            await asyncio.gather(beat, *self.tasks, return_exceptions=True)
+            await self.engine.stop()
+            await self.redis.aclose()
+
+    async def _ensure_group(self) -> None:
+        with contextlib.suppress(ResponseError):  # BUSYGROUP: another worker made it first
+            await self.redis.xgroup_create(rs.REQUESTS, rs.GROUP, id="0", mkstream=True)
+
+    async def _poll(self) -> None:
+        free = self.config.max_jobs - len(self.running)
+        if free <= 0:
+            await asyncio.sleep(0.05)
+            return
+        claimed: Any = await self.redis.xautoclaim(
+            rs.REQUESTS, rs.GROUP, self.config.consumer, self.config.claim_idle_ms, "0-0", count=free
+        )
+        entries = [e for e in claimed[1] if e[1]]
+        if entries:
+            log.info("reclaimed %d job(s) from a dead worker", len(entries))
+        else:
+            reply: Any = await self.redis.xreadgroup(
+                rs.GROUP, self.config.consumer, {rs.REQUESTS: ">"}, count=free, block=self.config.block_ms
+            )
+            entries = reply[0][1] if reply else []
+        for raw_id, fields in entries:
+            entry = raw_id.decode() if isinstance(raw_id, bytes) else str(raw_id)
+            if entry in self.running:
+                continue
+            job_id = self._job_id(fields)
+            self.running[entry] = job_id
+            task = asyncio.create_task(self._serve(entry, fields))
+            self.tasks.add(task)
+            task.add_done_callback(self.tasks.discard)
+
+    @staticmethod
+    def _job_id(fields: dict[Any, Any]) -> str:
+        with contextlib.suppress(Exception):
+            return str(json.loads(fields[b"job"])["job_id"])
+        return ""
+
+    async def _heartbeat(self, stop: asyncio.Event) -> None:
+        """Keep our pending entries fresh (so nobody reclaims live jobs) and apply cancellations."""
+        while not stop.is_set():
+            await asyncio.sleep(self.config.heartbeat_s)
+            entries = dict(self.running)
+            if not entries:
+                continue
+            try:
+                await self.redis.xclaim(
+                    rs.REQUESTS, rs.GROUP, self.config.consumer, 0, list(entries), justid=True
+                )
+                flags = await self.redis.mget([rs.cancel_key(j) for j in entries.values()])
+            except REDIS_DOWN:
+                continue
+            for job_id, flag in zip(entries.values(), flags, strict=True):
+                if flag is not None:
+                    self.engine.cancel(job_id)
+
+    async def _serve(self, entry: str, fields: dict[Any, Any]) -> None:
+        finished = True
+        try:
+            job = GenerationJob.from_dict(json.loads(fields[b"job"]))
+        except Exception as exc:  # a malformed entry can never succeed: drop it, do not retry forever
+            log.error("dropping malformed queue entry %s: %s", entry, exc)
+            await self._ack(entry)
+            return
+        try:
+            finished = await self._generate(job)
+        except asyncio.CancelledError:
+            finished = False
+            raise
+        except REDIS_DOWN as exc:
+            finished = False  # the entry stays pending; a worker retries it once Redis is back
+            log.warning("lost redis while serving %s: %s", job.job_id, exc)
+        except Exception as exc:  # this job fails alone, with a readable error on its stream
+            log.exception("job %s failed", job.job_id)
+            done = await rs.read_all(self.redis, job.job_id)
+            error = JobEvent(
+                job.job_id, len(done), "error", finish_reason="error", error=f"generation failed: {exc}"
+            )
+            if not (done and done[-1].final):
+                await rs.append_event(self.redis, error)
+        finally:
+            self.running.pop(entry, None)
+            if finished:
+                self.completed += 1
+                with contextlib.suppress(*REDIS_DOWN):
+                    await self._ack(entry)
+
+    async def _ack(self, entry: str) -> None:
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.xack(rs.REQUESTS, rs.GROUP, entry)
+            pipe.xdel(rs.REQUESTS, entry)  # the stream length is the queue depth the API checks
+            await pipe.execute()
+
+    async def write(self, event: JobEvent) -> bool:
+        """Write one event at its seq; False when another worker already wrote that seq."""
+        return await rs.append_event(self.redis, event)
+
+    async def _generate(self, job: GenerationJob) -> bool:
+        """Run (or continue) the job; True when its stream holds a final event."""
+        started = time.monotonic()
+        written = await rs.read_all(self.redis, job.job_id)
+        if written and written[-1].final:
+            return True
+        seq = len(written)
+        done_ids = [int(i) for e in written for i in e.extra.get("ids", [])]
+        params = SamplingParams.from_dict(job.params)
+        budget = self.engine.engine.max_positions - params.max_new_tokens
+        if budget < 1:
+            raise ValueError(
+                f"max_new_tokens={params.max_new_tokens} leaves no room for the prompt "
+                f"in the model's {self.engine.engine.max_positions}-token context"
+            )
+        prompt = build_prompt_ids(self.engine.engine.tokenizer, job.messages, budget)
+        left = params.max_new_tokens - len(done_ids)
+        if await self.redis.exists(rs.cancel_key(job.job_id)) or left <= 0:
+            reason = "length" if left <= 0 else "cancelled"
+            end = JobEvent(job.job_id, seq, "done", finish_reason=reason, completion_tokens=len(done_ids))
+            return await rs.append_event(self.redis, end)
+        request = GenerationRequest(
+            prompt_ids=(*prompt.ids, *done_ids),
+            params=dataclasses.replace(params, max_new_tokens=left) if done_ids else params,
+            adapter=job.adapter,
+            priority=job.priority,
+            request_id=job.job_id,
+        )
+        stream = self.engine.generate(request)
+        ids: list[int] = []
+        async for ev in stream:
+            ids.extend(ev.token_ids)
+            if not (ev.text or ev.finished):
+                continue  # bytes of a character not yet complete: they travel with the next text
+            elapsed_ms = (time.monotonic() - started) * 1000
+            extra: dict[str, Any] = {"ids": ids, "elapsed_ms": elapsed_ms}
+            if seq == 0:
+                extra.update(ttft_ms=elapsed_ms, prompt_truncated=prompt.truncated_last_message)
+            if done_ids and seq == len(written):
+                extra["resumed_after_tokens"] = len(done_ids)
+            kind: EventKind = ("error" if ev.finish_reason == "error" else "done") if ev.finished else "token"
+            event = JobEvent(
+                job.job_id, seq, kind, ev.text, ev.finish_reason, ev.error,
+                len(prompt.ids), ev.completion_tokens + len(done_ids), extra,
+            )  # fmt: skip
+            if not await self.write(event):
+                log.warning("job %s: seq %d already written by another worker; stopping", job.job_id, seq)
+                await stream.aclose()  # type: ignore[attr-defined]
+                return False
+            seq, ids = seq + 1, []
+            if ev.finished:
+                return True
+        return False

@@ -1,0 +1,123 @@
+"""RedisBackend + an in-process worker on real Redis: numbered events, resume, busy, cancel, CAS."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import pytest
+from redis.asyncio import Redis
+
+from app.backends import redis_streams as rs
+from app.backends.base import BackendBusy, JobEvent
+from app.backends.embedded import UnknownJobError
+from app.backends.redis_backend import RedisBackend
+from tests.app.scaleout_support import RunningWorker, collect, eventually, flushed, job, private_redis
+
+
+# Our own redis-server: other suites flush the shared Redis's test database while they run.
+@pytest.fixture(scope="module")
+def redis_server() -> Iterator[str]:
+    with private_redis() as (url, _):
+        yield url
+
+
+@pytest.fixture()
+def redis_url(redis_server: str) -> str:
+    return flushed(redis_server)
+
+
+@pytest.fixture()
+async def backend(redis_url: str) -> AsyncIterator[RedisBackend]:
+    be = RedisBackend(redis_url, max_queue_depth=3, block_ms=200)
+    await be.start()
+    yield be
+    await be.stop()
+
+
+async def _queue_empty(backend: RedisBackend) -> bool:
+    return await backend.redis.xlen(rs.REQUESTS) == 0
+
+
+async def test_a_worker_streams_numbered_events_and_resume_gives_the_rest_once(
+    backend: RedisBackend, redis_url: str, tokenizer: Any
+) -> None:
+    worker = RunningWorker(tokenizer, redis_url, "w1")
+    try:
+        first = job(24)
+        await backend.submit(first)
+        events = await collect(backend, first.job_id)
+        assert [e.seq for e in events] == list(range(len(events)))
+        assert events[-1].kind == "done" and events[-1].finish_reason == "length"
+        assert events[-1].completion_tokens == 24
+        assert sum(len(e.extra["ids"]) for e in events) == 24
+        rest = await collect(backend, first.job_id, after=3)
+        assert [e.seq for e in rest] == [e.seq for e in events[4:]]
+        assert "".join(e.text for e in events[:4]) + "".join(e.text for e in rest) == "".join(
+            e.text for e in events
+        )
+        # Done jobs leave the requests stream, so it measures the depth of work in flight.
+        await eventually(lambda: _queue_empty(backend))
+        assert 0 < await backend.redis.ttl(rs.events_key(first.job_id)) <= rs.EVENTS_TTL_S
+    finally:
+        await worker.close()
+
+
+async def test_queue_over_the_limit_is_busy(backend: RedisBackend) -> None:
+    for _ in range(3):  # no worker runs: the jobs stay queued
+        await backend.submit(job(4))
+    with pytest.raises(BackendBusy, match="limit 3"):
+        await backend.submit(job(4))
+    health = await backend.health()
+    assert health["queue_depth"] == 3 and health["backend"] == "redis"
+
+
+async def test_unknown_job_is_a_key_error(backend: RedisBackend) -> None:
+    with pytest.raises(UnknownJobError):
+        await collect(backend, "no-such-job")
+
+
+async def test_cancel_stops_the_job_on_its_worker(
+    backend: RedisBackend, redis_url: str, tokenizer: Any
+) -> None:
+    worker = RunningWorker(tokenizer, redis_url, "w1")
+    try:
+        long = job(1000)
+        await backend.submit(long)
+        seen: list[JobEvent] = []
+        async for event in backend.events(long.job_id):
+            seen.append(event)
+            if len(seen) == 3:
+                await backend.cancel(long.job_id)
+        assert seen[-1].kind == "done" and seen[-1].finish_reason == "cancelled"
+        assert seen[-1].completion_tokens < 1000
+    finally:
+        await worker.close()
+
+
+async def test_an_event_seq_can_be_written_only_once(redis_url: str) -> None:
+    redis = Redis.from_url(redis_url)
+    try:
+        assert await rs.append_event(redis, JobEvent("j", 0, "token", "a"))
+        assert not await rs.append_event(redis, JobEvent("j", 0, "token", "b"))
+        assert await rs.append_event(redis, JobEvent("j", 1, "done", "c", "stop"))
+        assert [e.text for e in await rs.read_all(redis, "j")] == ["a", "c"]
+    finally:
+        await redis.aclose()
+
+
+async def test_a_bad_job_fails_alone(backend: RedisBackend, redis_url: str, tokenizer: Any) -> None:
+    worker = RunningWorker(tokenizer, redis_url, "w1")
+    try:
+        bad = job(8, messages=[{"role": "assistant", "content": "no user turn"}])
+        unknown = job(8, adapter="no-such-adapter")
+        good = job(8)
+        for j in (bad, unknown, good):
+            await backend.submit(j)
+        bad_events = await collect(backend, bad.job_id)
+        assert bad_events[-1].kind == "error" and "user" in (bad_events[-1].error or "")
+        unknown_events = await collect(backend, unknown.job_id)
+        assert unknown_events[-1].kind == "error" and "no-such-adapter" in (unknown_events[-1].error or "")
+        assert (await collect(backend, good.job_id))[-1].finish_reason == "length"
+    finally:
+        await worker.close()
