@@ -78,6 +78,43 @@ def serve(
     )
 
 
+@cli.command("worker")
+def worker(
+    dummy: str = typer.Option(None, help="Serve random weights of a shape (e.g. tiny) for load tests."),
+    max_jobs: int = typer.Option(32, min=1, help="Jobs this worker runs at once."),
+    claim_idle_ms: int = typer.Option(10_000, min=100, help="Reclaim a dead worker's jobs after this idle."),
+) -> None:
+    """Serve generation jobs from REDIS_URL's queue on this machine's engine (scale out with more)."""
+    import asyncio
+    import logging
+    import signal
+
+    from app.config import settings
+    from app.worker import Worker, WorkerConfig
+    from app.worker_engine import build_worker_engine
+
+    if not settings.redis_url:
+        _fail("REDIS_URL (or SWITCHBOARD_REDIS_URL) must be set for a worker")
+    if dummy is None:
+        _ensure_model()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        config = WorkerConfig(str(settings.redis_url), max_jobs=max_jobs, claim_idle_ms=claim_idle_ms)
+        engine = build_worker_engine(settings, dummy)
+    except ValueError as exc:
+        _fail(str(exc))
+
+    async def _main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        typer.echo(f"worker {config.consumer} serving {settings.redis_url}", err=True)
+        await Worker(engine, config).run(stop)
+
+    asyncio.run(_main())
+
+
 def main() -> None:
     """Entry point of the `switchboard` console script."""
     cli(prog_name="switchboard")
