@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import typer
 
@@ -83,6 +84,7 @@ def worker(
     dummy: str = typer.Option(None, help="Serve random weights of a shape (e.g. tiny) for load tests."),
     max_jobs: int = typer.Option(32, min=1, help="Jobs this worker runs at once."),
     claim_idle_ms: int = typer.Option(10_000, min=100, help="Reclaim a dead worker's jobs after this idle."),
+    alive_file: Path = typer.Option(None, help="Touched every heartbeat while Redis answers (healthchecks)."),
 ) -> None:
     """Serve generation jobs from REDIS_URL's queue on this machine's engine (scale out with more)."""
     import asyncio
@@ -99,7 +101,9 @@ def worker(
         _ensure_model()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
-        config = WorkerConfig(str(settings.redis_url), max_jobs=max_jobs, claim_idle_ms=claim_idle_ms)
+        config = WorkerConfig(
+            str(settings.redis_url), max_jobs=max_jobs, claim_idle_ms=claim_idle_ms, alive_file=alive_file
+        )
         engine = build_worker_engine(settings, dummy)
     except ValueError as exc:
         _fail(str(exc))

@@ -23,6 +23,7 @@ import os
 import socket
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from redis.asyncio import Redis
@@ -49,6 +50,8 @@ class WorkerConfig:
     block_ms: int = 1000
     claim_idle_ms: int = 10_000
     heartbeat_s: float = 0.25
+    # Touched every heartbeat while Redis answers: the container healthcheck reads its age.
+    alive_file: Path | None = None
 
     def __post_init__(self) -> None:
         if self.max_jobs < 1:
@@ -132,6 +135,7 @@ class Worker:
         """Keep our pending entries fresh (so nobody reclaims live jobs) and apply cancellations."""
         while not stop.is_set():
             await asyncio.sleep(self.config.heartbeat_s)
+            await self._touch_alive()
             entries = dict(self.running)
             if not entries:
                 continue
@@ -145,6 +149,13 @@ class Worker:
             for job_id, flag in zip(entries.values(), flags, strict=True):
                 if flag is not None:
                     self.engine.cancel(job_id)
+
+    async def _touch_alive(self) -> None:
+        if self.config.alive_file is None:
+            return
+        with contextlib.suppress(*REDIS_DOWN):
+            await self.redis.ping()
+            self.config.alive_file.touch()
 
     async def _serve(self, entry: str, fields: dict[Any, Any]) -> None:
         finished = True
