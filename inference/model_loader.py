@@ -69,7 +69,7 @@ def load_model(path: Path, device: str = "auto", dtype: str = "auto") -> LoadedM
     torch_dtype = resolve_dtype(dtype, torch_device)
     try:
         tokenizer = AutoTokenizer.from_pretrained(str(path))
-        model = AutoModelForCausalLM.from_pretrained(str(path), dtype=torch_dtype)
+        model: Any = AutoModelForCausalLM.from_pretrained(str(path), dtype=torch_dtype)
     except (OSError, ValueError, KeyError) as exc:
         first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ModelLoadError(f"could not load model from {path}: {first_line}") from exc
