@@ -13,7 +13,7 @@ import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
@@ -57,7 +57,12 @@ class RedisBackend(GenerationBackend):
     async def start(self) -> None:
         """Connect (lazily: a Redis that is down now is retried by every call)."""
         if self._redis is None:
-            self._redis = Redis.from_url(self.redis_url, socket_timeout=30, socket_connect_timeout=5)
+            # Every streaming reader holds a connection during its blocking XREAD: a large pool that
+            # waits for a free connection instead of failing when a burst exceeds it.
+            pool = BlockingConnectionPool.from_url(
+                self.redis_url, max_connections=4096, timeout=30, socket_timeout=30, socket_connect_timeout=5
+            )
+            self._redis = Redis(connection_pool=pool)
 
     async def stop(self) -> None:
         """Close the connections."""

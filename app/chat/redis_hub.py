@@ -27,7 +27,8 @@ class RedisHub(ConversationHub):
     """Same interface as InProcessHub; delivery is best effort, like pub/sub (history is in the DB)."""
 
     def __init__(self, redis_url: str) -> None:
-        self.redis = Redis.from_url(redis_url, socket_connect_timeout=5)
+        # One pub/sub connection per open socket: the pool must be as large as the sockets served.
+        self.redis = Redis.from_url(redis_url, socket_connect_timeout=5, max_connections=8192)
 
     async def publish(self, conversation_id: str, event: dict[str, Any]) -> None:
         """Send ``event`` to every node's subscribers of the conversation."""
