@@ -43,7 +43,13 @@ def quantize_model(model: nn.Module, mode: str, group_size: int = DEFAULT_GROUP_
     if mode == "none":
         return model
     build = _builder(model, mode, group_size)
-    if replace_projections(model, build) == 0:
+    keep: Callable[[str], bool] = lambda _: False  # noqa: E731
+    if mode == "dynamic-int8":
+        from inference.quantization.dynamic import keep_in_float
+
+        layers = len(getattr(getattr(model, "model", model), "layers", []))
+        keep = lambda name: keep_in_float(name, layers)  # noqa: E731
+    if replace_projections(model, build, keep) == 0:
         raise QuantizationError(
             f"mode {mode!r}: the model has no float projection Linears (q_proj ... down_proj) to quantize"
         )

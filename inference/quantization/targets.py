@@ -14,19 +14,28 @@ PROJECTIONS: tuple[str, ...] = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_pr
 
 def projection_linears(model: nn.Module) -> Iterator[tuple[nn.Module, str, nn.Linear]]:
     """Yield (parent, attribute, linear) for every plain float projection Linear of the model."""
-    for parent in list(model.modules()):
+    for _, parent, attr, child in named_projections(model):
+        yield parent, attr, child
+
+
+def named_projections(model: nn.Module) -> Iterator[tuple[str, nn.Module, str, nn.Linear]]:
+    """Like projection_linears, with the Linear's qualified name (``model.layers.3.mlp.down_proj``)."""
+    for name, parent in list(model.named_modules()):
         for attr in PROJECTIONS:
             child = getattr(parent, attr, None)
             if type(child) is nn.Linear:
-                yield parent, attr, child
+                yield f"{name}.{attr}" if name else attr, parent, attr, child
 
 
-def replace_projections(model: nn.Module, build: Callable[[nn.Linear], nn.Module]) -> int:
-    """Swap each projection Linear for ``build(linear)`` in place; returns how many were swapped."""
+def replace_projections(
+    model: nn.Module, build: Callable[[nn.Linear], nn.Module], keep: Callable[[str], bool] = lambda _: False
+) -> int:
+    """Swap each projection Linear for ``build(linear)`` in place, except names ``keep`` accepts."""
     swapped = 0
-    for parent, attr, linear in list(projection_linears(model)):
-        setattr(parent, attr, build(linear))
-        swapped += 1
+    for name, parent, attr, linear in list(named_projections(model)):
+        if not keep(name):
+            setattr(parent, attr, build(linear))
+            swapped += 1
     return swapped
 
 

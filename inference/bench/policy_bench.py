@@ -1,0 +1,285 @@
+"""`switchboard bench policies`: one seeded bursty trace (quiet, surge, quiet) through every policy.
+
+Each policy gets a fresh LLMEngine on the same model and the same trace, replayed against the
+wall clock; a second, quiet-only trace shows what each policy does at low load.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from inference.bench.trace import FIRST_ORDINARY_ID
+
+POLICIES: tuple[str, ...] = (
+    "static",
+    "continuous",
+    "adaptive",
+    "time_window",
+    "load_based",
+    "priority",
+    "predictive",
+    "hybrid",
+)
+
+
+@dataclass(frozen=True)
+class BurstSpec:
+    """Phases (seconds, requests/s): quiet, surge, quiet; 1 in ``high_share`` requests is high priority."""
+
+    quiet_s: float = 2.0
+    quiet_rate: float = 3.0
+    surge_s: float = 2.0
+    surge_rate: float = 40.0
+    high_share: float = 0.2
+    prompt_tokens: tuple[int, int] = (16, 96)
+    output_tokens: tuple[int, int] = (8, 48)
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        for name in ("quiet_s", "quiet_rate", "surge_s", "surge_rate"):
+            if not getattr(self, name) > 0:
+                raise ValueError(f"{name} must be > 0, got {getattr(self, name)}")
+        if not 0 <= self.high_share <= 1:
+            raise ValueError(f"high_share must be within 0..1, got {self.high_share}")
+
+
+@dataclass(frozen=True)
+class Arrival:
+    """One request of the trace."""
+
+    index: int
+    arrival_s: float
+    priority: int
+    prompt_ids: tuple[int, ...]
+    max_new_tokens: int
+    phase: str
+
+
+def bursty_trace(spec: BurstSpec, surge: bool = True) -> list[Arrival]:
+    """Poisson arrivals phase by phase; ``surge=False`` gives the quiet-only trace of equal length."""
+    rng = random.Random(spec.seed)
+    phases = [
+        ("quiet", spec.quiet_s, spec.quiet_rate),
+        ("surge", spec.surge_s, spec.surge_rate),
+        ("quiet", spec.quiet_s, spec.quiet_rate),
+    ]
+    if not surge:
+        phases[1] = ("quiet", spec.surge_s, spec.quiet_rate)
+    out: list[Arrival] = []
+    start = 0.0
+    for phase, length, rate in phases:
+        t = start + rng.expovariate(rate)
+        while t < start + length:
+            prompt = tuple(
+                rng.randrange(FIRST_ORDINARY_ID, 40000) for _ in range(rng.randint(*spec.prompt_tokens))
+            )
+            prio = 1 if rng.random() < spec.high_share else 0
+            out.append(Arrival(len(out), t, prio, prompt, rng.randint(*spec.output_tokens), phase))
+            t += rng.expovariate(rate)
+        start += length
+    return out
+
+
+@dataclass
+class Run:
+    """Per-request first-token/finish times and per-forward token counts of one replay."""
+
+    first: dict[int, float] = field(default_factory=dict)
+    finish: dict[int, float] = field(default_factory=dict)
+    tokens: dict[int, int] = field(default_factory=dict)
+    forward_tokens: list[int] = field(default_factory=list)
+
+
+def replay(engine: Any, trace: list[Arrival]) -> Run:
+    """Feed arrivals when the wall clock reaches them; step until everything finished."""
+    from inference.request import GenerationRequest
+    from inference.sampling import SamplingParams
+
+    run, pending = Run(), list(reversed(trace))
+    t0 = time.monotonic()
+    while pending or engine.has_unfinished():
+        now = time.monotonic() - t0
+        while pending and pending[-1].arrival_s <= now:
+            a = pending.pop()
+            params = SamplingParams.greedy(max_new_tokens=a.max_new_tokens, ignore_eos=True)
+            engine.add_request(
+                GenerationRequest(
+                    a.prompt_ids,
+                    params,
+                    priority=a.priority,
+                    request_id=str(a.index),
+                    arrival_time=t0 + a.arrival_s,
+                )
+            )
+        if not engine.has_unfinished():
+            time.sleep(max(0.0, pending[-1].arrival_s - now))
+            continue
+        events = engine.step()
+        t = time.monotonic() - t0
+        produced = 0
+        for ev in events:
+            i = int(ev.request_id)
+            if ev.token_ids:
+                run.first.setdefault(i, t)
+                run.tokens[i] = run.tokens.get(i, 0) + len(ev.token_ids)
+                produced += len(ev.token_ids)
+            if ev.finished:
+                if ev.finish_reason != "length":
+                    raise RuntimeError(f"request {i} ended with {ev.finish_reason}: {ev.error}")
+                run.finish[i] = t
+        if produced:
+            run.forward_tokens.append(produced)
+        elif not engine.scheduler.running:
+            time.sleep(0.001)  # the policy is holding requests: do not spin the shared CPU
+    return run
+
+
+def _pct(values: list[float], q: float) -> float | None:
+    return float(np.percentile(values, q)) if values else None
+
+
+def summarize(trace: list[Arrival], run: Run) -> dict[str, Any]:
+    """Throughput, TTFT and end-to-end percentiles (all and by priority), tokens per forward."""
+    ttft = {a.index: run.first[a.index] - a.arrival_s for a in trace}
+    e2e = {a.index: run.finish[a.index] - a.arrival_s for a in trace}
+    span = max(run.finish.values()) - min(a.arrival_s for a in trace)
+    out: dict[str, Any] = {
+        "requests": len(trace),
+        "throughput_tok_s": sum(run.tokens.values()) / span,
+        "tokens_per_forward": float(np.mean(run.forward_tokens)),
+        "forwards": len(run.forward_tokens),
+    }
+    tpot = {
+        a.index: (run.finish[a.index] - run.first[a.index]) / (run.tokens[a.index] - 1)
+        for a in trace
+        if run.tokens[a.index] > 1
+    }
+    for name, values in (("ttft", ttft), ("e2e", e2e), ("tpot", tpot)):
+        for q in (50, 99):
+            out[f"{name}_p{q}_s"] = _pct(list(values.values()), q)
+    for label, prio in (("high", 1), ("low", 0)):
+        ids = [a.index for a in trace if a.priority == prio]
+        out[f"ttft_p99_{label}_s"] = _pct([ttft[i] for i in ids], 99)
+        out[f"e2e_p99_{label}_s"] = _pct([e2e[i] for i in ids], 99)
+    return out
+
+
+@dataclass(frozen=True)
+class PolicyBenchConfig:
+    """Which model, engine limits, trace and output folder."""
+
+    model_dir: Path | None
+    tokenizer_dir: Path
+    out_dir: Path
+    dummy: str | None = "tiny"
+    max_batch_size: int = 8
+    threads: int = 1
+    burst: BurstSpec = field(default_factory=BurstSpec)
+    policies: tuple[str, ...] = POLICIES
+
+    def __post_init__(self) -> None:
+        if self.max_batch_size < 2:
+            raise ValueError(f"max_batch_size must be >= 2, got {self.max_batch_size}")
+        unknown = set(self.policies) - set(POLICIES)
+        if unknown or not {"static", "continuous", "priority", "time_window"} <= set(self.policies):
+            raise ValueError(
+                f"policies must include static, continuous, priority, time_window; unknown {unknown}"
+            )
+
+
+def policy_options(name: str, max_batch: int, step_s: tuple[float, float]) -> dict[str, Any]:
+    """Per-policy options for this run; the adaptive TPOT target sits between the measured step
+    time at batch 1 and at a full batch, so the controller really has to act."""
+    return {
+        "static": {"batch_size": max_batch, "max_wait_s": 0.1},
+        "adaptive": {"target_step_s": sum(step_s) / 2, "max_batch": max_batch},
+        "time_window": {"window_s": 0.1, "min_batch": max(2, max_batch // 2), "max_batch": max_batch},
+        "predictive": {"max_hold_s": 0.05, "target_batch": max(2, max_batch // 2)},
+    }.get(name, {})
+
+
+def _engine(model: Any, tok: Any, cfg: PolicyBenchConfig, policy: str, options: dict[str, Any]) -> Any:
+    from inference.engine import EngineConfig, LLMEngine
+
+    config = EngineConfig(
+        max_batch_size=cfg.max_batch_size, kv_budget_tokens=16384, policy=policy, policy_options=options
+    )
+    return LLMEngine(model, tok, config)
+
+
+def calibrate(model: Any, tok: Any, cfg: PolicyBenchConfig) -> tuple[float, float]:
+    """Mean decode-step seconds at batch 1 and at a full batch (also warms the engine up)."""
+    spec = BurstSpec(prompt_tokens=(32, 32), output_tokens=(24, 24))
+    arrival = bursty_trace(spec)[0]
+    times = []
+    for n in (1, cfg.max_batch_size):
+        trace = [Arrival(i, 0.0, 0, arrival.prompt_ids, 24, "quiet") for i in range(n)]
+        start = time.perf_counter()
+        run = replay(_engine(model, tok, cfg, "continuous", {}), trace)
+        times.append((time.perf_counter() - start) / len(run.forward_tokens))
+    return times[0], times[1]
+
+
+def load(cfg: PolicyBenchConfig) -> tuple[Any, Any, str]:
+    """The model (dummy shape or real weights) and tokenizer."""
+    from transformers import AutoTokenizer
+
+    if cfg.dummy is not None:
+        from inference.dummy import build_random_llama
+
+        model = build_random_llama(cfg.dummy, initializer_range=0.5)
+        return model, AutoTokenizer.from_pretrained(str(cfg.tokenizer_dir)), f"dummy:{cfg.dummy}"
+    from inference.model_loader import load_model
+
+    assert cfg.model_dir is not None
+    loaded = load_model(cfg.model_dir, device="cpu", dtype="float32")
+    return loaded.model, loaded.tokenizer, cfg.model_dir.name
+
+
+def run_policy_bench(cfg: PolicyBenchConfig, log: Callable[[str], None] = print) -> dict[str, Any]:
+    """Replay the bursty and the quiet trace through every policy; write table, JSON and plot."""
+    import torch
+
+    from inference.bench.policy_report import checks, markdown, write
+
+    torch.set_num_threads(cfg.threads)
+    model, tok, label = load(cfg)
+    step_s = calibrate(model, tok, cfg)
+    log(
+        f"{label}: decode step {step_s[0] * 1e3:.1f} ms at batch 1, "
+        f"{step_s[1] * 1e3:.1f} ms at {cfg.max_batch_size}"
+    )
+    traces = {"bursty": bursty_trace(cfg.burst), "quiet": bursty_trace(cfg.burst, surge=False)}
+    results: dict[str, Any] = {
+        "config": {
+            "model": label,
+            "max_batch_size": cfg.max_batch_size,
+            "threads": cfg.threads,
+            "burst": asdict(cfg.burst),
+            "step_s": step_s,
+        },
+        "traces": {k: {"requests": len(v)} for k, v in traces.items()},
+        "options": {p: policy_options(p, cfg.max_batch_size, step_s) for p in cfg.policies},
+    }
+    for trace_name, trace in traces.items():
+        results[trace_name] = {}
+        for policy in cfg.policies:
+            engine = _engine(model, tok, cfg, policy, results["options"][policy])
+            summary = summarize(trace, replay(engine, trace))
+            summary["preemptions"] = engine.metrics().get("preemptions", 0)
+            results[trace_name][policy] = summary
+            log(
+                f"{trace_name:>6} {policy:<12} {summary['throughput_tok_s']:8.1f} tok/s  "
+                f"TTFT p99 {summary['ttft_p99_s']:.3f}s  {summary['tokens_per_forward']:.2f} tok/fwd"
+            )
+    results["checks"] = checks(results["bursty"], results["quiet"])
+    write(results, cfg.out_dir)
+    log(markdown(results))
+    return results
