@@ -56,3 +56,59 @@ def engine(
     except (ValueError, ModelLoadError, KeyError) as exc:
         typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
         raise typer.Exit(code=1) from exc
+
+
+@bench_app.command("quant")
+def quant(
+    group_size: int = typer.Option(64, min=1, help="RTN group size (inputs per scale)."),
+    decode_tokens: int = typer.Option(24, min=1, help="Tokens generated per speed measurement."),
+    repeats: int = typer.Option(3, min=1, help="Interleaved repeats per mode (median kept)."),
+    eval_texts: int = typer.Option(32, min=1, help="Held-out chat transcripts for perplexity."),
+    agree_prompts: int = typer.Option(16, min=1, help="Prompts whose greedy replies are compared."),
+    train_steps: int = typer.Option(30, min=0, help="LoRA steps per adapter for the QA rows (0 skips)."),
+    threads: int = typer.Option(1, min=1, help="torch threads (1 is steadiest on a shared CPU)."),
+    out: Path = typer.Option(Path("bench-results/quant"), help="Where results.json and results.md go."),
+) -> None:
+    """Quantization modes on the real model: memory, decode tok/s, perplexity, greedy agreement."""
+    from app.config import settings
+    from inference.bench.quant_bench import QuantBenchConfig, run_quant_bench
+    from inference.model_loader import ModelLoadError
+
+    try:
+        cfg = QuantBenchConfig(
+            model_dir=settings.model_dir, data_dir=settings.adapters_dir / "data", out_dir=out,
+            group_size=group_size, decode_tokens=decode_tokens, repeats=repeats, eval_texts=eval_texts,
+            agree_prompts=agree_prompts, train_steps=train_steps, threads=threads,
+        )
+        run_quant_bench(cfg, log=lambda line: print(line, flush=True))
+    except (ValueError, ModelLoadError) as exc:
+        typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(code=1) from exc
+
+
+
+@bench_app.command("policies")
+def policies(
+    dummy: str = typer.Option("tiny", help="Random-weights shape (tiny, smollm2-135m); none = real model."),
+    max_batch: int = typer.Option(8, min=2, help="Engine max running sequences."),
+    surge_rate: float = typer.Option(40.0, min=0.001, help="Arrivals/s during the surge."),
+    quiet_rate: float = typer.Option(3.0, min=0.001, help="Arrivals/s in the quiet phases."),
+    seed: int = typer.Option(0, help="Trace seed."),
+    threads: int = typer.Option(1, min=1, help="torch threads."),
+    out: Path = typer.Option(Path("bench-results/policies"), help="Where results.json/.md and the PNG go."),
+) -> None:
+    """Every batching policy on one seeded bursty trace (quiet, surge, quiet) plus a quiet trace."""
+    from app.config import settings
+    from inference.bench.policy_bench import BurstSpec, PolicyBenchConfig, run_policy_bench
+    from inference.model_loader import ModelLoadError
+
+    try:
+        cfg = PolicyBenchConfig(
+            model_dir=settings.model_dir, tokenizer_dir=settings.model_dir, out_dir=out,
+            dummy=None if dummy == "none" else dummy, max_batch_size=max_batch, threads=threads,
+            burst=BurstSpec(surge_rate=surge_rate, quiet_rate=quiet_rate, seed=seed),
+        )
+        run_policy_bench(cfg, log=lambda line: print(line, flush=True))
+    except (ValueError, ModelLoadError, KeyError) as exc:
+        typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(code=1) from exc
