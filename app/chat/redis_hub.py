@@ -41,14 +41,17 @@ class RedisHub(ConversationHub):
         await pubsub.subscribe(channel(conversation_id))
 
         async def stream() -> AsyncIterator[dict[str, Any]]:
+            lost = False
             while True:
                 try:
+                    if lost:  # Redis restarted: subscribe again (events published meanwhile are lost)
+                        await pubsub.subscribe(channel(conversation_id))
+                        lost = False
                     message = await pubsub.get_message(timeout=5.0)
                 except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
-                    # Redis restarted: resubscribe and go on (events published meanwhile are lost).
                     log.warning("hub connection lost, resubscribing: %s", exc)
+                    lost = True
                     await asyncio.sleep(0.5)
-                    await pubsub.subscribe(channel(conversation_id))
                     continue
                 if message is None or message.get("type") != "message":
                     continue

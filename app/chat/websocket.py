@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, WebSocket
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.websockets import WebSocketState
 
 from app.chat import conversations as convs
@@ -31,6 +32,7 @@ from app.chat.tokens import InvalidToken
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["chat"])
 HUB_TYPES = ("staff_message", "status")
+DATABASE_DOWN = "the chat cannot reach its database right now; nothing was saved, please try again shortly"
 
 
 @router.websocket("/ws/chat")
@@ -82,6 +84,10 @@ class ChatSocket:
                 except (ProtocolError, InvalidToken, convs.ConversationError, RateLimited) as exc:
                     metrics.errors.labels("protocol").inc()
                     await self.send(error_frame(str(exc)))
+                except SQLAlchemyError:  # the database is down: say so, keep the socket for a retry
+                    log.warning("database error on the chat socket", exc_info=True)
+                    metrics.errors.labels("database").inc()
+                    await self.send(error_frame(DATABASE_DOWN))
         except Exception:  # noqa: BLE001 - a broken connection ends this socket, never the server
             log.debug("chat socket closed with an error", exc_info=True)
         finally:
