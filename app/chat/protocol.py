@@ -13,6 +13,8 @@ MAX_DEPTH = 4
 MAX_ID_CHARS = 64
 # C0/C1 control characters other than tab and newline: invisible, and break transcripts and logs.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# JSON may escape half of a surrogate pair ("\ud800"): not a character, and not storable as UTF-8.
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
 # The stored/route frames come first, so token events of the backend start at this frame seq.
 FIRST_BACKEND_SEQ = 2
 
@@ -73,6 +75,8 @@ def _opt_str(data: dict[str, Any], name: str, limit: int = MAX_ID_CHARS) -> str 
         return None
     if not isinstance(value, str) or len(value) > limit:
         raise ProtocolError(f"'{name}' must be a string of at most {limit} characters or null")
+    if _SURROGATE.search(value):
+        raise ProtocolError(f"'{name}' contains an unpaired surrogate (not valid Unicode)")
     return value
 
 
@@ -93,6 +97,8 @@ def check_text(text: Any, max_chars: int) -> str:
         raise ProtocolError(f"message is too long ({len(text)} characters, limit {max_chars})")
     if _CONTROL.search(text):
         raise ProtocolError("message contains control characters")
+    if _SURROGATE.search(text):
+        raise ProtocolError("message contains an unpaired surrogate (not valid Unicode)")
     return text.strip()
 
 
