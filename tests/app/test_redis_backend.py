@@ -6,12 +6,18 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 from redis.asyncio import Redis
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from app.backends import redis_streams as rs
 from app.backends.base import BackendBusy, JobEvent
 from app.backends.embedded import UnknownJobError
 from app.backends.redis_backend import RedisBackend
+from app.db.models import Message
+from app.main import create_app
+from tests.app.chat_support import KeywordRouter, read_until, settings_for
 from tests.app.scaleout_support import RunningWorker, collect, eventually, flushed, job, private_redis
 
 
@@ -121,3 +127,24 @@ async def test_a_bad_job_fails_alone(backend: RedisBackend, redis_url: str, toke
         assert (await collect(backend, good.job_id))[-1].finish_reason == "length"
     finally:
         await worker.close()
+
+
+def test_backpressure_tells_the_customer_busy_and_keeps_the_message(
+    pg_url: str, redis_url: str, db: Session
+) -> None:
+    settings = settings_for(pg_url, redis_url=redis_url, max_queue_depth=1, messages_per_minute=1000)
+    app = create_app(settings, router=KeywordRouter())  # REDIS_URL set: jobs go to the queue
+    with TestClient(app) as client, client.websocket_connect("/ws/chat") as ws:
+        assert isinstance(client.app.state.backend, RedisBackend)  # type: ignore[attr-defined]
+        ws.send_json({"type": "hello", "token": None})
+        cid = ws.receive_json()["conversation_id"]
+        ws.send_json({"type": "message", "text": "first, queued (no worker runs)"})
+        read_until(ws, "route")
+        ws.send_json({"type": "message", "text": "second, over the limit"})
+        frames = read_until(ws, "error")
+    busy = [f for f in frames if f["type"] == "busy"]
+    assert busy and all(f["message"] == "busy, retrying" for f in busy)
+    assert "your message is saved" in frames[-1]["message"]
+    db.expire_all()
+    texts = db.scalars(select(Message.text).where(Message.conversation_id == cid, Message.role == "customer"))
+    assert list(texts) == ["first, queued (no worker runs)", "second, over the limit"]
