@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, WebSocket
+from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.websockets import WebSocketState
 
@@ -28,6 +29,7 @@ from app.chat.protocol import (
 )
 from app.chat.ratelimit import RateLimited
 from app.chat.tokens import InvalidToken
+from app.db.models import Message
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["chat"])
@@ -149,8 +151,21 @@ class ChatSocket:
         await self.send(
             {"type": "welcome", "token": token, "conversation_id": cid, "status": status, "history": history}
         )
-        for job_id in self.service.jobs_of(cid):
+        local = self.service.jobs_of(cid)
+        others = [j for j in frame.last_seq if j not in local]
+        elsewhere = await asyncio.to_thread(self._streaming_elsewhere, cid, others) if others else []
+        for job_id in local:
             self.resume(job_id, frame.last_seq.get(job_id, -1))
+        for job_id in elsewhere:  # started on another API node: its events are in the shared backend
+            self.stream(job_id, frame.last_seq[job_id])
+
+    def _streaming_elsewhere(self, cid: str, job_ids: list[str]) -> list[str]:
+        """Of ``job_ids``, this conversation's replies still streaming (begun on another node)."""
+        with self.service.sessions() as session:
+            query = select(Message.request_id).where(
+                Message.conversation_id == cid, Message.request_id.in_(job_ids), Message.status == "streaming"
+            )
+            return [j for j in session.scalars(query) if j is not None]
 
     def _open(self, frame: Hello) -> tuple[str, str, list[dict[str, Any]], str]:
         """The conversation the hello may open (checked against its token), its token, history, status."""

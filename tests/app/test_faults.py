@@ -243,3 +243,33 @@ def test_a_client_that_disconnects_mid_stream_frees_its_engine_resources(
             return row is not None and row.status == "interrupted"
 
         wait_for(interrupted, timeout=60)
+
+
+def test_a_customer_who_reconnects_to_another_api_node_resumes_the_reply(cluster_logs: Path) -> None:
+    spec = ClusterSpec(apis=2, workers=1, max_new_tokens=1200, log_dir=cluster_logs)
+    with Cluster(spec) as cluster:
+        first, second = (f"ws://127.0.0.1:{port}/ws/chat" for port in cluster.api_ports)
+        with connect(first, max_size=2**22) as ws:
+            ws.send(json.dumps({"type": "hello", "token": None}))
+            welcome = json.loads(ws.recv(timeout=60))
+            ws.send(json.dumps({"type": "message", "text": QUESTION}))
+            seen: list[dict[str, Any]] = []
+            while sum(1 for f in seen if f["type"] == "token") < 5:
+                seen.append(json.loads(ws.recv(timeout=120)))
+        tokens = [f for f in seen if f["type"] == "token"]
+        job_id, last = tokens[-1]["job_id"], tokens[-1]["seq"]
+        with connect(second, max_size=2**22) as ws:  # the node that never saw this customer
+            ws.send(json.dumps({"type": "hello", "token": welcome["token"], "last_seq": {job_id: last}}))
+            assert json.loads(ws.recv(timeout=60))["type"] == "welcome"
+            rest: list[dict[str, Any]] = []
+            while not rest or rest[-1]["type"] not in ("done", "error"):
+                rest.append(json.loads(ws.recv(timeout=120)))
+        assert rest[-1]["type"] == "done", rest[-1]
+        assert [f["seq"] for f in rest] == list(range(last + 1, last + 1 + len(rest)))  # the rest, once
+        streamed = _text(tokens) + _text(rest)
+
+        def recorded() -> str | None:
+            rows = _rows(cluster.database_url, welcome["conversation_id"])
+            return rows[-1].text if rows[-1].status == "done" else None
+
+        assert wait_for(recorded, timeout=60) == streamed
