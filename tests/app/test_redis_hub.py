@@ -1,0 +1,38 @@
+"""RedisHub: an event published on one API node reaches a subscriber on another (real Redis)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+
+import pytest
+
+from app.chat.redis_hub import RedisHub
+from tests.app.scaleout_support import private_redis
+
+
+@pytest.fixture()
+def redis_url() -> Iterator[str]:
+    with private_redis() as (url, _):
+        yield url
+
+
+async def test_a_staff_reply_published_on_one_node_reaches_the_other(redis_url: str) -> None:
+    node_a, node_b = RedisHub(redis_url), RedisHub(redis_url)
+    try:
+        async with node_b.subscribe("conv-1") as events, node_b.subscribe("conv-2") as other:
+            await asyncio.sleep(0.1)  # pub/sub delivers only to subscriptions already in place
+            event = {
+                "type": "staff_message",
+                "text": "Hi, this is Ana from support \U0001f44b",
+                "message_id": 7,
+            }
+            await node_a.publish("conv-1", event)
+            assert await asyncio.wait_for(anext(events), 10) == event
+            await node_a.publish("conv-2", {"type": "status", "status": "pending"})
+            assert (await asyncio.wait_for(anext(other), 10))["status"] == "pending"
+            with pytest.raises(TimeoutError):  # conv-1's subscriber did not get conv-2's event
+                await asyncio.wait_for(anext(events), 0.5)
+    finally:
+        await node_a.close()
+        await node_b.close()
