@@ -86,7 +86,6 @@ def quant(
         raise typer.Exit(code=1) from exc
 
 
-
 @bench_app.command("policies")
 def policies(
     dummy: str = typer.Option("tiny", help="Random-weights shape (tiny, smollm2-135m); none = real model."),
@@ -112,3 +111,35 @@ def policies(
     except (ValueError, ModelLoadError, KeyError) as exc:
         typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
         raise typer.Exit(code=1) from exc
+
+
+@bench_app.command("load")
+def load(
+    customers: int = typer.Option(200, min=1, help="Concurrent simulated websocket customers."),
+    messages: int = typer.Option(3, min=1, help="Messages each customer sends (one after another)."),
+    apis: int = typer.Option(2, min=1, help="`switchboard serve` processes (customers round robin)."),
+    workers: int = typer.Option(2, min=1, help="`switchboard worker` processes."),
+    dummy: str = typer.Option("tiny", help="Workers' random weights; 'none' = configured model."),
+    max_new_tokens: int = typer.Option(16, min=1, help="Reply length (greedy policy for every intent)."),
+    deadline: float = typer.Option(600.0, min=1, help="Stop the run after this many seconds."),
+    pg_admin_url: str = typer.Option(
+        "postgresql+psycopg://postgres@127.0.0.1:5432/test", help="Where a fresh database is created."
+    ),
+    out: Path = typer.Option(Path("bench-results/load"), help="Where results.json and results.md go."),
+) -> None:
+    """Bounded load: N customers x M messages over API + worker processes; checks Postgres after."""
+    from inference.bench.load_bench import LoadSpec, run_load
+    from inference.bench.load_cluster import ClusterSpec
+
+    try:
+        cluster = ClusterSpec(
+            apis=apis, workers=workers, dummy=None if dummy == "none" else dummy,
+            max_new_tokens=max_new_tokens, pg_admin_url=pg_admin_url,
+        )  # fmt: skip
+        result = run_load(cluster, LoadSpec(customers, messages, deadline), out, log=typer.echo)
+    except (ValueError, TimeoutError) as exc:
+        typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(code=1) from exc
+    typer.echo((out / "results.md").read_text())
+    if result["result"]["storage_problems"]:
+        raise typer.Exit(code=1)
