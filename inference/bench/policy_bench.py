@@ -6,7 +6,6 @@ wall clock; a second, quiet-only trace shows what each policy does at low load.
 
 from __future__ import annotations
 
-import random
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -15,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from inference.bench.trace import FIRST_ORDINARY_ID
+from inference.bench.burst_trace import Arrival, BurstSpec, bursty_trace
 
 POLICIES: tuple[str, ...] = (
     "static",
@@ -27,64 +26,6 @@ POLICIES: tuple[str, ...] = (
     "predictive",
     "hybrid",
 )
-
-
-@dataclass(frozen=True)
-class BurstSpec:
-    """Phases (seconds, requests/s): quiet, surge, quiet; 1 in ``high_share`` requests is high priority."""
-
-    quiet_s: float = 2.0
-    quiet_rate: float = 3.0
-    surge_s: float = 2.0
-    surge_rate: float = 40.0
-    high_share: float = 0.2
-    prompt_tokens: tuple[int, int] = (16, 96)
-    output_tokens: tuple[int, int] = (8, 48)
-    seed: int = 0
-
-    def __post_init__(self) -> None:
-        for name in ("quiet_s", "quiet_rate", "surge_s", "surge_rate"):
-            if not getattr(self, name) > 0:
-                raise ValueError(f"{name} must be > 0, got {getattr(self, name)}")
-        if not 0 <= self.high_share <= 1:
-            raise ValueError(f"high_share must be within 0..1, got {self.high_share}")
-
-
-@dataclass(frozen=True)
-class Arrival:
-    """One request of the trace."""
-
-    index: int
-    arrival_s: float
-    priority: int
-    prompt_ids: tuple[int, ...]
-    max_new_tokens: int
-    phase: str
-
-
-def bursty_trace(spec: BurstSpec, surge: bool = True) -> list[Arrival]:
-    """Poisson arrivals phase by phase; ``surge=False`` gives the quiet-only trace of equal length."""
-    rng = random.Random(spec.seed)
-    phases = [
-        ("quiet", spec.quiet_s, spec.quiet_rate),
-        ("surge", spec.surge_s, spec.surge_rate),
-        ("quiet", spec.quiet_s, spec.quiet_rate),
-    ]
-    if not surge:
-        phases[1] = ("quiet", spec.surge_s, spec.quiet_rate)
-    out: list[Arrival] = []
-    start = 0.0
-    for phase, length, rate in phases:
-        t = start + rng.expovariate(rate)
-        while t < start + length:
-            prompt = tuple(
-                rng.randrange(FIRST_ORDINARY_ID, 40000) for _ in range(rng.randint(*spec.prompt_tokens))
-            )
-            prio = 1 if rng.random() < spec.high_share else 0
-            out.append(Arrival(len(out), t, prio, prompt, rng.randint(*spec.output_tokens), phase))
-            t += rng.expovariate(rate)
-        start += length
-    return out
 
 
 @dataclass
@@ -181,10 +122,13 @@ class PolicyBenchConfig:
     dummy: str | None = "tiny"
     max_batch_size: int = 8
     threads: int = 1
+    passes: int = 2
     burst: BurstSpec = field(default_factory=BurstSpec)
     policies: tuple[str, ...] = POLICIES
 
     def __post_init__(self) -> None:
+        if self.passes < 1:
+            raise ValueError(f"passes must be >= 1, got {self.passes}")
         if self.max_batch_size < 2:
             raise ValueError(f"max_batch_size must be >= 2, got {self.max_batch_size}")
         unknown = set(self.policies) - set(POLICIES)
@@ -192,6 +136,15 @@ class PolicyBenchConfig:
             raise ValueError(
                 f"policies must include static, continuous, priority, time_window; unknown {unknown}"
             )
+
+
+def mean_summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Field-wise mean of several passes' summaries (None stays None)."""
+    out: dict[str, Any] = {}
+    for key, value in runs[0].items():
+        values = [r[key] for r in runs]
+        out[key] = None if value is None or None in values else float(np.mean(values))
+    return out
 
 
 def policy_options(name: str, max_batch: int, step_s: tuple[float, float]) -> dict[str, Any]:
@@ -269,16 +222,21 @@ def run_policy_bench(cfg: PolicyBenchConfig, log: Callable[[str], None] = print)
         "options": {p: policy_options(p, cfg.max_batch_size, step_s) for p in cfg.policies},
     }
     for trace_name, trace in traces.items():
-        results[trace_name] = {}
-        for policy in cfg.policies:
-            engine = _engine(model, tok, cfg, policy, results["options"][policy])
-            summary = summarize(trace, replay(engine, trace))
-            summary["preemptions"] = engine.metrics().get("preemptions", 0)
-            results[trace_name][policy] = summary
-            log(
-                f"{trace_name:>6} {policy:<12} {summary['throughput_tok_s']:8.1f} tok/s  "
-                f"TTFT p99 {summary['ttft_p99_s']:.3f}s  {summary['tokens_per_forward']:.2f} tok/fwd"
-            )
+        passes: dict[str, list[dict[str, Any]]] = {p: [] for p in cfg.policies}
+        for k in range(cfg.passes):
+            # Odd passes run the policies in reverse, so load drift from other processes on a
+            # shared machine does not favour whichever policy happens to run last.
+            for policy in cfg.policies if k % 2 == 0 else tuple(reversed(cfg.policies)):
+                engine = _engine(model, tok, cfg, policy, results["options"][policy])
+                summary = summarize(trace, replay(engine, trace))
+                summary["preemptions"] = engine.metrics().get("preemptions", 0)
+                passes[policy].append(summary)
+                log(
+                    f"{trace_name:>6} pass {k} {policy:<12} {summary['throughput_tok_s']:8.1f} tok/s  "
+                    f"TTFT p99 {summary['ttft_p99_s']:.3f}s  {summary['tokens_per_forward']:.2f} tok/fwd"
+                )
+        results[trace_name] = {p: mean_summary(runs) for p, runs in passes.items()}
+        results[f"{trace_name}_passes"] = passes
     results["checks"] = checks(results["bursty"], results["quiet"])
     write(results, cfg.out_dir)
     log(markdown(results))

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from inference.bench.policy_bench import Arrival, BurstSpec, bursty_trace, replay, summarize
+from inference.bench.burst_trace import Arrival, BurstSpec, bursty_trace
+from inference.bench.policy_bench import replay, summarize
 from inference.bench.policy_report import checks
 from inference.engine import EngineConfig, LLMEngine
 
