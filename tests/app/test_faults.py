@@ -249,21 +249,23 @@ def test_a_customer_who_reconnects_to_another_api_node_resumes_the_reply(cluster
     spec = ClusterSpec(apis=2, workers=1, max_new_tokens=1200, log_dir=cluster_logs)
     with Cluster(spec) as cluster:
         first, second = (f"ws://127.0.0.1:{port}/ws/chat" for port in cluster.api_ports)
-        with connect(first, max_size=2**22) as ws:
-            ws.send(json.dumps({"type": "hello", "token": None}))
-            welcome = json.loads(ws.recv(timeout=60))
-            ws.send(json.dumps({"type": "message", "text": QUESTION}))
+        # The first socket stays open but unread: its node must not cancel the reply after its
+        # resume grace (a node counts only its own sockets before cancelling an unwatched reply).
+        with connect(first, max_size=2**22) as old:
+            old.send(json.dumps({"type": "hello", "token": None}))
+            welcome = json.loads(old.recv(timeout=60))
+            old.send(json.dumps({"type": "message", "text": QUESTION}))
             seen: list[dict[str, Any]] = []
             while sum(1 for f in seen if f["type"] == "token") < 5:
-                seen.append(json.loads(ws.recv(timeout=120)))
-        tokens = [f for f in seen if f["type"] == "token"]
-        job_id, last = tokens[-1]["job_id"], tokens[-1]["seq"]
-        with connect(second, max_size=2**22) as ws:  # the node that never saw this customer
-            ws.send(json.dumps({"type": "hello", "token": welcome["token"], "last_seq": {job_id: last}}))
-            assert json.loads(ws.recv(timeout=60))["type"] == "welcome"
-            rest: list[dict[str, Any]] = []
-            while not rest or rest[-1]["type"] not in ("done", "error"):
-                rest.append(json.loads(ws.recv(timeout=120)))
+                seen.append(json.loads(old.recv(timeout=120)))
+            tokens = [f for f in seen if f["type"] == "token"]
+            job_id, last = tokens[-1]["job_id"], tokens[-1]["seq"]
+            with connect(second, max_size=2**22) as ws:  # the node that never saw this customer
+                ws.send(json.dumps({"type": "hello", "token": welcome["token"], "last_seq": {job_id: last}}))
+                assert json.loads(ws.recv(timeout=60))["type"] == "welcome"
+                rest: list[dict[str, Any]] = []
+                while not rest or rest[-1]["type"] not in ("done", "error"):
+                    rest.append(json.loads(ws.recv(timeout=120)))
         assert rest[-1]["type"] == "done", rest[-1]
         assert [f["seq"] for f in rest] == list(range(last + 1, last + 1 + len(rest)))  # the rest, once
         streamed = _text(tokens) + _text(rest)
