@@ -41,7 +41,7 @@ class Arrival:
     phase: str
 
 
-def bursty_trace(spec: BurstSpec, surge: bool = True) -> list[Arrival]:
+def bursty_trace(spec: BurstSpec, surge: bool = True, quiet_length_s: float | None = None) -> list[Arrival]:
     """Poisson arrivals phase by phase; ``surge=False`` gives the quiet-only trace of equal length."""
     rng = random.Random(spec.seed)
     phases = [
@@ -50,7 +50,8 @@ def bursty_trace(spec: BurstSpec, surge: bool = True) -> list[Arrival]:
         ("quiet", spec.quiet_s, spec.quiet_rate),
     ]
     if not surge:
-        phases[1] = ("quiet", spec.surge_s, spec.quiet_rate)
+        length = quiet_length_s or 2 * spec.quiet_s + spec.surge_s
+        phases = [("quiet", length, spec.quiet_rate)]
     out: list[Arrival] = []
     start = 0.0
     for phase, length, rate in phases:
