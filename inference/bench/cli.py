@@ -24,7 +24,9 @@ def engine(
     max_batch: int = typer.Option(64, min=1, help="Engine max running sequences."),
     step_tokens: int = typer.Option(512, min=1, help="Engine token budget per step (chunked prefill)."),
     profile_steps: int = typer.Option(0, min=0, help="Also profile this many engine decode steps."),
-    threads: int = typer.Option(0, min=0, help="torch CPU threads (0 = torch's default)."),
+    threads: int = typer.Option(
+        1, min=0, help="torch CPU threads (0 = torch's default; 1 avoids OpenMP stalls on a shared box)."
+    ),
     only_engine: bool = typer.Option(False, help="Skip both baselines."),
     out: Path = typer.Option(Path("bench-results/engine"), help="Where results.json and the PNG go."),
 ) -> None:
