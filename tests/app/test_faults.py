@@ -67,7 +67,7 @@ def cluster_logs(tmp_path: Path) -> Path:
 
 
 def test_a_worker_killed_mid_reply_is_replaced_and_the_reply_completes_once(cluster_logs: Path) -> None:
-    spec = ClusterSpec(apis=1, workers=1, max_new_tokens=1500, claim_idle_ms=1500, log_dir=cluster_logs)
+    spec = ClusterSpec(apis=1, workers=1, max_new_tokens=800, claim_idle_ms=1500, log_dir=cluster_logs)
     with Cluster(spec) as cluster:
         url = f"ws://127.0.0.1:{cluster.api_ports[0]}/ws/chat"
         killed: list[int] = []
@@ -246,7 +246,7 @@ def test_a_client_that_disconnects_mid_stream_frees_its_engine_resources(
 
 
 def test_a_customer_who_reconnects_to_another_api_node_resumes_the_reply(cluster_logs: Path) -> None:
-    spec = ClusterSpec(apis=2, workers=1, max_new_tokens=1200, log_dir=cluster_logs)
+    spec = ClusterSpec(apis=2, workers=1, max_new_tokens=800, log_dir=cluster_logs)
     with Cluster(spec) as cluster:
         first, second = (f"ws://127.0.0.1:{port}/ws/chat" for port in cluster.api_ports)
         # The first socket stays open but unread: its node must not cancel the reply after its
