@@ -29,3 +29,18 @@ def test_quantized_storage_is_about_a_quarter() -> None:
 def test_non_fp32_weights_are_refused_with_a_clear_error() -> None:
     with pytest.raises(QuantizationError, match="float32"):
         DynamicInt8Linear(nn.Linear(16, 16).to(torch.bfloat16))
+
+
+def test_an_outlier_row_does_not_coarsen_the_other_rows() -> None:
+    torch.manual_seed(0)
+    linear = nn.Linear(64, 32)
+    q = DynamicInt8Linear(linear)
+    x = torch.randn(6, 64)
+    x[0] *= 500.0  # a "massive activation" token
+    with torch.no_grad():
+        out, ref = q(x), linear(x)
+        alone = q(x[1:])
+    # The ordinary rows come out exactly as if the outlier were not in the call.
+    assert torch.allclose(out[1:], alone)
+    assert float((out[1:] - ref[1:]).norm() / ref[1:].norm()) < 0.02
+    assert float((out[0] - ref[0]).norm() / ref[0].norm()) < 0.02
