@@ -53,7 +53,7 @@ def build_random_llama(
         max_position_embeddings=s.max_position_embeddings,
         tie_word_embeddings=s.tie_word_embeddings,
         rms_norm_eps=1e-5,
-        rope_theta=100000.0,
+        rope_parameters={"rope_type": "default", "rope_theta": 100000.0},
         bos_token_id=1,
         eos_token_id=2,
         pad_token_id=2,
@@ -62,5 +62,5 @@ def build_random_llama(
     )
     torch.manual_seed(seed)
     with torch.device(device):
-        model = LlamaForCausalLM(config)
+        model: torch.nn.Module = LlamaForCausalLM(config)
     return model.to(dtype).eval()
