@@ -139,6 +139,8 @@ def field_errors(exc: ValidationError) -> dict[str, str]:
     return errors
 
 
+# No system prompt by default: an empty one means "the prompt the intent's adapter was trained
+# with" (adapters/examples.py), so a fresh install answers in the style the adapters learned.
 DEFAULT_POLICIES: dict[str, DecodingPolicy] = {
     "general": DecodingPolicy(
         strategy="nucleus",
@@ -146,14 +148,12 @@ DEFAULT_POLICIES: dict[str, DecodingPolicy] = {
         top_p=0.9,
         repetition_penalty=1.1,
         max_new_tokens=160,
-        system_prompt="You are the friendly assistant of an online electronics and software store.",
     ),
     # Support answers should be reproducible and precise: no sampling.
     "tech_support": DecodingPolicy(
         strategy="greedy",
         repetition_penalty=1.15,
         max_new_tokens=200,
-        system_prompt="You are a patient technical-support agent for our devices, backup and security apps.",
         priority=1,
     ),
     "sales": DecodingPolicy(
@@ -162,7 +162,6 @@ DEFAULT_POLICIES: dict[str, DecodingPolicy] = {
         top_k=40,
         repetition_penalty=1.1,
         max_new_tokens=160,
-        system_prompt="You are a helpful sales agent; be accurate about plans and prices.",
     ),
 }
 
