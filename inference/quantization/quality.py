@@ -16,16 +16,20 @@ def perplexity(
     if not texts:
         raise ValueError("perplexity needs at least one text")
     total_nll, total_tokens = 0.0, 0
-    for i in range(0, len(texts), batch_size):
-        batch = tokenizer(
-            texts[i : i + batch_size], return_tensors="pt", padding=True, truncation=True, max_length=max_len
-        )
-        logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits.float()
-        target = batch["input_ids"][:, 1:]
-        mask = batch["attention_mask"][:, 1:].bool()
-        nll = torch.nn.functional.cross_entropy(logits[:, :-1].transpose(1, 2), target, reduction="none")
-        total_nll += float(nll[mask].sum())
-        total_tokens += int(mask.sum())
+    side, tokenizer.padding_side = tokenizer.padding_side, "right"  # left pads would shift positions
+    try:
+        for i in range(0, len(texts), batch_size):
+            batch = tokenizer(
+                texts[i : i + batch_size], return_tensors="pt", padding=True, truncation=True,
+                max_length=max_len,
+            )
+            ids, mask = batch["input_ids"], batch["attention_mask"]
+            logits = model(input_ids=ids, attention_mask=mask).logits.float()
+            nll = torch.nn.functional.cross_entropy(logits[:, :-1].transpose(1, 2), ids[:, 1:], reduction="none")
+            total_nll += float(nll[mask[:, 1:].bool()].sum())
+            total_tokens += int(mask[:, 1:].sum())
+    finally:
+        tokenizer.padding_side = side
     return math.exp(total_nll / total_tokens)
 
 
