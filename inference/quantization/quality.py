@@ -6,6 +6,7 @@ import math
 from typing import Any
 
 import torch
+import torch.nn.functional as F
 
 
 @torch.inference_mode()
@@ -25,7 +26,7 @@ def perplexity(
             )
             ids, mask = batch["input_ids"], batch["attention_mask"]
             logits = model(input_ids=ids, attention_mask=mask).logits.float()
-            nll = torch.nn.functional.cross_entropy(logits[:, :-1].transpose(1, 2), ids[:, 1:], reduction="none")
+            nll = F.cross_entropy(logits[:, :-1].transpose(1, 2), ids[:, 1:], reduction="none")
             total_nll += float(nll[mask[:, 1:].bool()].sum())
             total_tokens += int(mask[:, 1:].sum())
     finally:
