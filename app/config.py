@@ -32,7 +32,7 @@ class Settings(BaseSettings):
     router_path: Path = REPO_ROOT / "app" / "router_model.json"
     device: Literal["auto", "cpu", "cuda"] = "auto"
     dtype: Literal["auto", "float32", "bfloat16", "float16"] = "auto"
-    quantization: Literal["none", "dynamic-int8", "int8", "nf4"] = "none"
+    quantization: Literal["none", "dynamic-int8", "rtn-int8", "rtn-int4", "int8", "nf4"] = "none"
     batching_policy: str = "continuous"
     max_batch_size: int = Field(default=32, ge=1)
     kv_cache_tokens: int = Field(default=32768, ge=256)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import importlib
 import logging
 from pathlib import Path
 from typing import Any
 
 from app.config import Settings
 from inference.engine import AsyncEngine, EngineConfig, LLMEngine
+from inference.quantization import QuantizationError, quantize_model
 
 log = logging.getLogger(__name__)
 ADAPTER_NAMES = ("general", "tech_support", "sales")
@@ -28,16 +28,13 @@ def model_path(settings: Settings) -> Path:
 
 
 def quantize(model: Any, method: str) -> Any:
-    """Apply ``method`` with the engine's quantization module; 'none' returns the model unchanged."""
+    """Apply quantization ``method`` to the model's projections; 'none' returns it unchanged."""
     if method == "none":
         return model
     try:
-        module = importlib.import_module("inference.quantization")
-    except ImportError as exc:
-        raise EngineBuildError(
-            f"quantization {method!r} requested but inference.quantization is missing"
-        ) from exc
-    return module.quantize_model(model, method)
+        return quantize_model(model, method)
+    except QuantizationError as exc:  # e.g. a bitsandbytes mode on a CPU-only machine
+        raise EngineBuildError(f"quantization {method!r}: {exc}") from exc
 
 
 def adapter_dirs(adapters_dir: Path) -> dict[str, Path]:

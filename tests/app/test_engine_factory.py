@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import torch
 
 from app.engine_factory import EngineBuildError, adapter_dirs, build_engine, build_llm_engine, quantize
 from inference.dummy import build_random_llama
@@ -43,3 +44,13 @@ def test_build_engine_loads_the_real_model(tmp_path: Path, model_dir: Path) -> N
     settings = settings_for("sqlite://", model=str(model_dir), adapters_dir=tmp_path, device="cpu")
     engine = build_engine(settings)
     assert engine.adapters() == [] and engine.engine.max_positions >= 2048
+
+
+def test_bitsandbytes_quantization_on_cpu_is_a_clear_build_error() -> None:
+    with pytest.raises(EngineBuildError, match="nf4"):
+        quantize(build_random_llama("tiny"), "nf4")
+
+
+def test_dynamic_int8_quantization_swaps_the_projections() -> None:
+    model = quantize(build_random_llama("tiny"), "dynamic-int8")
+    assert type(model.model.layers[0].self_attn.q_proj) is not torch.nn.Linear
