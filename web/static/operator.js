@@ -1,7 +1,6 @@
 // Operator console: per-intent decoding editor, try-it, history/rollback, and SVG charts of live figures.
 "use strict";
 
-const CSRF = document.querySelector('meta[name="csrf-token"]').content;
 const NUMBER_FIELDS = ["temperature", "top_p", "top_k", "num_beams", "length_penalty", "repetition_penalty",
   "max_new_tokens", "router_threshold", "ambiguity_threshold", "priority"];
 const INTEGER_FIELDS = new Set(["top_k", "num_beams", "max_new_tokens", "priority"]);
@@ -16,23 +15,7 @@ const STRATEGY_FIELDS = ["temperature", "top_p", "top_k", "num_beams", "length_p
 const state = { intent: null, live: JSON.parse(document.getElementById("live-policies").textContent) };
 const form = document.getElementById("policy-form");
 
-function el(tag, text, className) {
-  const node = document.createElement(tag);
-  if (text !== undefined && text !== null) node.textContent = String(text);
-  if (className) node.className = className;
-  return node;
-}
-
-async function api(method, url, body) {
-  const init = { method, headers: { "X-CSRF-Token": CSRF, Accept: "application/json" } };
-  if (body !== undefined) {
-    init.headers["Content-Type"] = "application/json";
-    init.body = JSON.stringify(body);
-  }
-  const response = await fetch(url, init);
-  const data = await response.json().catch(() => ({}));
-  return { ok: response.ok, status: response.status, data };
-}
+const api = requestJson;
 
 function showErrors(scope, errors) {
   scope.querySelectorAll(".field-error").forEach((span) => {

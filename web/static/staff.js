@@ -1,25 +1,11 @@
 // Staff console: live list and transcript by polling JSON; message text only ever set via textContent.
 "use strict";
 
-const CSRF = document.querySelector('meta[name="csrf-token"]').content;
 const POLL_MS = 3000;
 
-function el(tag, text, className) {
-  const node = document.createElement(tag);
-  if (text !== undefined && text !== null) node.textContent = String(text);
-  if (className) node.className = className;
-  return node;
-}
-
 async function api(method, url, body) {
-  const init = { method, headers: { "X-CSRF-Token": CSRF, Accept: "application/json" } };
-  if (body !== undefined) {
-    init.headers["Content-Type"] = "application/json";
-    init.body = JSON.stringify(body);
-  }
-  const response = await fetch(url, init);
-  const data = await response.json().catch(() => ({}));
-  if (!response.ok) {
+  const { ok, data } = await requestJson(method, url, body);
+  if (!ok) {
     const detail = data.detail;
     const message = typeof detail === "string" ? detail : JSON.stringify(detail || data);
     throw new Error(message);
