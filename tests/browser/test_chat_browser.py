@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,9 @@ from tests.app.chat_support import (
 CHROMIUM = os.environ.get("SWITCHBOARD_CHROMIUM", "/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync"]  # fmt: skip
-SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+# A test run leaves the tree clean; refresh the README picture with
+# SWITCHBOARD_SCREENSHOT_DIR=docs/screenshots pytest tests/browser/test_chat_browser.py
+SHOTS = Path(os.environ.get("SWITCHBOARD_SCREENSHOT_DIR", tempfile.gettempdir()))
 TIMEOUT_MS = 60_000
 
 pytestmark = pytest.mark.browser
