@@ -110,7 +110,9 @@ def test_stop_button_and_markup_stays_inert(page: Any, db: Session) -> None:
     page.keyboard.press("Enter")
     page.wait_for_selector("#stop:visible")
     page.wait_for_function("Object.values(window.switchboardChat.jobs).some(j => j.text.length > 0)")
-    page.click("#stop")
+    # The log scrolls as tokens stream in, so the button is never "stable" for a pointer click;
+    # dispatching the click fires the same handler at once, before the reply can finish.
+    page.locator("#stop").dispatch_event("click")
     page.wait_for_selector("li.msg.assistant.interrupted")
     reply = wait_for(lambda: next((r for r in _replies(db) if r.status == "interrupted"), None))
     assert reply.text and reply.completion_tokens < 1500
