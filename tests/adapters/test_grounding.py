@@ -13,7 +13,10 @@ from adapters.grounding import (
 
 
 def test_facts_are_numbered_lines_after_the_system_prompt() -> None:
-    facts = [FactSnippet("product.a", "EchoMax ANC", "Over-ear,  $299.\nIn stock."), FactSnippet("p.b", "B", "x")]
+    facts = [
+        FactSnippet("product.a", "EchoMax ANC", "Over-ear,  $299.\nIn stock."),
+        FactSnippet("p.b", "B", "x"),
+    ]
     prompt = grounded_system_prompt("You are helpful.", facts)
     assert prompt.startswith("You are helpful.\n\n" + FACTS_HEADER)
     assert prompt.splitlines()[-2:] == ["[1] EchoMax ANC: Over-ear, $299. In stock.", "[2] B: x"]
