@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.chat.planning import ReplyPlan
+from app.chat.reply_notes import reply_notes
 from app.db.models import Conversation, Feedback, Message
 
 HISTORY_LIMIT = 200
@@ -48,6 +49,7 @@ def message_dict(m: Message, rating: int | None = None) -> dict[str, Any]:
         "job_id": m.request_id,
         "rating": rating,
         "created_at": m.created_at.isoformat() if m.created_at else None,
+        **reply_notes(m),
     }
 
 

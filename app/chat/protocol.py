@@ -17,6 +17,9 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
 # The stored/route frames come first, so token events of the backend start at this frame seq.
 FIRST_BACKEND_SEQ = 2
+# A "continue" frame (the page's button under a reply cut at max_new_tokens) is stored and answered
+# as this customer message: the model sees its own cut reply in the context and carries on.
+CONTINUE_TEXT = "Please continue."
 
 
 class ProtocolError(ValueError):
@@ -131,6 +134,8 @@ def parse_frame(raw: str | bytes | None, max_bytes: int, max_chars: int) -> Clie
         return Hello(_opt_str(data, "token", 512), _opt_str(data, "conversation_id"), seqs)
     if kind == "message":
         return SendMessage(check_text(data.get("text"), max_chars), _opt_str(data, "client_id"))
+    if kind == "continue":
+        return SendMessage(CONTINUE_TEXT, _opt_str(data, "client_id"))
     if kind == "stop":
         return Stop()
     if kind == "feedback":
@@ -146,7 +151,7 @@ def parse_frame(raw: str | bytes | None, max_bytes: int, max_chars: int) -> Clie
             raise ProtocolError("'job_id' is required")
         return Resume(job_id, _int(data, "after"))
     raise ProtocolError(
-        f"unknown frame type {kind!r}; expected hello, message, stop, feedback, handoff, resume"
+        f"unknown frame type {kind!r}; expected hello, message, continue, stop, feedback, handoff, resume"
     )
 
 

@@ -97,6 +97,7 @@
       } else {
         setBody(li, m.role, m.text);
         if (m.role === "assistant" && m.status !== "error") addRating(li, m.id, m.rating);
+        if (m.role === "assistant") window.ReplyExtras.decorate(li, m, extraActions);
         if (job) job.done = true;
       }
     }
@@ -153,6 +154,7 @@
           j.el.classList.remove("streaming");
           if (f.finish_reason === "cancelled") { j.el.classList.add("interrupted"); notice("Reply stopped."); }
           addRating(j.el, f.message_id);
+          window.ReplyExtras.decorate(j.el, f, extraActions);
         }
         streaming(anyStreaming());
         break;
@@ -185,7 +187,7 @@
       ws.send(JSON.stringify(frame));
       return true;
     }
-    if (frame.type === "message") outbox.push(frame);
+    if (frame.type === "message" || frame.type === "continue") outbox.push(frame);
     return false;
   }
 
@@ -209,16 +211,28 @@
     };
   }
 
-  form.addEventListener("submit", (e) => {
-    e.preventDefault();
-    const text = input.value.trim();
-    if (!text) return;
+  // Shown at once as "sending"; the `stored` frame with the same client id confirms it.
+  function sendCustomer(frame, shownText) {
     const clientId = Math.random().toString(36).slice(2) + Date.now().toString(36);
     const li = bubble("customer", label("customer"));
     li.dataset.clientId = clientId;
     li.classList.add("sending");
-    setBody(li, "customer", text);
-    send({ type: "message", text: text, client_id: clientId });
+    setBody(li, "customer", shownText);
+    send(Object.assign({ client_id: clientId }, frame));
+  }
+
+  // The server stores a `continue` frame as this text, so a reload shows the same bubble.
+  const CONTINUE_TEXT = "Please continue.";
+  const extraActions = {
+    onContinue: () => sendCustomer({ type: "continue" }, CONTINUE_TEXT),
+    onHandoff: () => send({ type: "handoff" }),
+  };
+
+  form.addEventListener("submit", (e) => {
+    e.preventDefault();
+    const text = input.value.trim();
+    if (!text) return;
+    sendCustomer({ type: "message", text: text }, text);
     input.value = "";
     input.focus();
   });
