@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 
 from adapters.cli import adapters_app
+from app.knowledge.cli import kb_app
 from app.router.cli import router_app
 from app.users_cli import users_app
 from inference.bench.cli import bench_app
@@ -17,6 +18,7 @@ cli.add_typer(bench_app, name="bench")
 cli.add_typer(users_app, name="users")
 cli.add_typer(adapters_app, name="adapters")
 cli.add_typer(router_app, name="router")
+cli.add_typer(kb_app, name="kb")
 
 
 def _fail(message: str) -> None:

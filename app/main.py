@@ -26,6 +26,7 @@ from app.chat.tokens import CustomerTokens
 from app.config import REPO_ROOT, Settings
 from app.db.session import get_session, session_factory, upgrade_database
 from app.engine_factory import adapter_dirs, build_engine
+from app.knowledge.importer import seed_knowledge
 from inference.engine import AsyncEngine
 
 log = logging.getLogger(__name__)
@@ -54,6 +55,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await asyncio.to_thread(upgrade_database, cfg.database_url)
+        await asyncio.to_thread(seed_knowledge, sessions)
         eng = engine
         be = backend
         if be is None and cfg.redis_url:

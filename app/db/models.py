@@ -85,6 +85,10 @@ class Message(Base):
     latency_ms: Mapped[float | None] = mapped_column(Float, nullable=True)
     ttft_ms: Mapped[float | None] = mapped_column(Float, nullable=True)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # stop | length | cancelled | error: "length" lets the consoles say a reply was cut off.
+    finish_reason: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    # The number guard's post-check: numbers/emails/phones in the reply that no retrieved fact holds.
+    unverified_numbers: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
     staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
 
@@ -144,3 +148,67 @@ class ApiKey(Base):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"), nullable=True)
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class KnowledgeEntry(Base):
+    """The live version of one knowledge entry; `deleted` rows keep their key and history."""
+
+    __tablename__ = "knowledge_entries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(120), unique=True)
+    kind: Mapped[str] = mapped_column(String(16), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    text: Mapped[str] = mapped_column(Text)
+    keywords: Mapped[list[str]] = mapped_column(JSON, default=list)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    updated_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # The full-text index lives beside this table and is built by migration 0002 only: a generated
+    # tsvector column + GIN index on PostgreSQL, an FTS5 table kept in sync by triggers on SQLite.
+
+
+class KnowledgeVersion(Base):
+    """One version of an entry (add, edit, delete or rollback); history is never rewritten."""
+
+    __tablename__ = "knowledge_versions"
+    __table_args__ = (UniqueConstraint("key", "version", name="uq_knowledge_key_version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(120), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(16))
+    title: Mapped[str] = mapped_column(String(200))
+    text: Mapped[str] = mapped_column(Text)
+    keywords: Mapped[list[str]] = mapped_column(JSON, default=list)
+    deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    note: Mapped[str] = mapped_column(String(255), default="")
+
+
+class MessageSource(Base):
+    """A knowledge entry (at a version) that was put in the prompt of one bot reply."""
+
+    __tablename__ = "message_sources"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"), index=True)
+    key: Mapped[str] = mapped_column(String(120), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    rank: Mapped[int] = mapped_column(Integer)
+    score: Mapped[float] = mapped_column(Float)
+
+
+class Retrieval(Base):
+    """One retrieval for one bot reply; hits == 0 rows are the knowledge-gap report."""
+
+    __tablename__ = "retrievals"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"), index=True)
+    query: Mapped[str] = mapped_column(Text)
+    hits: Mapped[int] = mapped_column(Integer, index=True)
+    top_score: Mapped[float] = mapped_column(Float, default=0.0)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)

@@ -13,6 +13,7 @@ from app.db.models import Conversation, Message
 from app.db.session import get_engine, upgrade_database
 
 TABLES = {"conversations", "messages", "staff_users", "decoding_settings", "feedback", "api_keys"}
+TABLES |= {"knowledge_entries", "knowledge_versions", "message_sources", "retrievals"}
 
 
 def test_postgres_schema_has_every_table(pg_url: str) -> None:
@@ -24,6 +25,24 @@ def test_sqlite_migrates_from_scratch(tmp_path: Path) -> None:
     upgrade_database(url)
     upgrade_database(url)  # idempotent: a second start-up does nothing
     assert TABLES <= set(inspect(get_engine(url)).get_table_names())
+
+
+def test_knowledge_migration_downgrades_and_upgrades_on_sqlite(tmp_path: Path) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    from app.config import REPO_ROOT
+
+    url = f"sqlite:///{tmp_path / 'sb.db'}"
+    upgrade_database(url)
+    config = Config(str(REPO_ROOT / "alembic.ini"))
+    config.set_main_option("script_location", str(REPO_ROOT / "migrations"))
+    config.set_main_option("sqlalchemy.url", url)
+    command.downgrade(config, "0001")
+    names = set(inspect(get_engine(url)).get_table_names())
+    assert "knowledge_entries" not in names and "knowledge_fts" not in names
+    command.upgrade(config, "head")
+    assert "knowledge_fts" in set(inspect(get_engine(url)).get_table_names())
 
 
 def test_client_message_id_is_unique_per_conversation(db: Session) -> None:
