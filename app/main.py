@@ -32,7 +32,13 @@ from inference.engine import AsyncEngine
 log = logging.getLogger(__name__)
 WEB_DIR = REPO_ROOT / "web"
 # Routers other parts contribute; an absent module is skipped so the chat runs on its own.
-OPTIONAL_ROUTERS = ("app.api.auth_pages", "app.api.staff", "app.api.operator")
+OPTIONAL_ROUTERS = (
+    "app.api.auth_pages",
+    "app.api.staff",
+    "app.api.operator",
+    "app.api.knowledge",
+    "app.api.kb_pages",
+)
 
 
 def create_app(

@@ -14,11 +14,13 @@ from sqlalchemy.orm import Session
 
 from app.auth.api_keys import create_api_key
 from app.auth.sessions import COOKIE_NAME, encode_session, new_session
+from app.knowledge.entries import EntryData
+from app.knowledge.store import add_entry
 from tests.app.console_support import PASSWORD, FakeClock, add_user, console_app, sign_in
 
 PROTECTED = re.compile(r"^/(staff|operator|api/staff|api/operator|logout)(/|$)")
 OPERATOR_ONLY = re.compile(r"^/(operator|api/operator)(/|$)")
-PATH_VALUES = {"conversation_id": "0" * 32, "intent": "sales"}
+PATH_VALUES = {"conversation_id": "0" * 32, "intent": "sales", "key": "policy.returns"}
 MAX_AGE = 3600
 
 
@@ -74,6 +76,15 @@ def test_the_route_list_is_complete(app: Any) -> None:
         ("POST", "/api/operator/policies/sales/rollback"),
         ("POST", "/api/operator/try"),
         ("GET", "/api/operator/stats"),
+        ("GET", "/operator/knowledge"),
+        ("GET", "/api/operator/knowledge"),
+        ("POST", "/api/operator/knowledge"),
+        ("GET", "/api/operator/knowledge/policy.returns"),
+        ("GET", "/api/operator/knowledge/policy.returns/history"),
+        ("PUT", "/api/operator/knowledge/policy.returns"),
+        ("DELETE", "/api/operator/knowledge/policy.returns"),
+        ("POST", "/api/operator/knowledge/policy.returns/rollback"),
+        ("GET", "/api/operator/knowledge-report"),
         ("POST", "/logout"),
     }
     assert expected <= calls
@@ -118,6 +129,8 @@ def test_staff_cannot_touch_operator_routes(app: Any, client: TestClient, db: Se
 
 def test_operators_can_do_what_staff_do(app: Any, client: TestClient, db: Session) -> None:
     sign_in(client, add_user(db, "olga", "operator"))
+    returns = EntryData("policy.returns", "policy", "Returns policy", "30 days to return any item.")
+    add_entry(db, returns, "olga")  # so the knowledge entry routes have an entry to show
     for method, path, _ in protected_calls(app):
         if method == "GET" and "{" not in path and PATH_VALUES["conversation_id"] not in path:
             assert client.get(path).status_code == 200, path
