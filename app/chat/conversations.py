@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.chat.planning import ReplyPlan
-from app.chat.reply_notes import reply_notes
+from app.chat.reply_notes import reply_notes, sources_by_message
 from app.db.models import Conversation, Feedback, Message
 
 HISTORY_LIMIT = 200
@@ -37,7 +37,9 @@ def get_conversation(session: Session, conversation_id: str) -> Conversation:
     return conv
 
 
-def message_dict(m: Message, rating: int | None = None) -> dict[str, Any]:
+def message_dict(
+    m: Message, rating: int | None = None, sources: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
     """A message as the chat page shows it."""
     return {
         "id": m.id,
@@ -49,7 +51,7 @@ def message_dict(m: Message, rating: int | None = None) -> dict[str, Any]:
         "job_id": m.request_id,
         "rating": rating,
         "created_at": m.created_at.isoformat() if m.created_at else None,
-        **reply_notes(m),
+        **reply_notes(m, sources),
     }
 
 
@@ -69,7 +71,8 @@ def history(session: Session, conversation_id: str, limit: int = HISTORY_LIMIT) 
             select(Feedback.message_id, Feedback.rating).where(Feedback.message_id.in_(ids))
         ).all()
     )
-    return [message_dict(m, ratings.get(m.id)) for m in rows]
+    sources = sources_by_message(session, [m.id for m in rows if m.role == "assistant"])
+    return [message_dict(m, ratings.get(m.id), sources.get(m.id)) for m in rows]
 
 
 def store_customer_message(

@@ -59,6 +59,7 @@ class JobRecorder:
                         **result,
                         "status": STATUS_BY_REASON.get(event.finish_reason or "error", "error"),
                         "error": event.error if event.kind == "error" else None,
+                        "finish_reason": event.finish_reason,
                         "prompt_tokens": event.prompt_tokens,
                         "completion_tokens": event.completion_tokens,
                         "latency_ms": event.extra.get("elapsed_ms"),

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.chat.reply_notes import cut_short, sources_by_message
 from app.db.models import Conversation, Feedback, Message, StaffUser
 
 
@@ -42,6 +43,8 @@ def message_record(m: Message, rating: int | None, staff_name: str | None) -> di
         "error": m.error,
         "staff": staff_name,
         "rating": rating,
+        "cut_short": cut_short(m),
+        "sources": [],  # filled by message_records, which reads every reply's sources at once
     }
 
 
@@ -90,10 +93,12 @@ def message_records(session: Session, conversation_ids: list[str], after_id: int
     votes = select(Feedback.message_id, Feedback.rating).where(Feedback.message_id.in_(ids))
     ratings = dict(session.execute(votes).tuples().all())
     names = _staff_names(session, {m.staff_id for m in rows if m.staff_id is not None})
+    sources = sources_by_message(session, [m.id for m in rows if m.role == "assistant"])
     records = []
     for m in rows:
         record = message_record(m, ratings.get(m.id), names.get(m.staff_id) if m.staff_id else None)
         record["conversation_id"] = m.conversation_id
+        record["sources"] = sources.get(m.id, [])
         records.append(record)
     return records
 

@@ -13,7 +13,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.chat.protocol import CONTINUE_TEXT, SendMessage, parse_frame
-from app.chat.reply_notes import cut_short
 from app.db.models import Message
 from app.decoding_policy import DecodingPolicy, save_policy
 from app.main import create_app
@@ -40,20 +39,6 @@ def test_continue_frame_is_a_customer_message_with_fixed_text() -> None:
     frame = parse_frame('{"type": "continue", "client_id": "k-1"}', 16384, 4000)
     assert frame == SendMessage(CONTINUE_TEXT, "k-1")
     assert parse_frame('{"type": "continue"}', 16384, 4000) == SendMessage(CONTINUE_TEXT, None)
-
-
-@pytest.mark.parametrize(
-    ("status", "tokens", "limit", "expected"),
-    [("done", 5, 5, True), ("done", 4, 5, False), ("interrupted", 5, 5, False), ("done", None, 5, False)],
-)
-def test_cut_short_means_the_whole_budget_was_used(
-    status: str, tokens: int | None, limit: int, expected: bool
-) -> None:
-    row = Message(
-        role="assistant", status=status, completion_tokens=tokens, decoding={"max_new_tokens": limit}
-    )
-    assert cut_short(row) is expected
-    assert cut_short(Message(role="customer", status="done", completion_tokens=9, decoding=None)) is False
 
 
 def test_a_cut_reply_says_so_and_continue_carries_on(client: TestClient, db: Session) -> None:
@@ -86,6 +71,7 @@ def test_a_cut_reply_says_so_and_continue_carries_on(client: TestClient, db: Ses
     # The continuation's prompt holds the first exchange, the cut reply included.
     assert rows[3].prompt_tokens is not None and rows[1].prompt_tokens is not None
     assert rows[3].prompt_tokens > rows[1].prompt_tokens + rows[1].completion_tokens
+    assert [r.finish_reason for r in rows] == [None, "length", None, "length"]
     with client.websocket_connect("/ws/chat") as ws:
         ws.send_json({"type": "hello", "token": welcome["token"]})
         history = ws.receive_json()["history"]

@@ -70,6 +70,18 @@ function metaList(m) {
   add("tokens", (m.prompt_tokens || 0) + " in / " + (m.completion_tokens || 0) + " out");
   add("latency", (m.latency_ms == null ? "–" : Math.round(m.latency_ms)) + " ms" +
     (m.tokens_per_s ? " · " + m.tokens_per_s + " tok/s" : ""));
+  if (m.cut_short) add("finish", "cut short at max_new_tokens");
+  if (m.sources && m.sources.length) {
+    const dd = el("dd", null, "sources");
+    m.sources.forEach((s, i) => {
+      if (i) dd.append(" · ");
+      const a = el("a", s.title);
+      a.href = "/kb/" + encodeURIComponent(s.key);
+      a.title = s.key + " v" + s.version;
+      dd.append(a);
+    });
+    dl.append(el("dt", "sources"), dd);
+  }
   if (m.error) add("error", m.error);
   return dl;
 }

@@ -1,0 +1,72 @@
+"""Under a stored reply: "cut short" (finish_reason, or the budget used up on older rows) and its
+sources as they read at the version the reply used, in the chat history and the staff transcript."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from app.chat.conversations import history
+from app.chat.reply_notes import cut_short
+from app.db.models import Message, MessageSource
+from app.knowledge.entries import EntryData
+from app.knowledge.store import add_entry, update_entry
+from app.staff.transcript import load_transcript
+from tests.app.console_support import add_conversation, add_user, console_app, sign_in
+
+
+@pytest.mark.parametrize(
+    ("status", "reason", "tokens", "expected"),
+    [
+        ("done", "length", 3, True),
+        ("done", "stop", 5, False),  # stopped exactly at the limit: not cut
+        ("done", None, 5, True),  # a row from before finish_reason was stored
+        ("done", None, 4, False),
+        ("interrupted", None, 5, False),
+        ("done", None, None, False),
+    ],
+)
+def test_cut_short(status: str, reason: str | None, tokens: int | None, expected: bool) -> None:
+    row = Message(
+        role="assistant",
+        status=status,
+        finish_reason=reason,
+        completion_tokens=tokens,
+        decoding={"max_new_tokens": 5},
+    )
+    assert cut_short(row) is expected
+    assert cut_short(Message(role="customer", status="done", finish_reason="length")) is False
+
+
+def test_sources_in_history_and_transcript(pg_url: str, db: Session) -> None:
+    echo = EntryData("product.echomax-anc", "product", "EchoMax ANC headphones", "EchoMax: $299.")
+    add_entry(db, echo, "olga")
+    add_entry(db, EntryData("policy.returns", "policy", "Returns policy", "30 days."), "olga")
+    conv = add_conversation(db, [("customer", "EchoMax price?"), ("assistant", "It is $299.")])
+    reply = max(conv.messages, key=lambda m: m.id)
+    db.add_all(
+        [
+            MessageSource(message_id=reply.id, key="policy.returns", version=1, rank=1, score=0.4),
+            MessageSource(message_id=reply.id, key="product.echomax-anc", version=1, rank=0, score=0.9),
+        ]
+    )
+    db.commit()
+    renamed = EntryData(echo.key, echo.kind, "EchoMax ANC (2027 model)", echo.text)
+    update_entry(db, echo.key, renamed, "olga")  # later edits do not rewrite what the reply used
+    expected = [
+        {"key": "product.echomax-anc", "version": 1, "title": "EchoMax ANC headphones", "kind": "product"},
+        {"key": "policy.returns", "version": 1, "title": "Returns policy", "kind": "policy"},
+    ]
+    shown = history(db, conv.id)
+    assert [m["sources"] for m in shown] == [[], expected]
+    assert [m["finish_reason"] for m in shown] == [None, None]
+    records = load_transcript(db, conv.id).messages
+    assert [r["sources"] for r in records] == [[], expected]
+    client = TestClient(console_app(pg_url))
+    sign_in(client, add_user(db, "sam", "staff"))
+    page = client.get(f"/staff/conversations/{conv.id}").text
+    assert (
+        '<a href="/kb/product.echomax-anc" title="product.echomax-anc v1">EchoMax ANC headphones</a>' in page
+    )
+    assert "Returns policy" in page and "cut short" not in page
