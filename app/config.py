@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     device: Literal["auto", "cpu", "cuda"] = "auto"
     dtype: Literal["auto", "float32", "bfloat16", "float16"] = "auto"
     quantization: Literal["none", "dynamic-int8", "rtn-int8", "rtn-int4", "int8", "nf4"] = "none"
+    # dynamic-int8 only: "auto" probes this CPU's int8 kernel (inference/quantization/int8_scheme.py).
+    int8_scheme: Literal["auto", "full", "weight7", "act7"] = "auto"
+    threads: int = Field(default=0, ge=0)  # torch CPU threads; 0 = every core this process may use
     batching_policy: str = "continuous"
     max_batch_size: int = Field(default=32, ge=1)
     kv_cache_tokens: int = Field(default=32768, ge=256)

@@ -6,6 +6,8 @@ import logging
 from pathlib import Path
 from typing import Any
 
+import torch
+
 from app.config import Settings
 from inference.engine import AsyncEngine, EngineConfig, LLMEngine
 from inference.quantization import QuantizationError, quantize_model
@@ -27,12 +29,12 @@ def model_path(settings: Settings) -> Path:
     return ensure_default_model(settings.model_dir)
 
 
-def quantize(model: Any, method: str) -> Any:
+def quantize(model: Any, method: str, int8_scheme: str = "auto") -> Any:
     """Apply quantization ``method`` to the model's projections; 'none' returns it unchanged."""
     if method == "none":
         return model
     try:
-        return quantize_model(model, method)
+        return quantize_model(model, method, int8_scheme=int8_scheme)
     except QuantizationError as exc:  # e.g. a bitsandbytes mode on a CPU-only machine
         raise EngineBuildError(f"quantization {method!r}: {exc}") from exc
 
@@ -65,10 +67,22 @@ def build_llm_engine(model: Any, tokenizer: Any, settings: Settings) -> LLMEngin
     return engine
 
 
+def set_threads(requested: int) -> int:
+    """Torch CPU threads: ``requested``, or (0) every core this process may use; logged once."""
+    from inference.cpu_features import cpu_info, default_threads
+
+    threads = requested or default_threads()
+    torch.set_num_threads(threads)
+    log.info("CPU %s: %d torch threads", cpu_info().label(), threads)
+    return threads
+
+
 def build_engine(settings: Settings) -> AsyncEngine:
     """Load the model (fetching the default on first run), quantize, load adapters; not yet started."""
     from inference.model_loader import load_model
 
-    loaded = load_model(model_path(settings), device=settings.device, dtype=settings.dtype)
-    model = quantize(loaded.model, settings.quantization)
+    set_threads(settings.threads)
+    needs_fp32 = settings.quantization == "dynamic-int8"  # its kernels take fp32 weights only
+    loaded = load_model(model_path(settings), settings.device, settings.dtype, needs_fp32)
+    model = quantize(loaded.model, settings.quantization, settings.int8_scheme)
     return AsyncEngine(build_llm_engine(model, loaded.tokenizer, settings))

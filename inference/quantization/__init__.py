@@ -21,11 +21,15 @@ DEFAULT_GROUP_SIZE = 64
 __all__ = ["MODES", "QuantizationError", "model_memory_bytes", "quantize_model"]
 
 
-def _builder(model: nn.Module, mode: str, group_size: int) -> Callable[[nn.Linear], nn.Module]:
+def _builder(
+    model: nn.Module, mode: str, group_size: int, int8_scheme: str
+) -> Callable[[nn.Linear], nn.Module]:
     if mode == "dynamic-int8":
         from inference.quantization.dynamic import DynamicInt8Linear
+        from inference.quantization.int8_scheme import choose_scheme, detected_scheme
 
-        return DynamicInt8Linear
+        choice = detected_scheme() if int8_scheme == "auto" else choose_scheme(int8_scheme)
+        return lambda linear: DynamicInt8Linear(linear, choice.scheme)
     if mode in ("rtn-int8", "rtn-int4"):
         from inference.quantization.rtn import RTNLinear
 
@@ -36,13 +40,19 @@ def _builder(model: nn.Module, mode: str, group_size: int) -> Callable[[nn.Linea
     return builder(model, mode)  # type: ignore[no-any-return]
 
 
-def quantize_model(model: nn.Module, mode: str, group_size: int = DEFAULT_GROUP_SIZE) -> nn.Module:
-    """Quantize ``model``'s projection Linears in place (and return it); ``none`` leaves it as is."""
+def quantize_model(
+    model: nn.Module, mode: str, group_size: int = DEFAULT_GROUP_SIZE, int8_scheme: str = "auto"
+) -> nn.Module:
+    """Quantize ``model``'s projection Linears in place (and return it); ``none`` leaves it as is.
+
+    ``int8_scheme`` (dynamic-int8 only): ``auto`` probes this CPU's kernel; ``full``, ``weight7``
+    or ``act7`` force one (tests force the AVX2 scheme on any CPU; see int8_scheme.py).
+    """
     if mode not in MODES:
         raise QuantizationError(f"quantization mode must be one of {', '.join(MODES)}; got {mode!r}")
     if mode == "none":
         return model
-    build = _builder(model, mode, group_size)
+    build = _builder(model, mode, group_size, int8_scheme)
     keep: Callable[[str], bool] = lambda _: False  # noqa: E731
     if mode == "dynamic-int8":
         from inference.quantization.dynamic import keep_in_float

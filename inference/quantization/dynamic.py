@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import warnings
-
 import torch
 from torch import nn
 
 from inference.quantization.errors import QuantizationError
+from inference.quantization.int8_scheme import Int8Scheme, detected_scheme, quantized_dynamic_linear
 from inference.quantization.targets import tensor_bytes
 
 OUTLIER_ROW_RATIO = 4.0  # a row whose absmax exceeds 4x the median row's gets its own scale
@@ -24,32 +23,20 @@ def keep_in_float(name: str, num_layers: int) -> bool:
     return name.endswith("mlp.down_proj") or f"layers.{num_layers - 1}." in name
 
 
-def _pick_engine() -> str:
-    # 'x86' (and its predecessor 'fbgemm') have the AVX2/AVX-512 int8 GEMMs; qnnpack is for ARM.
-    for name in ("x86", "fbgemm", "qnnpack"):
-        if name in torch.backends.quantized.supported_engines:
-            return name
-    raise QuantizationError("dynamic-int8 needs a quantized engine (x86/fbgemm/qnnpack); none in this torch")
-
-
 class DynamicInt8Linear(nn.Linear):
     """nn.Linear-compatible wrapper of torch's dynamic int8 Linear (so PEFT and the engine see a Linear)."""
 
     inner: torch.ao.nn.quantized.dynamic.Linear
 
-    def __init__(self, linear: nn.Linear) -> None:
+    def __init__(self, linear: nn.Linear, scheme: Int8Scheme | None = None) -> None:
         nn.Module.__init__(self)  # no float weight: the packed int8 one lives in ``inner``
         if linear.weight.device.type != "cpu" or linear.weight.dtype != torch.float32:
             raise QuantizationError("dynamic-int8 runs on CPU float32 models only (load with dtype float32)")
         self.in_features, self.out_features = linear.in_features, linear.out_features
-        torch.backends.quantized.engine = _pick_engine()
-        float_linear = nn.Linear(self.in_features, self.out_features, linear.bias is not None)
-        float_linear.load_state_dict(linear.state_dict())
+        # None: what this CPU's kernel computes correctly (probed once per process).
+        self.scheme: Int8Scheme = scheme or detected_scheme().scheme
         # Per-channel weight scales: one outlier row no longer coarsens every other row's grid.
-        float_linear.qconfig = torch.ao.quantization.per_channel_dynamic_qconfig  # type: ignore[assignment]
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # torch.ao.quantization deprecation notice
-            inner = torch.ao.nn.quantized.dynamic.Linear.from_float(float_linear)
+        inner = quantized_dynamic_linear(linear, self.scheme)
         # Kept off the module tree: PEFT loads adapters with a partial state dict, which torch's
         # quantized Linear refuses (it needs its own keys). The model is quantized at load time,
         # so its int8 weights never need to travel through a state dict.
@@ -62,7 +49,7 @@ class DynamicInt8Linear(nn.Linear):
         return self.inner.weight().dequantize()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Int8 GEMM with the activation quantized on the fly (full 8-bit range)."""
+        """Int8 GEMM with the activation quantized on the fly (8 bits, or 7 under ``act7``)."""
         rows = x.reshape(-1, self.in_features)
         if rows.shape[0] > 1:
             # One activation scale covers all rows of a call; a token with massive activations
@@ -81,10 +68,10 @@ class DynamicInt8Linear(nn.Linear):
         return self._int8(x)
 
     def _int8(self, x: torch.Tensor) -> torch.Tensor:
-        # torch's module passes reduce_range=True (7-bit activations, for old CPUs without VNNI);
-        # on SmolLM2 that alone raised held-out perplexity by ~60 %, so call the op with 8 bits.
+        # torch's own module always passes reduce_range=True (7-bit activations) on x86; here the
+        # scheme decides: 8-bit activations wherever the kernel does not saturate (int8_scheme.py).
         packed = self.inner._packed_params._packed_params
-        return torch.ops.quantized.linear_dynamic(x, packed, False)
+        return torch.ops.quantized.linear_dynamic(x, packed, self.scheme == "act7")
 
     def quantized_bytes(self) -> int:
         """Bytes of the int8 weight, its per-channel scales/zero points, and the float bias."""
@@ -95,4 +82,5 @@ class DynamicInt8Linear(nn.Linear):
         return total + (tensor_bytes(b) if b is not None else 0)
 
     def extra_repr(self) -> str:
-        return f"in_features={self.in_features}, out_features={self.out_features}, dtype=qint8"
+        shape = f"in_features={self.in_features}, out_features={self.out_features}"
+        return f"{shape}, dtype=qint8, scheme={self.scheme}"

@@ -9,7 +9,14 @@ from typing import Any
 import pytest
 import torch
 
-from app.engine_factory import EngineBuildError, adapter_dirs, build_engine, build_llm_engine, quantize
+from app.engine_factory import (
+    EngineBuildError,
+    adapter_dirs,
+    build_engine,
+    build_llm_engine,
+    quantize,
+    set_threads,
+)
 from inference.dummy import build_random_llama
 from tests.app.chat_support import make_adapters, settings_for
 
@@ -54,3 +61,14 @@ def test_bitsandbytes_quantization_on_cpu_is_a_clear_build_error() -> None:
 def test_dynamic_int8_quantization_swaps_the_projections() -> None:
     model = quantize(build_random_llama("tiny"), "dynamic-int8")
     assert type(model.model.layers[0].self_attn.q_proj) is not torch.nn.Linear
+
+
+def test_threads_default_to_every_usable_core() -> None:
+    from inference.cpu_features import usable_cores
+
+    before = torch.get_num_threads()
+    try:
+        assert set_threads(0) == usable_cores() == torch.get_num_threads()
+        assert set_threads(1) == 1 == torch.get_num_threads()
+    finally:
+        torch.set_num_threads(before)

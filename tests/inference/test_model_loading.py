@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from inference import cpu_features
 from inference.model_fetch import is_converted
 from inference.model_loader import ModelLoadError, check_model_dir, load_model, resolve_dtype
 
@@ -34,17 +35,28 @@ def test_folder_without_weights_is_refused(tmp_path: Path) -> None:
         check_model_dir(tmp_path)
 
 
-def test_auto_dtype_is_fp32_on_cpu_and_bf16_on_cuda() -> None:
-    assert resolve_dtype("auto", torch.device("cpu")) == torch.float32
+@pytest.mark.parametrize("bf16_faster", [True, False])
+def test_auto_dtype_on_cpu_follows_the_measured_bf16_speed(monkeypatch, bf16_faster: bool) -> None:
+    monkeypatch.setattr(cpu_features, "bf16_is_faster", lambda: bf16_faster)
+    want = torch.bfloat16 if bf16_faster else torch.float32
+    assert resolve_dtype("auto", torch.device("cpu")) == want
+    # dynamic-int8 kernels take fp32 weights, whatever bf16 could do
+    assert resolve_dtype("auto", torch.device("cpu"), needs_fp32=True) == torch.float32
     assert resolve_dtype("auto", torch.device("cuda")) == torch.bfloat16
+
+
+def test_explicit_dtypes_are_kept() -> None:
+    assert resolve_dtype("float32", torch.device("cpu")) == torch.float32
+    assert resolve_dtype("bfloat16", torch.device("cpu")) == torch.bfloat16
 
 
 def test_any_local_hf_folder_loads(tmp_path: Path, tiny_model, tokenizer) -> None:
     tiny_model.save_pretrained(tmp_path)
     tokenizer.save_pretrained(tmp_path)
-    loaded = load_model(tmp_path, device="cpu")
+    loaded = load_model(tmp_path, device="cpu", dtype="float32")
     assert loaded.model.config.num_hidden_layers == tiny_model.config.num_hidden_layers
     assert loaded.dtype == torch.float32
+    assert load_model(tmp_path, device="cpu").dtype == resolve_dtype("auto", torch.device("cpu"))
 
 
 @pytest.mark.real_model

@@ -8,12 +8,17 @@ from torch import nn
 
 from inference.quantization import QuantizationError
 from inference.quantization.dynamic import DynamicInt8Linear
+from inference.quantization.int8_scheme import Int8Scheme
+
+# None = the scheme probed on this CPU; the others are forced so every CPU tests every scheme.
+SCHEMES = [None, "full", "weight7", "act7"]
 
 
-def test_dynamic_int8_linear_is_close_to_the_float_linear() -> None:
+@pytest.mark.parametrize("scheme", SCHEMES)
+def test_dynamic_int8_linear_is_close_to_the_float_linear(scheme: Int8Scheme | None) -> None:
     torch.manual_seed(0)
     linear = nn.Linear(128, 64)
-    q = DynamicInt8Linear(linear)
+    q = DynamicInt8Linear(linear, scheme)
     x = torch.randn(3, 7, 128)
     out, ref = q(x), linear(x)
     assert out.shape == ref.shape
@@ -31,10 +36,11 @@ def test_non_fp32_weights_are_refused_with_a_clear_error() -> None:
         DynamicInt8Linear(nn.Linear(16, 16).to(torch.bfloat16))
 
 
-def test_an_outlier_row_does_not_coarsen_the_other_rows() -> None:
+@pytest.mark.parametrize("scheme", SCHEMES)
+def test_an_outlier_row_does_not_coarsen_the_other_rows(scheme: Int8Scheme | None) -> None:
     torch.manual_seed(0)
     linear = nn.Linear(64, 32)
-    q = DynamicInt8Linear(linear)
+    q = DynamicInt8Linear(linear, scheme)
     x = torch.randn(6, 64)
     x[0] *= 500.0  # a "massive activation" token
     with torch.no_grad():
