@@ -22,6 +22,7 @@ from inference.bench.baselines import (
 from inference.bench.report import RequestTiming, SystemResult, format_table, plot, summarize, write_json
 from inference.bench.roofline import flops_per_token, measure_roofline
 from inference.bench.trace import TraceRequest, TraceSpec, describe, make_trace, subsample
+from inference.cpu_features import cpu_info
 
 SYSTEMS = ("engine", "peft_static_batch", "hf_sequential")
 
@@ -272,6 +273,8 @@ def run_benchmark(cfg: EngineBenchConfig, log: Callable[[str], None] = print) ->
             "device": str(device),
             "adapters": origin,
             "threads": torch.get_num_threads(),
+            "dtype": str(next(model.parameters()).dtype).removeprefix("torch."),
+            "cpu": cpu_info().describe(),
         },
         "trace": describe(spec, trace),
         "roofline": asdict(roof),

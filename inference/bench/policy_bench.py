@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from inference.bench.burst_trace import Arrival, BurstSpec, bursty_trace
+from inference.cpu_features import cpu_info
 
 POLICIES: tuple[str, ...] = (
     "static",
@@ -218,6 +219,7 @@ def run_policy_bench(cfg: PolicyBenchConfig, log: Callable[[str], None] = print)
             "model": label,
             "max_batch_size": cfg.max_batch_size,
             "threads": cfg.threads,
+            "cpu": cpu_info().describe(),
             "burst": asdict(cfg.burst),
             "step_s": step_s,
         },

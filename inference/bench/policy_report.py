@@ -42,6 +42,7 @@ def checks(bursty: dict[str, Any], quiet: dict[str, Any]) -> dict[str, Any]:
 
 def markdown(results: dict[str, Any]) -> str:
     """One table per trace plus the checks."""
+    cpu = results["config"].get("cpu", {}).get("label", "not recorded")
     cols = [
         ("throughput_tok_s", "tok/s"),
         ("tokens_per_forward", "tok/fwd"),
@@ -53,7 +54,11 @@ def markdown(results: dict[str, Any]) -> str:
         ("ttft_p99_high_s", "TTFT p99 high"),
         ("ttft_p99_low_s", "TTFT p99 low"),
     ]
-    lines = [f"model: {results['config']['model']}, max batch {results['config']['max_batch_size']}"]
+    config = results["config"]
+    lines = [
+        f"model: {config['model']}, max batch {config['max_batch_size']}; "
+        f"CPU: {cpu}, {config['threads']} threads"
+    ]
     for trace in ("bursty", "quiet"):
         lines += [
             "",

@@ -18,7 +18,9 @@ from typing import Any
 
 import torch
 
+from inference.cpu_features import bf16_speedup, cpu_info
 from inference.quantization import model_memory_bytes, quantize_model
+from inference.quantization.int8_scheme import detected_scheme
 from inference.quantization.qat import AdapterTraining, fake_quantized_copy, train_adapter
 from inference.quantization.quality import agreement, greedy_replies, perplexity
 
@@ -34,6 +36,8 @@ FALLBACK_TEXT = [
 ]
 EVAL_LEN = 128  # tokens per transcript scored (system prompt + user + most of the reply)
 ROWS = ("fp32", "bf16", "dynamic-int8", "rtn-int8", "rtn-int4")
+# The int8 schemes other CPUs get (int8_scheme.py), forced here so one run compares them all.
+FORCED_SCHEMES = ("full", "weight7", "act7")
 
 
 @dataclass(frozen=True)
@@ -97,6 +101,11 @@ def build_variants(fp32: Any, group_size: int) -> dict[str, Any]:
     variants = {"fp32": fp32, "bf16": copy.deepcopy(fp32).to(torch.bfloat16)}
     for mode in ROWS[2:]:
         variants[mode] = quantize_model(copy.deepcopy(fp32), mode, group_size=group_size)
+    for scheme in FORCED_SCHEMES:
+        if scheme != detected_scheme().scheme:  # the auto row already is this scheme
+            variants[f"dynamic-int8[{scheme}]"] = quantize_model(
+                copy.deepcopy(fp32), "dynamic-int8", int8_scheme=scheme
+            )
     return variants
 
 
@@ -172,8 +181,10 @@ def run_quant_bench(cfg: QuantBenchConfig, log: Callable[[str], None] = print) -
     if cfg.train_steps:
         log(f"training float and quantization-aware LoRA adapters ({cfg.train_steps} steps each) ...")
         qa = qa_adapter_rows(fp32, tok, cfg, eval_texts)
-    results = {"config": {**asdict(cfg), "model": cfg.model_dir.name, "threads": cfg.threads}, "modes": rows,
-               "qa_adapter": qa, "targets": targets(rows, qa)}
+    config = {**asdict(cfg), "model": cfg.model_dir.name, "cpu": cpu_info().describe()}
+    machine = {"int8_scheme": asdict(detected_scheme()), "bf16_matmul_speedup": bf16_speedup()}
+    results = {"config": config, "machine": machine, "modes": rows, "qa_adapter": qa}
+    results["targets"] = targets(rows, qa)
     write(results, cfg.out_dir)
     log(render_markdown(results))
     return results
@@ -202,9 +213,17 @@ def render_markdown(results: dict[str, Any]) -> str:
     """The results table and target lines as markdown."""
     rows = results["modes"]
     sizes = list(next(iter(rows.values()))["tok_s"])
+    config, machine = results.get("config", {}), results.get("machine", {})
+    scheme = machine.get("int8_scheme", {})
+    intro = [
+        f"CPU: {config.get('cpu', {}).get('label', 'not recorded')}; {config.get('threads')} threads",
+        f"dynamic-int8 scheme here: {scheme.get('scheme', '?')} ({scheme.get('reason', '?')}); "
+        f"bf16 matmul speed-up over fp32: {machine.get('bf16_matmul_speedup', 0):.2f}x",
+        "",
+    ]
     head = "| mode | memory MB | " + " | ".join(f"tok/s b={b}" for b in sizes)
     head += " | speedup b=1 | held-out ppl | ppl change | greedy identical |"
-    lines = [head, "|" + "---|" * (6 + len(sizes))]
+    lines = [*intro, head, "|" + "---|" * (6 + len(sizes))]
     for name, r in rows.items():
         speeds = " | ".join(f"{r['tok_s'][b]:.2f}" for b in sizes)
         lines.append(

@@ -83,11 +83,18 @@ def _fmt(value: Any, unit: str = "") -> str:
     return f"{value}{unit}"
 
 
+def cpu_line(config: dict[str, Any]) -> str:
+    """Which CPU (model + the flags that pick kernels) and dtype a run's figures came from."""
+    cpu = config.get("cpu") or {}
+    label = cpu.get("label", "not recorded")
+    return f"CPU: {label}; dtype {config.get('dtype', '?')}, {config.get('threads')} threads"
+
+
 def format_table(results: dict[str, Any]) -> str:
     """A plain-text table of the systems plus the ratio/target lines."""
     head = f"{'system':<20}{'reqs':>6}{'out tok':>9}{'tok/s':>10}{'TTFT p50':>10}{'TTFT p99':>10}"
     head += f"{'TPOT p50':>10}{'TPOT p99':>10}"
-    lines = [head, "-" * len(head)]
+    lines = [cpu_line(results.get("config", {})), head, "-" * len(head)]
     for name, s in results["systems"].items():
         lines.append(
             f"{name:<20}{s['requests']:>6}{s['output_tokens']:>9}{_fmt(s['throughput_tok_s']):>10}"
