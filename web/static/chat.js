@@ -84,6 +84,7 @@
   function renderHistory(history) {
     const unsent = Array.from(log.querySelectorAll(".msg.sending")); // typed while offline, re-shown below
     log.textContent = "";
+    const newest = history.length ? history[history.length - 1] : null;
     for (const m of history) {
       const job = m.job_id && jobs[m.job_id];
       const li = bubble(m.role, label(m.role, m.intent));
@@ -97,7 +98,7 @@
       } else {
         setBody(li, m.role, m.text);
         if (m.role === "assistant" && m.status !== "error") addRating(li, m.id, m.rating);
-        if (m.role === "assistant") window.ReplyExtras.decorate(li, m, extraActions);
+        if (m.role === "assistant") window.ReplyExtras.decorate(li, m, extraActions, m === newest);
         if (job) job.done = true;
       }
     }
@@ -154,7 +155,7 @@
           j.el.classList.remove("streaming");
           if (f.finish_reason === "cancelled") { j.el.classList.add("interrupted"); notice("Reply stopped."); }
           addRating(j.el, f.message_id);
-          window.ReplyExtras.decorate(j.el, f, extraActions);
+          window.ReplyExtras.decorate(j.el, f, extraActions, true);
         }
         streaming(anyStreaming());
         break;
@@ -213,6 +214,7 @@
 
   // Shown at once as "sending"; the `stored` frame with the same client id confirms it.
   function sendCustomer(frame, shownText) {
+    window.ReplyExtras.dropContinue(); // a new message moves on: "continue" would no longer fit
     const clientId = Math.random().toString(36).slice(2) + Date.now().toString(36);
     const li = bubble("customer", label("customer"));
     li.dataset.clientId = clientId;

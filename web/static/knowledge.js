@@ -162,7 +162,7 @@ async function loadReport() {
   }, "Every question found something.");
   fillTable("gap-used", r.most_used, (u) => [entryCell(u), el("td", u.replies)], "No reply used an entry yet.");
   fillTable("gap-down", r.thumbs_down, (d) => [entryCell(d), el("td", d.thumbs_down), el("td", d.thumbs_up)],
-    "No 👎 on replies that used an entry.");
+    "No reply that used an entry was rated unhelpful.");
 }
 
 document.addEventListener("DOMContentLoaded", () => {

@@ -32,17 +32,22 @@
     return p;
   }
 
+  function dropContinue() { document.querySelectorAll("button.continue").forEach((b) => b.remove()); }
+
   // info: {sources, finish_reason, handoff_offer} from the `done` frame or a history entry;
   // actions: {onContinue(), onHandoff()}. Safe to call again: the old extras are replaced.
-  function decorate(li, info, actions) {
+  // Only the newest reply offers Continue (the server continues the conversation, not a reply),
+  // so decorating one takes the button off the older ones.
+  function decorate(li, info, actions, newest) {
     const old = li.querySelector(".extras");
     if (old) old.remove();
+    if (newest) dropContinue();
     const box = node("div", null, "extras");
     const sources = Array.isArray(info.sources) ? info.sources.filter((s) => s && s.key) : [];
     if (sources.length) box.append(sourceLine(sources));
     if (info.finish_reason === "length") {
-      const p = node("p", "The reply was cut short. ", "cut-short");
-      p.append(button("Continue", "link continue", actions.onContinue));
+      const p = node("p", "The reply was cut short.", "cut-short");
+      if (newest) p.append(" ", button("Continue", "link continue", actions.onContinue));
       box.append(p);
     }
     if (info.handoff_offer) {
@@ -56,5 +61,5 @@
     else li.append(box);
   }
 
-  window.ReplyExtras = { decorate: decorate };
+  window.ReplyExtras = { decorate: decorate, dropContinue: dropContinue };
 })();
