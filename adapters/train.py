@@ -64,7 +64,7 @@ def load_base(config: TrainConfig) -> tuple[Any, Any, torch.device]:
     """Base model + tokenizer; 4-bit NF4 through bitsandbytes when --qlora (CUDA only)."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from inference.model_loader import ModelLoadError, check_model_dir
+    from inference.loading.loader import ModelLoadError, check_model_dir
 
     try:
         check_model_dir(config.base)

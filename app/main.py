@@ -27,7 +27,7 @@ from app.config import REPO_ROOT, Settings
 from app.db.session import get_session, session_factory, upgrade_database
 from app.engine_factory import adapter_dirs, build_engine
 from app.knowledge.importer import seed_knowledge
-from inference.engine import AsyncEngine
+from inference import AsyncEngine
 
 log = logging.getLogger(__name__)
 WEB_DIR = REPO_ROOT / "web"

@@ -33,9 +33,7 @@ from app.backends import redis_streams as rs
 from app.backends.base import EventKind, GenerationJob, JobEvent
 from app.backends.prompting import build_prompt_ids
 from app.backends.redis_backend import REDIS_DOWN
-from inference.engine import AsyncEngine
-from inference.request import GenerationRequest
-from inference.sampling import SamplingParams
+from inference import AsyncEngine, GenerationRequest, SamplingParams
 
 log = logging.getLogger(__name__)
 
@@ -207,13 +205,13 @@ class Worker:
         seq = len(written)
         done_ids = [int(i) for e in written for i in e.extra.get("ids", [])]
         params = SamplingParams.from_dict(job.params)
-        budget = self.engine.engine.max_positions - params.max_new_tokens
+        budget = self.engine.max_positions - params.max_new_tokens
         if budget < 1:
             raise ValueError(
                 f"max_new_tokens={params.max_new_tokens} leaves no room for the prompt "
-                f"in the model's {self.engine.engine.max_positions}-token context"
+                f"in the model's {self.engine.max_positions}-token context"
             )
-        prompt = build_prompt_ids(self.engine.engine.tokenizer, job.messages, budget)
+        prompt = build_prompt_ids(self.engine.tokenizer, job.messages, budget)
         left = params.max_new_tokens - len(done_ids)
         if await self.redis.exists(rs.cancel_key(job.job_id)) or left <= 0:
             reason = "length" if left <= 0 else "cancelled"

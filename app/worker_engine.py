@@ -8,7 +8,7 @@ from typing import Any
 
 from app.config import Settings
 from app.engine_factory import ADAPTER_NAMES, build_engine, build_llm_engine
-from inference.engine import AsyncEngine
+from inference import AsyncEngine
 
 # Small random LoRAs keep every intent's adapter path real (multi-LoRA batches) at tiny cost.
 DUMMY_LORA_RANK = 4
@@ -37,7 +37,7 @@ def build_worker_engine(settings: Settings, dummy: str | None = None) -> AsyncEn
         return build_engine(settings)
     from transformers import AutoTokenizer
 
-    from inference.dummy import SHAPES, build_random_llama
+    from inference.loading.dummy import SHAPES, build_random_llama
 
     if dummy not in SHAPES:
         raise ValueError(f"dummy model must be one of {sorted(SHAPES)}, got {dummy!r}")

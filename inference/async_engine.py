@@ -9,12 +9,10 @@ import queue
 import threading
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from inference.engine import LLMEngine
 from inference.request import GenerationRequest, TokenEvent
-
-if TYPE_CHECKING:
-    from inference.engine import LLMEngine
 
 log = logging.getLogger(__name__)
 
@@ -22,8 +20,8 @@ log = logging.getLogger(__name__)
 class AsyncEngine:
     """Runs LLMEngine.step in a background thread and streams events into asyncio queues."""
 
-    def __init__(self, engine: LLMEngine, idle_wait: float = 0.05) -> None:
-        self.engine = engine
+    def __init__(self, core: LLMEngine, idle_wait: float = 0.05) -> None:
+        self.core = core
         self._idle_wait = idle_wait
         self._inbox: queue.Queue[Callable[[], object]] = queue.Queue()
         self._queues: dict[str, asyncio.Queue[TokenEvent]] = {}
@@ -51,9 +49,8 @@ class AsyncEngine:
         # The loop is gone, so this thread may drive the engine: end every open stream cleanly.
         while not self._inbox.empty():
             self._inbox.get_nowait()
-        for rid in list(self.engine._states):
-            self.engine.abort(rid)
-        for event in self.engine.step():
+        self.core.abort_all()
+        for event in self.core.step():
             events = self._queues.get(event.request_id)
             if events is not None:
                 events.put_nowait(event)
@@ -62,11 +59,11 @@ class AsyncEngine:
         """Submit ``request`` and return its event stream; bad input raises here, at submit."""
         if self._loop is None:
             raise RuntimeError("AsyncEngine.start() has not been awaited")
-        self.engine.adapters.get(request.adapter)  # UnknownAdapterError now, not mid-stream
+        self.core.adapters.get(request.adapter)  # UnknownAdapterError now, not mid-stream
         if request.request_id in self._queues:
             raise ValueError(f"request_id {request.request_id!r} is already streaming")
         if request.arrival_time is None:  # queueing for the step thread counts towards TTFT
-            request = dataclasses.replace(request, arrival_time=self.engine.config.clock())
+            request = dataclasses.replace(request, arrival_time=self.core.config.clock())
         events: asyncio.Queue[TokenEvent] = asyncio.Queue()
         self._queues[request.request_id] = events
         self._inbox.put(lambda: self._add(request))
@@ -82,35 +79,45 @@ class AsyncEngine:
         finally:
             self._queues.pop(request_id, None)
             if not finished:  # the consumer went away: stop spending compute on it
-                self._inbox.put(lambda: self.engine.abort(request_id))
+                self._inbox.put(lambda: self.core.abort(request_id))
 
     def cancel(self, request_id: str) -> None:
         """Abort a request; its stream ends with a 'cancelled' event."""
-        self._inbox.put(lambda: self.engine.abort(request_id))
+        self._inbox.put(lambda: self.core.abort(request_id))
 
     def load_adapter(self, name: str, path: str | Path) -> None:
         """Load or replace an adapter while the engine runs (thread-safe)."""
-        self.engine.load_adapter(name, path)
+        self.core.load_adapter(name, path)
 
     def unload_adapter(self, name: str) -> None:
         """Unload an adapter while the engine runs; requests using it finish normally."""
-        self.engine.unload_adapter(name)
+        self.core.unload_adapter(name)
+
+    @property
+    def tokenizer(self) -> Any:
+        """The tokenizer of the engine's model (prompts are built with it)."""
+        return self.core.tokenizer
+
+    @property
+    def max_positions(self) -> int:
+        """The model's context length: prompt + new tokens must fit in it."""
+        return self.core.max_positions
 
     def adapters(self) -> list[str]:
         """Names of the loaded adapters."""
-        return self.engine.adapters.names()
+        return self.core.adapters.names()
 
     def metrics(self) -> dict[str, Any]:
         """Plain-data metrics snapshot."""
-        return self.engine.metrics()
+        return self.core.metrics()
 
     def to_prometheus(self) -> str:
         """Prometheus text exposition (safe from any thread)."""
-        return self.engine.to_prometheus()
+        return self.core.to_prometheus()
 
     def _add(self, request: GenerationRequest) -> None:
         try:
-            self.engine.add_request(request)
+            self.core.add_request(request)
         except ValueError as exc:  # raced with an unload, or a limit check: fail just this stream
             self._deliver(TokenEvent(request.request_id, 0, (), "", True, "error", str(exc)))
 
@@ -121,7 +128,7 @@ class AsyncEngine:
 
     def _run(self) -> None:
         while not self._stopping.is_set():
-            wait = None if self.engine.has_unfinished() else self._idle_wait
+            wait = None if self.core.has_unfinished() else self._idle_wait
             try:
                 command = self._inbox.get(timeout=wait) if wait else self._inbox.get_nowait()
             except queue.Empty:
@@ -129,16 +136,16 @@ class AsyncEngine:
             if command is not None:
                 self._safely(command)
                 continue  # drain every pending command before the next step
-            if not self.engine.has_unfinished():
+            if not self.core.has_unfinished():
                 continue
             try:
-                events = self.engine.step()
+                events = self.core.step()
             except Exception as exc:  # keep serving: fail what was in flight, not the process
                 log.exception("engine step failed")
-                events = self._fail_all(str(exc))
+                events = self.core.fail_all(str(exc))
             for event in events:
                 self._deliver(event)
-            if not events and self.engine.last_step_tokens == 0:
+            if not events and self.core.last_step_tokens == 0:
                 # Work is queued but the policy held it back (e.g. a time window): do not spin hot,
                 # but wake at once for a new command.
                 try:
@@ -151,9 +158,3 @@ class AsyncEngine:
             command()
         except Exception:
             log.exception("engine command failed")
-
-    def _fail_all(self, error: str) -> list[TokenEvent]:
-        for rid in list(self.engine._states):
-            self.engine.abort(rid)
-        events, self.engine._pending = self.engine._pending, []
-        return [dataclasses.replace(e, finish_reason="error", error=error) for e in events]

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import torch
 
-from inference.sampling import SamplingParams
+from inference.params import SamplingParams
 
 _NEG = -1.0e9  # HF's "impossible" score: added, not assigned, so the arithmetic matches.
 
@@ -64,11 +64,6 @@ class BeamSearch:
     def live_count(self) -> int:
         """How many beams the next ``step`` expects log-probabilities for."""
         return len(self._live)
-
-    @property
-    def live_beams(self) -> list[list[int]]:
-        """Generated ids of each live beam (for repetition penalties and debugging)."""
-        return [list(b) for b in self._live]
 
     def step(self, logprobs: torch.Tensor) -> BeamStep:
         """Advance one token given log-softmax scores [live_count, V] (after any logits processors)."""

@@ -1,4 +1,4 @@
-"""The engine: LLMEngine (synchronous step core) and AsyncEngine (step loop in a thread)."""
+"""LLMEngine: the synchronous step core (AsyncEngine, in async_engine.py, runs it in a thread)."""
 
 from __future__ import annotations
 
@@ -15,13 +15,13 @@ import torch
 from inference.beam_search import BeamSearch
 from inference.detokenizer import IncrementalDetokenizer
 from inference.kv_cache import KVBlockPool, blocks_for_budget
-from inference.logits import make_generator
 from inference.lora import LoraAdapter, LoraRegistry
 from inference.metrics import EngineMetrics
 from inference.model_runner import BatchItem, ModelRunner, kv_shape, model_device
 from inference.outputs import OutputProcessor
 from inference.policies.base import get_policy
 from inference.request import FinishReason, GenerationRequest, TokenEvent
+from inference.sampler import make_generator
 from inference.scheduler import ScheduledSeq, Scheduler, prefix_key
 from inference.sequence import RequestState, Sequence
 
@@ -119,8 +119,19 @@ class LLMEngine:
         state = self._states.get(request_id)
         if state is None:
             return False
-        self._finish(state, "cancelled", (), "", None)
+        self.finish_request(state, "cancelled", (), "", None)
         return True
+
+    def abort_all(self) -> None:
+        """Cancel every request in the engine; each gets a final 'cancelled' event."""
+        for request_id in list(self._states):
+            self.abort(request_id)
+
+    def fail_all(self, error: str) -> list[TokenEvent]:
+        """Fail every request (e.g. after a step raised) and return the events not yet returned."""
+        self.abort_all()
+        events, self._pending = self._pending, []
+        return [dataclasses.replace(e, finish_reason="error", error=error) for e in events]
 
     def has_unfinished(self) -> bool:
         """Whether any request is queued, running, or has an event not yet returned."""
@@ -142,7 +153,7 @@ class LLMEngine:
         started = time.perf_counter()
         plan = self.scheduler.schedule()
         for state in plan.too_large:
-            self._finish(state, "error", (), "", "prompt does not fit in the KV cache budget")
+            self.finish_request(state, "error", (), "", "prompt does not fit in the KV cache budget")
         for _ in plan.preempted:
             self._metrics.record_preemption()
         generated = 0
@@ -173,7 +184,7 @@ class LLMEngine:
         except Exception as exc:  # a failing forward must not take the engine down with it
             log.exception("forward failed")
             for state in {id(s.state): s.state for s in items}.values():
-                self._finish(state, "error", (), "", f"forward failed: {exc}")
+                self.finish_request(state, "error", (), "", f"forward failed: {exc}")
             return 0
         for s in items:
             s.seq.num_computed = s.end
@@ -181,10 +192,12 @@ class LLMEngine:
             self.pool.register_full_blocks(s.seq, prefix_key(s.state))
         return self._outputs.process([s for s in items if s.samples], logits)
 
-    def _finish(
+    # -- what the output processor reports back ----------------------------------------------------
+    def finish_request(
         self, state: RequestState, reason: FinishReason, token_ids: tuple[int, ...], text: str,
         error: str | None,
     ) -> None:
+        """End a request: free its blocks, record it, and queue its final event (idempotent)."""
         if self._states.pop(state.request_id, None) is None:
             return  # already finished (e.g. aborted during the step that failed it)
         self.scheduler.remove(state)
@@ -192,12 +205,13 @@ class LLMEngine:
         decode = now - state.first_token_time if state.first_token_time is not None else None
         completion = state.num_generated if state.beam is None else len(token_ids)
         self._metrics.record_finish(state.request.adapter, reason, completion, decode)
-        self._emit(state, token_ids, text, reason, error)
+        self.emit_event(state, token_ids, text, reason, error)
 
-    def _emit(
+    def emit_event(
         self, state: RequestState, token_ids: tuple[int, ...], text: str,
         reason: FinishReason | None = None, error: str | None = None,
     ) -> None:
+        """Queue the request's next event; ``step`` returns it."""
         completion = state.num_generated if state.beam is None else len(token_ids)
         self._pending.append(TokenEvent(
             request_id=state.request_id, index=state.events_sent, token_ids=token_ids, text=text,
@@ -206,6 +220,12 @@ class LLMEngine:
         ))
         state.events_sent += 1
 
+    def record_first_token(self, state: RequestState) -> None:
+        """Note the time of the request's first token (once) for the TTFT metric."""
+        if state.first_token_time is None:
+            state.first_token_time = now = self.config.clock()
+            self._metrics.record_first_token(state.request.adapter, now - state.arrival_time)
+
 
 def _eos_ids(model: torch.nn.Module, tokenizer: Any) -> list[int]:
     """Token ids that end a request: the generation config's EOS ids plus the tokenizer's."""
@@ -213,9 +233,3 @@ def _eos_ids(model: torch.nn.Module, tokenizer: Any) -> list[int]:
     eos = getattr(config, "eos_token_id", None)
     ids = [*(eos if isinstance(eos, list) else [eos]), getattr(tokenizer, "eos_token_id", None)]
     return sorted({int(e) for e in ids if e is not None})
-
-
-# AsyncEngine lives in its own module (the step thread) but is part of this module's contract.
-from inference.async_engine import AsyncEngine  # noqa: E402
-
-__all__ = ["AsyncEngine", "EngineConfig", "LLMEngine"]

@@ -2,24 +2,39 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 import torch
 
 from inference.detokenizer import IncrementalDetokenizer
-from inference.logits import select_tokens
+from inference.kv_cache import KVBlockPool
 from inference.request import FinishReason
+from inference.sampler import select_tokens
 from inference.scheduler import ScheduledSeq
 from inference.sequence import RequestState
 
-if TYPE_CHECKING:
-    from inference.engine import LLMEngine
+
+class RequestSink(Protocol):
+    """What the output processor needs of the engine: where tokens go and how requests end."""
+
+    tokenizer: Any
+    eos_ids: list[int]
+    pool: KVBlockPool
+
+    def finish_request(
+        self, state: RequestState, reason: FinishReason, token_ids: tuple[int, ...], text: str,
+        error: str | None,
+    ) -> None: ...
+
+    def emit_event(self, state: RequestState, token_ids: tuple[int, ...], text: str) -> None: ...
+
+    def record_first_token(self, state: RequestState) -> None: ...
 
 
 class OutputProcessor:
     """Per-step output handling; a failure in one request fails only that request."""
 
-    def __init__(self, engine: LLMEngine) -> None:
+    def __init__(self, engine: RequestSink) -> None:
         self.engine = engine
 
     def process(self, sampled: list[ScheduledSeq], logits: torch.Tensor) -> int:
@@ -36,7 +51,7 @@ class OutputProcessor:
         bad = {id(s.state) for (s, row) in singles if not finite[row]}
         for s, _ in singles:
             if id(s.state) in bad:
-                self.engine._finish(s.state, "error", (), "", "model produced non-finite logits")
+                self.engine.finish_request(s.state, "error", (), "", "model produced non-finite logits")
         singles = [(s, r) for s, r in singles if id(s.state) not in bad]
         made = self._sample(singles, logits)
         for group in beams.values():
@@ -65,7 +80,7 @@ class OutputProcessor:
                     tokens.append(select_tokens(row, [args[0][i]], [args[1][i]], [args[2][i]])[0])
                 except Exception as exc:
                     tokens.append(None)
-                    self.engine._finish(s.state, "error", (), "", f"sampling failed: {exc}")
+                    self.engine.finish_request(s.state, "error", (), "", f"sampling failed: {exc}")
         made = 0
         for (s, _), token in zip(singles, tokens, strict=True):
             if token is None:
@@ -74,27 +89,22 @@ class OutputProcessor:
             try:
                 self._append(s.state, s.seq.token_ids, token)
             except Exception as exc:
-                self.engine._finish(s.state, "error", (), "", f"output processing failed: {exc}")
+                self.engine.finish_request(s.state, "error", (), "", f"output processing failed: {exc}")
         return made
 
     def _append(self, state: RequestState, token_ids: list[int], token: int) -> None:
         engine, params = self.engine, state.request.params
         token_ids.append(token)
-        self._first_token(state)
+        self.engine.record_first_token(state)
         is_eos = token in engine.eos_ids and not params.ignore_eos
         # EOS text is never shown; stop strings are cut by the detokenizer.
         text = "" if is_eos else state.detokenizer.push(token)
         if is_eos or state.detokenizer.stopped:
-            engine._finish(state, "stop", (token,), text + state.detokenizer.flush(), None)
+            engine.finish_request(state, "stop", (token,), text + state.detokenizer.flush(), None)
         elif state.num_generated >= params.max_new_tokens:
-            engine._finish(state, "length", (token,), text + state.detokenizer.flush(), None)
+            engine.finish_request(state, "length", (token,), text + state.detokenizer.flush(), None)
         else:
-            engine._emit(state, (token,), text)
-
-    def _first_token(self, state: RequestState) -> None:
-        if state.first_token_time is None:
-            state.first_token_time = now = self.engine.config.clock()
-            self.engine._metrics.record_first_token(state.request.adapter, now - state.arrival_time)
+            engine.emit_event(state, (token,), text)
 
     def _beam_step(self, group: list[tuple[ScheduledSeq, int]], logits: torch.Tensor, finite: bool) -> int:
         state = group[0][0].state
@@ -106,16 +116,16 @@ class OutputProcessor:
                 s.seq.num_computed -= 1
             return 0
         if not finite:
-            self.engine._finish(state, "error", (), "", "model produced non-finite logits")
+            self.engine.finish_request(state, "error", (), "", "model produced non-finite logits")
             return 0
         order = {s.seq.seq_id: r for s, r in group}
         rows = torch.tensor([order[q.seq_id] for q in live], device=logits.device)
         try:
             step = state.beam.step(torch.log_softmax(logits.index_select(0, rows), dim=-1))
         except Exception as exc:
-            self.engine._finish(state, "error", (), "", f"beam search failed: {exc}")
+            self.engine.finish_request(state, "error", (), "", f"beam search failed: {exc}")
             return 0
-        self._first_token(state)
+        self.engine.record_first_token(state)
         if step.done:
             self._finish_beams(state)
             return len(live)
@@ -147,4 +157,4 @@ class OutputProcessor:
         text = "".join(detok.push(t) for t in (best[:-1] if ends_eos else best))
         text += detok.flush()
         reason: FinishReason = "stop" if ends_eos or detok.stopped else "length"
-        self.engine._finish(state, reason, tuple(best), text, None)
+        self.engine.finish_request(state, reason, tuple(best), text, None)

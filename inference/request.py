@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Literal
 
-from inference.sampling import SamplingParams
+from inference.params import SamplingParams
 
 FinishReason = Literal["stop", "length", "cancelled", "error"]
 

@@ -11,10 +11,9 @@ TORCH_SPEC=${TORCH_SPEC:-torch} bash scripts/setup.sh
 nvidia-smi --query-gpu=name,memory.total --format=csv | tee "$OUT/gpu.txt"
 python - <<'PY' 2>&1 | tee "$OUT/cuda_smoke.txt"
 import torch
-from inference.dummy import build_random_llama
-from inference.engine import EngineConfig, GenerationRequest, LLMEngine
+from inference.loading.dummy import build_random_llama
+from inference import EngineConfig, GenerationRequest, LLMEngine, SamplingParams
 from inference.quantization import quantize_model
-from inference.sampling import SamplingParams
 from transformers import AutoTokenizer
 from app.config import settings
 

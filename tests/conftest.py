@@ -11,8 +11,8 @@ import torch
 from sqlalchemy.orm import Session
 
 from app.config import settings
-from inference.dummy import build_random_llama
-from inference.model_fetch import ensure_default_model
+from inference.loading.dummy import build_random_llama
+from inference.loading.fetch import ensure_default_model
 
 
 @pytest.fixture(scope="session")

@@ -17,7 +17,7 @@ from app.auth.api_keys import verify_api_key
 from app.chat.conversations import assistant_row, create_conversation, store_customer_message
 from app.chat.planning import ReplyPlan
 from app.chat.protocol import ProtocolError, check_text
-from inference.sampling import SamplingParams
+from inference import SamplingParams
 
 router = APIRouter(prefix="/v1", tags=["openai"])
 AUTO = "auto"

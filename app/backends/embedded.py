@@ -13,9 +13,7 @@ from typing import Any
 
 from app.backends.base import BackendBusy, GenerationBackend, GenerationJob, JobEvent
 from app.backends.prompting import build_prompt_ids
-from inference.engine import AsyncEngine
-from inference.request import GenerationRequest
-from inference.sampling import SamplingParams
+from inference import AsyncEngine, GenerationRequest, SamplingParams
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +46,7 @@ class EmbeddedBackend(GenerationBackend):
         max_logs: int = 2000,
     ) -> None:
         self.engine = engine
-        self.tokenizer = engine.engine.tokenizer
+        self.tokenizer = engine.tokenizer
         self.max_queue_depth = max_queue_depth
         self.max_prompt_tokens = max_prompt_tokens
         self.log_ttl_s = log_ttl_s
@@ -83,7 +81,7 @@ class EmbeddedBackend(GenerationBackend):
         if self.active_jobs() >= self.max_queue_depth:
             raise BackendBusy(f"{self.active_jobs()} jobs in flight (limit {self.max_queue_depth})")
         params = SamplingParams.from_dict(job.params)
-        budget = self.max_prompt_tokens or self.engine.engine.max_positions - params.max_new_tokens
+        budget = self.max_prompt_tokens or self.engine.max_positions - params.max_new_tokens
         prompt = build_prompt_ids(self.tokenizer, job.messages, budget)
         request = GenerationRequest(
             prompt_ids=tuple(prompt.ids),

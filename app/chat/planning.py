@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from adapters.examples import SYSTEM_PROMPTS
 from app.decoding_policy import DecodingPolicy, live_policy
 from app.router import RouteDecision
-from inference.sampling import SamplingParams
+from inference import SamplingParams
 
 log = logging.getLogger(__name__)
 FALLBACK_INTENT = "general"

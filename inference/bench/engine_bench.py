@@ -32,7 +32,7 @@ class EngineBenchConfig:
     """Everything one benchmark run needs; defaults fit ~5-8 minutes on two CPU cores."""
 
     model_dir: Path | None = None
-    dummy: str | None = None  # a shape from inference.dummy.SHAPES instead of real weights
+    dummy: str | None = None  # a shape from inference.loading.dummy.SHAPES instead of real weights
     tokenizer_dir: Path | None = None
     adapters_dir: Path | None = None
     device: str = "cpu"
@@ -64,12 +64,12 @@ def load_bench_model(cfg: EngineBenchConfig) -> tuple[Any, Any, str]:
     """The model (real weights or a dummy shape), a tokenizer, and a label for the results."""
     from transformers import AutoTokenizer
 
-    from inference.model_loader import load_model, resolve_device, resolve_dtype
+    from inference.loading.loader import load_model, resolve_device, resolve_dtype
 
     device = resolve_device(cfg.device)
     dtype = resolve_dtype(cfg.dtype, device)
     if cfg.dummy is not None:
-        from inference.dummy import build_random_llama
+        from inference.loading.dummy import build_random_llama
 
         model = build_random_llama(cfg.dummy, dtype=dtype, device=device)
         tokenizer = AutoTokenizer.from_pretrained(str(cfg.tokenizer_dir or cfg.model_dir))
@@ -81,8 +81,8 @@ def load_bench_model(cfg: EngineBenchConfig) -> tuple[Any, Any, str]:
 
 def run_engine(engine: Any, trace: list[TraceRequest]) -> SystemResult:
     """Replay the trace into LLMEngine against the wall clock: requests join when they arrive."""
+    from inference.params import SamplingParams
     from inference.request import GenerationRequest
-    from inference.sampling import SamplingParams
 
     clock = TraceClock()
     pending = list(reversed(trace))
@@ -152,8 +152,8 @@ def profile_engine(engine: Any, trace: list[TraceRequest], steps: int, out_dir: 
     """torch.profiler over ``steps`` decode-heavy engine steps; returns the top-ops table."""
     from torch.profiler import ProfilerActivity, profile
 
+    from inference.params import SamplingParams
     from inference.request import GenerationRequest
-    from inference.sampling import SamplingParams
 
     for r in trace[: engine.config.max_batch_size]:
         params = SamplingParams.greedy(max_new_tokens=r.max_new_tokens, ignore_eos=True)

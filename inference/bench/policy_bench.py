@@ -41,8 +41,8 @@ class Run:
 
 def replay(engine: Any, trace: list[Arrival]) -> Run:
     """Feed arrivals when the wall clock reaches them; step until everything finished."""
+    from inference.params import SamplingParams
     from inference.request import GenerationRequest
-    from inference.sampling import SamplingParams
 
     run, pending = Run(), list(reversed(trace))
     t0 = time.monotonic()
@@ -187,11 +187,11 @@ def load(cfg: PolicyBenchConfig) -> tuple[Any, Any, str]:
     from transformers import AutoTokenizer
 
     if cfg.dummy is not None:
-        from inference.dummy import build_random_llama
+        from inference.loading.dummy import build_random_llama
 
         model = build_random_llama(cfg.dummy, initializer_range=0.5)
         return model, AutoTokenizer.from_pretrained(str(cfg.tokenizer_dir)), f"dummy:{cfg.dummy}"
-    from inference.model_loader import load_model
+    from inference.loading.loader import load_model
 
     assert cfg.model_dir is not None
     loaded = load_model(cfg.model_dir, device="cpu", dtype="float32")

@@ -151,7 +151,7 @@ def qa_adapter_rows(fp32: Any, tokenizer: Any, cfg: QuantBenchConfig, eval_texts
 
 def run_quant_bench(cfg: QuantBenchConfig, log: Callable[[str], None] = print) -> dict[str, Any]:
     """Measure every CPU mode on the real model and write results.json + results.md."""
-    from inference.model_loader import load_model
+    from inference.loading.loader import load_model
 
     torch.set_num_threads(cfg.threads)
     loaded = load_model(cfg.model_dir, device="cpu", dtype="float32")

@@ -12,8 +12,8 @@ from typing import Any
 
 from app.config import Settings
 from app.router import RouteDecision
-from inference.dummy import build_random_llama
-from inference.engine import AsyncEngine, EngineConfig, LLMEngine
+from inference import AsyncEngine, EngineConfig, LLMEngine
+from inference.loading.dummy import build_random_llama
 from tests.inference.lora_factory import make_adapter
 
 INTENTS = ("general", "tech_support", "sales")

@@ -19,7 +19,7 @@ from app.backends.base import GenerationJob, JobEvent
 from app.backends.redis_backend import RedisBackend
 from app.config import REPO_ROOT
 from app.worker import Worker, WorkerConfig
-from inference.sampling import SamplingParams
+from inference import SamplingParams
 from tests.app.chat_support import make_engine
 
 CHAT = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "my router drops wifi"}]

@@ -140,7 +140,7 @@ def test_a_prompt_longer_than_the_context_is_truncated_and_answered(
     """Policy: the stored message is kept whole; the prompt keeps its beginning and is cut to fit."""
     for intent in ("general", "tech_support", "sales"):
         save_policy(db, intent, DecodingPolicy(strategy="greedy", max_new_tokens=3), None)
-    context = engine.engine.max_positions
+    context = engine.core.max_positions
     text = " ".join(f"word{i}" for i in range(context * 2))  # well over the context in tokens
     app = _app(pg_url, engine, max_message_chars=len(text) + 1, max_frame_bytes=len(text) + 1024)
     with TestClient(app) as client, client.websocket_connect("/ws/chat") as ws:

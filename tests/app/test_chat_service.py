@@ -20,7 +20,7 @@ from app.chat.planning import ReplyPlanner, UntrainedRouter
 from app.chat.service import BUSY_MESSAGE, ChatService
 from app.db.models import DecodingSetting, Message
 from app.db.session import session_factory
-from inference.sampling import SamplingParams
+from inference import SamplingParams
 from tests.app.chat_support import KeywordRouter, make_adapters, make_engine
 
 

@@ -132,12 +132,12 @@ def test_stop_cancels_generation_and_keeps_partial_text(client: TestClient, db: 
     text = "".join(f.get("text", "") for f in frames if f["type"] in ("token", "done"))
     assert reply.status == "interrupted" and reply.text == text and reply.text
     backend = client.app.state.backend
-    assert backend.active_jobs() == 0 and client.app.state.engine.engine.pool.num_used == 0
+    assert backend.active_jobs() == 0 and client.app.state.engine.core.pool.num_used == 0
 
 
 def test_disconnect_cancels_generation_and_frees_kv(client: TestClient, db: Session) -> None:
     _long_replies(db)
-    engine = client.app.state.engine.engine
+    engine = client.app.state.engine.core
     with client.websocket_connect("/ws/chat") as ws:
         cid = _hello(ws)["conversation_id"]
         ws.send_json({"type": "message", "text": "hello there"})

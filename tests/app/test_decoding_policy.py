@@ -19,7 +19,7 @@ from app.decoding_policy import (
     rollback,
     save_policy,
 )
-from inference.sampling import SamplingParams
+from inference import SamplingParams
 
 
 def _errors(**fields: object) -> dict[str, str]:

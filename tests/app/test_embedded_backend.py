@@ -11,8 +11,7 @@ import pytest
 
 from app.backends.base import BackendBusy, GenerationJob, JobEvent
 from app.backends.embedded import EmbeddedBackend, UnknownJobError
-from inference.request import UnknownAdapterError
-from inference.sampling import SamplingParams
+from inference import SamplingParams, UnknownAdapterError
 from tests.app.chat_support import make_engine
 
 CHAT = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "hello"}]
@@ -55,11 +54,11 @@ async def test_cancel_ends_with_cancelled_and_frees_kv(backend: EmbeddedBackend)
     async for event in backend.events(job.job_id):
         seen.append(event)
         if len(seen) == 3:
-            assert backend.engine.engine.pool.num_used > 0
+            assert backend.engine.core.pool.num_used > 0
             await backend.cancel(job.job_id)
     assert seen[-1].kind == "done" and seen[-1].finish_reason == "cancelled"
     assert seen[-1].completion_tokens < 1500
-    assert backend.engine.engine.pool.num_used == 0 and backend.active_jobs() == 0
+    assert backend.engine.core.pool.num_used == 0 and backend.active_jobs() == 0
 
 
 async def test_busy_over_the_depth_limit(backend: EmbeddedBackend) -> None:

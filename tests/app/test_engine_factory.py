@@ -17,7 +17,7 @@ from app.engine_factory import (
     quantize,
     set_threads,
 )
-from inference.dummy import build_random_llama
+from inference.loading.dummy import build_random_llama
 from tests.app.chat_support import make_adapters, settings_for
 
 
@@ -50,7 +50,7 @@ def test_quantization_none_is_identity() -> None:
 def test_build_engine_loads_the_real_model(tmp_path: Path, model_dir: Path) -> None:
     settings = settings_for("sqlite://", model=str(model_dir), adapters_dir=tmp_path, device="cpu")
     engine = build_engine(settings)
-    assert engine.adapters() == [] and engine.engine.max_positions >= 2048
+    assert engine.adapters() == [] and engine.core.max_positions >= 2048
 
 
 def test_bitsandbytes_quantization_on_cpu_is_a_clear_build_error() -> None:

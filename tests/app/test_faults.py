@@ -22,9 +22,9 @@ from app.backends.base import JobEvent
 from app.backends.redis_backend import RedisBackend
 from app.db.models import Message
 from app.decoding_policy import DecodingPolicy, save_policy
+from app.loadtest.cluster import Cluster, ClusterSpec
 from app.main import create_app
 from app.worker import Worker, WorkerConfig
-from inference.bench.load_cluster import Cluster, ClusterSpec
 from tests.app.chat_support import KeywordRouter, make_engine, read_until, settings_for, wait_for
 from tests.app.scaleout_support import TcpProxy, collect, flushed, job, private_redis
 
@@ -232,8 +232,8 @@ def test_a_client_that_disconnects_mid_stream_frees_its_engine_resources(
             ws.send_json({"type": "message", "text": QUESTION})
             read_until(ws, "token")
         # Gone without a word: after the resume grace the job is cancelled and its KV blocks freed.
-        wait_for(lambda: not engine.engine.has_unfinished(), timeout=60)
-        assert engine.engine.pool.num_free == engine.engine.pool.num_blocks or not engine.engine._states
+        wait_for(lambda: not engine.core.has_unfinished(), timeout=60)
+        assert engine.core.pool.num_free == engine.core.pool.num_blocks or not engine.core.has_unfinished()
 
         def interrupted() -> bool:
             db.expire_all()

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import torch
 
-from inference.dummy import build_random_llama
+from inference.loading.dummy import build_random_llama
 
 ALL_PROJECTIONS = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
 

@@ -6,8 +6,8 @@ import pytest
 import torch
 
 from inference.beam_search import BeamSearch
-from inference.dummy import build_random_llama
-from inference.sampling import SamplingParams
+from inference.loading.dummy import build_random_llama
+from inference.params import SamplingParams
 
 PROMPTS = [[1, 523, 9012, 77, 4061, 318], [1, 88, 2756, 31394]]
 SMALL_PROMPTS = [[1, 5, 7, 3], [1, 7, 7, 6, 4, 0]]

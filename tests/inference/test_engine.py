@@ -9,10 +9,10 @@ import pytest
 import torch
 from safetensors.torch import load_file, save_file
 
-from inference.dummy import build_random_llama
-from inference.engine import AsyncEngine, EngineConfig, LLMEngine
+from inference import AsyncEngine, EngineConfig, LLMEngine
+from inference.loading.dummy import build_random_llama
+from inference.params import SamplingParams
 from inference.request import GenerationRequest, TokenEvent, UnknownAdapterError
-from inference.sampling import SamplingParams
 from tests.inference.lora_factory import make_adapter, reference_greedy
 from tests.inference.test_engine_equivalence import run_staggered, tokens_of
 
@@ -170,7 +170,7 @@ async def test_async_engine_streams_cancels_and_swaps_adapters(tokenizer, adapte
         rest = [e async for e in stream]
         assert first.index == 0 and rest[-1].finish_reason == "cancelled"
         await asyncio.sleep(0.05)
-        assert engine.engine.pool.num_used == 0
+        assert engine.core.pool.num_used == 0
         engine.unload_adapter("sales")
         assert engine.adapters() == [] and engine.metrics()["steps"] > 0
         assert "switchboard_engine_batch_size" in engine.to_prometheus()
@@ -186,7 +186,7 @@ async def test_async_stop_ends_open_streams(tokenizer) -> None:
     await engine.stop()
     rest = [e async for e in stream]
     assert rest[-1].finished and rest[-1].finish_reason == "cancelled"
-    assert engine.engine.pool.num_used == 0
+    assert engine.core.pool.num_used == 0
 
 
 def test_failed_forward_fails_its_batch_and_engine_keeps_serving(tokenizer) -> None:

@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 import torch
 
-from inference.dummy import build_random_llama
 from inference.engine import EngineConfig, LLMEngine
+from inference.loading.dummy import build_random_llama
+from inference.params import SamplingParams
 from inference.request import GenerationRequest, TokenEvent
-from inference.sampling import SamplingParams
 from tests.inference.lora_factory import ALL_PROJECTIONS, make_adapter, reference_greedy
 
 MAX_NEW = 10
@@ -201,7 +201,7 @@ def test_seeded_sampling_independent_of_batch(tokenizer, adapter_dirs) -> None:
 @pytest.mark.real_model
 def test_real_smollm2_matches_hf_generate(model_dir, tokenizer) -> None:
     """On SmolLM2-135M (30 layers, GQA 9/3 heads) batched engine output equals HF generate alone."""
-    from inference.model_loader import load_model
+    from inference.loading.loader import load_model
 
     model = load_model(model_dir, device="cpu", dtype="float32").model
     questions = ["How do I reset my router?", "Which security plan includes a VPN?"]

@@ -11,7 +11,7 @@ import pytest
 import torch
 from safetensors.torch import load_file, save_file
 
-from inference.dummy import build_random_llama
+from inference.loading.dummy import build_random_llama
 from inference.lora import AdapterLoadError, LoraRegistry, load_adapter
 from inference.request import UnknownAdapterError
 from tests.inference.lora_factory import ALL_PROJECTIONS, make_adapter

@@ -7,11 +7,11 @@ import json
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from inference.dummy import build_random_llama
 from inference.engine import EngineConfig, LLMEngine
+from inference.loading.dummy import build_random_llama
 from inference.metrics import EngineMetrics
+from inference.params import SamplingParams
 from inference.request import GenerationRequest
-from inference.sampling import SamplingParams
 
 
 def test_snapshot_aggregates_per_adapter() -> None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from inference.dummy import build_random_llama
 from inference.kv_cache import KVBlockPool
+from inference.loading.dummy import build_random_llama
 from inference.lora import load_adapter
 from inference.model_runner import BatchItem, ModelRunner, kv_shape
 from inference.sequence import Sequence

@@ -6,10 +6,10 @@ import pytest
 import torch
 
 from inference.kv_cache import KVBlockPool, KVShape
+from inference.params import SamplingParams
 from inference.policies.base import Admission, BatchingPolicy, QueueView, get_policy
 from inference.policies.continuous import ContinuousPolicy
 from inference.request import GenerationRequest
-from inference.sampling import SamplingParams
 from inference.scheduler import Scheduler
 from inference.sequence import RequestState, Sequence, Status
 

@@ -7,8 +7,8 @@ from typing import Any
 import torch
 
 from inference.engine import EngineConfig, LLMEngine
+from inference.params import SamplingParams
 from inference.request import GenerationRequest
-from inference.sampling import SamplingParams
 
 
 class FakeClock:

@@ -8,7 +8,7 @@ import pytest
 import torch
 from torch import nn
 
-from inference.dummy import build_random_llama
+from inference.loading.dummy import build_random_llama
 from inference.quantization import MODES, QuantizationError, model_memory_bytes, quantize_model
 from inference.quantization.targets import PROJECTIONS
 

@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 import torch
 
-from inference.dummy import build_random_llama
 from inference.engine import EngineConfig, LLMEngine
+from inference.loading.dummy import build_random_llama
+from inference.params import SamplingParams
 from inference.quantization import quantize_model
 from inference.request import GenerationRequest
-from inference.sampling import SamplingParams
 from tests.inference.lora_factory import ALL_PROJECTIONS, make_adapter
 
 PROMPT = [5, 300, 1200, 77, 901, 4000, 42, 17]

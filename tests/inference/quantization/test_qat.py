@@ -7,7 +7,7 @@ import copy
 import pytest
 import torch
 
-from inference.dummy import build_random_llama
+from inference.loading.dummy import build_random_llama
 from inference.quantization import quantize_model
 from inference.quantization.qat import AdapterTraining, fake_quantized_copy, train_adapter
 from inference.quantization.quality import perplexity

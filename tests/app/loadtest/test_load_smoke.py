@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from inference.bench.load_bench import LoadSpec, run_load
-from inference.bench.load_cluster import ClusterSpec
+from app.loadtest.cluster import ClusterSpec
+from app.loadtest.load_bench import LoadSpec, run_load
 
 
 def test_every_message_and_reply_is_stored_exactly_once(tmp_path: Path) -> None:

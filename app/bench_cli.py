@@ -34,7 +34,7 @@ def engine(
     from app.config import settings
     from inference.bench.engine_bench import SYSTEMS, EngineBenchConfig, run_benchmark
     from inference.bench.trace import TraceSpec
-    from inference.model_loader import ModelLoadError
+    from inference.loading.loader import ModelLoadError
 
     try:
         cfg = EngineBenchConfig(
@@ -54,7 +54,7 @@ def engine(
             profile_steps=profile_steps,
             threads=threads,
         )
-        run_benchmark(cfg, log=lambda line: print(line, flush=True))
+        run_benchmark(cfg, log=typer.echo)
     except (ValueError, ModelLoadError, KeyError) as exc:
         typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
         raise typer.Exit(code=1) from exc
@@ -74,7 +74,7 @@ def quant(
     """Quantization modes on the real model: memory, decode tok/s, perplexity, greedy agreement."""
     from app.config import settings
     from inference.bench.quant_bench import QuantBenchConfig, run_quant_bench
-    from inference.model_loader import ModelLoadError
+    from inference.loading.loader import ModelLoadError
 
     try:
         cfg = QuantBenchConfig(
@@ -82,7 +82,7 @@ def quant(
             group_size=group_size, decode_tokens=decode_tokens, repeats=repeats, eval_texts=eval_texts,
             agree_prompts=agree_prompts, train_steps=train_steps, threads=threads,
         )
-        run_quant_bench(cfg, log=lambda line: print(line, flush=True))
+        run_quant_bench(cfg, log=typer.echo)
     except (ValueError, ModelLoadError) as exc:
         typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
         raise typer.Exit(code=1) from exc
@@ -101,7 +101,7 @@ def policies(
     """Every batching policy on one seeded bursty trace (quiet, surge, quiet) plus a quiet trace."""
     from app.config import settings
     from inference.bench.policy_bench import BurstSpec, PolicyBenchConfig, run_policy_bench
-    from inference.model_loader import ModelLoadError
+    from inference.loading.loader import ModelLoadError
 
     try:
         cfg = PolicyBenchConfig(
@@ -109,7 +109,7 @@ def policies(
             dummy=None if dummy == "none" else dummy, max_batch_size=max_batch, threads=threads,
             burst=BurstSpec(surge_rate=surge_rate, quiet_rate=quiet_rate, seed=seed),
         )
-        run_policy_bench(cfg, log=lambda line: print(line, flush=True))
+        run_policy_bench(cfg, log=typer.echo)
     except (ValueError, ModelLoadError, KeyError) as exc:
         typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
         raise typer.Exit(code=1) from exc
@@ -130,8 +130,8 @@ def load(
     out: Path = typer.Option(Path("bench-results/load"), help="Where results.json and results.md go."),
 ) -> None:
     """Bounded load: N customers x M messages over API + worker processes; checks Postgres after."""
-    from inference.bench.load_bench import LoadSpec, run_load
-    from inference.bench.load_cluster import ClusterSpec
+    from app.loadtest.cluster import ClusterSpec
+    from app.loadtest.load_bench import LoadSpec, run_load
 
     try:
         cluster = ClusterSpec(

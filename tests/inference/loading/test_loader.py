@@ -8,8 +8,8 @@ import pytest
 import torch
 
 from inference import cpu_features
-from inference.model_fetch import is_converted
-from inference.model_loader import ModelLoadError, check_model_dir, load_model, resolve_dtype
+from inference.loading.fetch import is_converted
+from inference.loading.loader import ModelLoadError, check_model_dir, load_model, resolve_dtype
 
 
 def test_missing_path_is_one_clear_line(tmp_path: Path) -> None:

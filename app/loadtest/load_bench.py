@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from inference.bench.load_cluster import Cluster, ClusterSpec
+from app.loadtest.cluster import Cluster, ClusterSpec
 
 TOPICS = (
     "My laptop will not turn on after the update",

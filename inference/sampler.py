@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 import torch
 
-from inference.sampling import SamplingParams
+from inference.params import SamplingParams
 
 
 def apply_repetition_penalty(logits: torch.Tensor, history: Sequence[int], penalty: float) -> torch.Tensor:

@@ -11,7 +11,8 @@ from transformers.generation.logits_process import (
     TopPLogitsWarper,
 )
 
-from inference.logits import (
+from inference.params import SamplingParams
+from inference.sampler import (
     apply_repetition_penalty,
     apply_temperature,
     apply_top_k,
@@ -19,7 +20,6 @@ from inference.logits import (
     make_generator,
     select_tokens,
 )
-from inference.sampling import SamplingParams
 
 V = 97
 

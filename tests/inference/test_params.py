@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from inference.sampling import MAX_NEW_TOKENS_CAP, SamplingParams
+from inference.params import MAX_NEW_TOKENS_CAP, SamplingParams
 
 
 def test_defaults_sample_and_temperature_zero_is_greedy() -> None:
