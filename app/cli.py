@@ -10,7 +10,7 @@ import typer
 from adapters.cli import adapters_app
 from app.bench_cli import bench_app
 from app.knowledge.cli import kb_app
-from app.router.cli import router_app
+from app.router.training.cli import router_app
 from app.users_cli import users_app
 
 cli = typer.Typer(help="Switchboard: customer-service chat over one multi-LoRA engine.", no_args_is_help=True)

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from adapters.examples import SYSTEM_PROMPTS
 from app.decoding_policy import DecodingPolicy, live_policy
-from app.router import RouteDecision
+from app.router import HANDOFF, RouteDecision
 from inference import SamplingParams
 
 log = logging.getLogger(__name__)
@@ -103,7 +103,10 @@ class ReplyPlanner:
             threshold=fallback.router_threshold,
             ambiguity_threshold=fallback.ambiguity_threshold,
         )
-        return self.for_intent(session, decision.intent, decision)
+        # Hand-off is not an adapter: channels that start the hand-off flow check the route first
+        # (ChatService); anywhere else the message is answered by the fallback adapter.
+        intent = decision.intent if decision.intent != HANDOFF else FALLBACK_INTENT
+        return self.for_intent(session, intent, decision)
 
     def for_intent(self, session: Session, intent: str, decision: RouteDecision | None = None) -> ReplyPlan:
         """Plan a reply for a known intent (the OpenAI API's explicit `model`)."""

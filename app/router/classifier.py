@@ -1,9 +1,12 @@
-"""The intent classifier: TF-IDF features + multinomial logistic regression, saved as portable JSON."""
+"""The intent classifier at serving time: TF-IDF row x linear weights -> calibrated probabilities.
+
+Pure numpy (no scikit-learn needed to load or score); `app.router.training` fits and writes it.
+"""
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -11,55 +14,64 @@ import numpy as np
 
 from app.router.features import TextFeaturizer
 
-FORMAT = "switchboard-intent-router/1"
+FORMAT = "switchboard-intent-router/2"
+LINKS = ("softmax", "sigmoid")
 
 
 @dataclass
 class IntentClassifier:
-    """Scores every label for a text; pure numpy at inference (no scikit-learn needed to load)."""
+    """Scores every label for a text.
+
+    ``link`` turns the linear scores into probabilities: "softmax" (logistic regression; ``scale`` is a
+    temperature-like multiplier) or "sigmoid" (one Platt sigmoid per label, ``scale``/``offset`` per
+    label, then normalised: a calibrated one-vs-rest SVM).
+    """
 
     labels: tuple[str, ...]
     featurizer: TextFeaturizer
     coef: np.ndarray  # (labels, features)
     intercept: np.ndarray  # (labels,)
+    link: str = "softmax"
+    scale: np.ndarray = field(default_factory=lambda: np.ones(1))
+    offset: np.ndarray = field(default_factory=lambda: np.zeros(1))
 
-    @classmethod
-    def fit(cls, texts: list[str], labels: list[str], c: float = 10.0, seed: int = 0) -> IntentClassifier:
-        """Fit featurizer and a class-balanced logistic regression on labelled messages."""
-        from sklearn.linear_model import LogisticRegression
+    def __post_init__(self) -> None:
+        if self.link not in LINKS:
+            raise ValueError(f"link must be one of {', '.join(LINKS)}; got {self.link!r}")
 
-        if len(texts) != len(labels) or not texts:
-            raise ValueError("texts and labels must be non-empty and of equal length")
-        featurizer = TextFeaturizer().fit(texts)
-        model = LogisticRegression(C=c, max_iter=2000, class_weight="balanced", random_state=seed)
-        model.fit(featurizer.transform(texts), labels)
-        return cls(
-            tuple(str(x) for x in model.classes_), featurizer, model.coef_.copy(), model.intercept_.copy()
-        )
+    def probabilities(self, logits: np.ndarray) -> np.ndarray:
+        """Calibrated probabilities from linear scores, for one row (labels,) or many (n, labels)."""
+        if self.link == "softmax":
+            z = logits * self.scale
+            z = z - z.max(axis=-1, keepdims=True)
+            e = np.exp(z)
+            return e / e.sum(axis=-1, keepdims=True)
+        # Platt: p = 1 / (1 + exp(a*s + b)) per label, then normalised to sum to one.
+        p = 1.0 / (1.0 + np.exp(self.scale * logits + self.offset))
+        return p / np.maximum(p.sum(axis=-1, keepdims=True), 1e-12)
 
     def scores(self, text: str) -> dict[str, float]:
-        """Probability of every label (softmax over the linear scores)."""
+        """Probability of every label."""
         idx, vals = self.featurizer.vector(text)
-        logits = self.coef[:, idx] @ vals + self.intercept
-        exp = np.exp(logits - logits.max())
-        probs = exp / exp.sum()
+        probs = self.probabilities(self.coef[:, idx] @ vals + self.intercept)
         return {label: float(p) for label, p in zip(self.labels, probs, strict=True)}
 
-    def save(self, path: Path) -> None:
-        """Write the portable JSON model (rounded floats keep the file small and diff-friendly)."""
-        data: dict[str, Any] = {
+    def to_json(self) -> dict[str, Any]:
+        """Portable form (rounded floats keep the file small and diff-friendly)."""
+        return {
             "format": FORMAT,
             "labels": list(self.labels),
+            "link": self.link,
+            "scale": [round(float(x), 6) for x in np.atleast_1d(self.scale)],
+            "offset": [round(float(x), 6) for x in np.atleast_1d(self.offset)],
             "intercept": [round(float(x), 6) for x in self.intercept],
             "coef": [[round(float(x), 5) for x in row] for row in self.coef],
             **self.featurizer.to_json(),
         }
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(data, separators=(",", ":")))
 
     @classmethod
-    def load(cls, path: Path) -> IntentClassifier:
-        """Read a model saved by save(); a missing or foreign file is a ValueError naming it."""
+    def load(cls, path: Path) -> tuple[IntentClassifier, dict[str, float] | None]:
+        """The classifier and the thresholds stored with it; a missing or foreign file is a ValueError."""
         if not path.is_file():
             raise ValueError(f"router model {path} does not exist (run `switchboard router train`)")
         try:
@@ -72,4 +84,13 @@ class IntentClassifier:
         featurizer = TextFeaturizer.from_json(data)
         if coef.shape != (len(data["labels"]), len(featurizer.vocab)):
             raise ValueError(f"router model {path}: coef shape {coef.shape} does not match labels/features")
-        return cls(tuple(data["labels"]), featurizer, coef, np.array(data["intercept"], dtype=np.float64))
+        model = cls(
+            tuple(data["labels"]),
+            featurizer,
+            coef,
+            np.array(data["intercept"], dtype=np.float64),
+            data["link"],
+            np.array(data["scale"], dtype=np.float64),
+            np.array(data["offset"], dtype=np.float64),
+        )
+        return model, data.get("thresholds")

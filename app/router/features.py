@@ -34,25 +34,11 @@ def ngrams(text: str, char_range: tuple[int, int] = (2, 5)) -> Counter[str]:
 
 @dataclass
 class TextFeaturizer:
-    """A fitted vocabulary with idf weights; transforms texts into L2-normalised sublinear TF-IDF rows."""
+    """A fitted vocabulary with idf weights (fitted by app.router.training.featurize); texts -> unit rows."""
 
     vocab: dict[str, int] = field(default_factory=dict)
     idf: np.ndarray = field(default_factory=lambda: np.zeros(0))
     char_range: tuple[int, int] = (2, 5)
-
-    def fit(self, texts: list[str], min_df: int = 2, max_features: int = 30000) -> TextFeaturizer:
-        """Learn the vocabulary (features in >= min_df texts, the most frequent max_features) and idf."""
-        if not texts:
-            raise ValueError("texts must not be empty")
-        df: Counter[str] = Counter()
-        for t in texts:
-            df.update(ngrams(t, self.char_range).keys())
-        kept = sorted((f for f, c in df.items() if c >= min_df), key=lambda f: (-df[f], f))[:max_features]
-        kept.sort()
-        self.vocab = {f: i for i, f in enumerate(kept)}
-        n = len(texts)
-        self.idf = np.array([math.log((1 + n) / (1 + df[f])) + 1.0 for f in kept], dtype=np.float64)
-        return self
 
     def vector(self, text: str) -> tuple[np.ndarray, np.ndarray]:
         """The non-zero (indices, values) of one text's normalised feature row."""

@@ -1,17 +1,20 @@
-"""IntentRouter: classifier scores + fallback, stickiness and pinning rules -> one RouteDecision."""
+"""IntentRouter: classifier scores + language, hand-off, fallback, stickiness and pinning rules."""
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
 
 from app.router.classifier import IntentClassifier
+from app.router.language import is_english
 
-INTENTS: tuple[str, ...] = ("general", "tech_support", "sales")
+INTENTS: tuple[str, ...] = ("general", "tech_support", "sales")  # the adapters
+HANDOFF = "handoff"  # the customer asks for a person: no bot reply, the conversation waits for staff
 OUT_OF_SCOPE = "out_of_scope"
 FALLBACK = "general"
+ROUTES: tuple[str, ...] = (*INTENTS, HANDOFF)  # what RouteDecision.intent can be
+LABELS: tuple[str, ...] = (*ROUTES, OUT_OF_SCOPE)  # what the classifier scores
 log = logging.getLogger(__name__)
 
 
@@ -30,7 +33,8 @@ def _check_intent(name: str, value: str | None) -> str | None:
 @dataclass(frozen=True)
 class RouterThresholds:
     """threshold: minimum top score; ambiguity_threshold: minimum top-2 gap; switch_threshold: to leave
-    the conversation's previous intent."""
+    the conversation's previous intent. `router train` chooses them on the calibration split and stores
+    them in the model file; the defaults only serve hand-built classifiers."""
 
     threshold: float = 0.5
     ambiguity_threshold: float = 0.1
@@ -46,15 +50,16 @@ class RouterThresholds:
 class RouteDecision:
     """Where a message goes and why; ``overridden_from`` is the classifier's pick when a rule won."""
 
-    intent: str
+    intent: str  # general | tech_support | sales | handoff
     confidence: float
     scores: dict[str, float] = field(default_factory=dict)
     overridden_from: str | None = None
-    reason: str = "classified"  # classified | pinned | sticky | low_confidence | ambiguous | out_of_scope
+    # classified | pinned | sticky | low_confidence | ambiguous | out_of_scope | non_english
+    reason: str = "classified"
 
 
 class IntentRouter:
-    """Routes customer messages to an adapter name; thresholds can be overridden per call."""
+    """Routes customer messages to an adapter name (or hand-off); thresholds can be overridden per call."""
 
     def __init__(self, classifier: IntentClassifier, thresholds: RouterThresholds | None = None) -> None:
         missing = set(INTENTS) - set(classifier.labels)
@@ -64,9 +69,10 @@ class IntentRouter:
         self.thresholds = thresholds or RouterThresholds()
 
     @classmethod
-    def load(cls, path: Path, thresholds: RouterThresholds | None = None) -> IntentRouter:
-        """Load the JSON model written by `switchboard router train`."""
-        return cls(IntentClassifier.load(path), thresholds)
+    def load(cls, path: Path) -> IntentRouter:
+        """Load the JSON model written by `switchboard router train`, with its calibrated thresholds."""
+        classifier, thresholds = IntentClassifier.load(path)
+        return cls(classifier, RouterThresholds(**thresholds) if thresholds else None)
 
     def route(
         self,
@@ -76,7 +82,7 @@ class IntentRouter:
         threshold: float | None = None,
         ambiguity_threshold: float | None = None,
     ) -> RouteDecision:
-        """Pin > stickiness to the previous intent > confidence/ambiguity fallback to general."""
+        """Pin > language > hand-off > stickiness > out-of-scope / confidence / ambiguity fallback."""
         _check_intent("pinned", pinned)
         _check_intent("previous_intent", previous_intent)
         t = self.thresholds
@@ -86,40 +92,51 @@ class IntentRouter:
             t.ambiguity_threshold if ambiguity_threshold is None else ambiguity_threshold,
         )
         scores = self.classifier.scores(text)
-        ranked = sorted(scores, key=scores.__getitem__, reverse=True)
-        top, second = ranked[0], ranked[1]
-        confidence, margin = scores[top], scores[top] - scores[second]
+        decision = decide(scores, is_english(text), previous_intent, pinned, low, gap, t.switch_threshold)
+        if decision.overridden_from is not None or decision.reason == "non_english":
+            log.info(
+                "router: %s -> %s (%s, confidence %.2f)",
+                decision.overridden_from or decision.intent,
+                decision.intent,
+                decision.reason,
+                decision.confidence,
+            )
+        return decision
 
-        if pinned is not None:
-            return self._decide(pinned, confidence, scores, top, "pinned")
-        if previous_intent is not None:
-            clearly_other = top != OUT_OF_SCOPE and confidence >= t.switch_threshold and margin >= gap
-            if top == previous_intent:
-                return RouteDecision(top, confidence, scores)
-            if not clearly_other:
-                return self._decide(previous_intent, confidence, scores, top, "sticky")
+
+def decide(
+    scores: dict[str, float],
+    english: bool,
+    previous_intent: str | None,
+    pinned: str | None,
+    threshold: float,
+    ambiguity_threshold: float,
+    switch_threshold: float,
+) -> RouteDecision:
+    """The rules, in order, on known scores (pure, so calibration can replay them on cached scores)."""
+    ranked = sorted(scores, key=scores.__getitem__, reverse=True)
+    top, second = ranked[0], ranked[1]
+    confidence, margin = scores[top], scores[top] - scores[second]
+
+    def ruled(intent: str, reason: str) -> RouteDecision:
+        return RouteDecision(intent, confidence, scores, top if top != intent else None, reason)
+
+    if pinned is not None:
+        return ruled(pinned, "pinned")
+    if not english:
+        # The adapters only know English: the caller answers honestly and offers a person.
+        return ruled(FALLBACK, "non_english")
+    if top == HANDOFF and confidence >= threshold:
+        return RouteDecision(HANDOFF, confidence, scores)
+    if previous_intent is not None:
+        clearly_other = top in INTENTS and confidence >= switch_threshold and margin >= ambiguity_threshold
+        if top == previous_intent or clearly_other:
             return RouteDecision(top, confidence, scores)
-        if top == OUT_OF_SCOPE:
-            return self._decide(FALLBACK, confidence, scores, top, "out_of_scope")
-        if confidence < low:
-            return self._decide(FALLBACK, confidence, scores, top, "low_confidence")
-        if margin < gap:
-            return self._decide(FALLBACK, confidence, scores, top, "ambiguous")
-        return RouteDecision(top, confidence, scores)
-
-    def _decide(
-        self, intent: str, confidence: float, scores: dict[str, float], top: str, reason: str
-    ) -> RouteDecision:
-        """A rule decided: log what the classifier wanted when the rule changed it."""
-        overridden = top if top != intent else None
-        if overridden is not None:
-            log.info("router: %s -> %s (%s, confidence %.2f)", top, intent, reason, confidence)
-        return RouteDecision(intent, confidence, scores, overridden, reason)
-
-
-@cache
-def get_router(path: Path | None = None) -> IntentRouter:
-    """The process-wide router, loaded once from settings.router_path (or ``path``)."""
-    from app.config import settings
-
-    return IntentRouter.load(path or settings.router_path)
+        return ruled(previous_intent, "sticky")
+    if top == OUT_OF_SCOPE:
+        return ruled(FALLBACK, "out_of_scope")
+    if confidence < threshold:
+        return ruled(FALLBACK, "low_confidence")
+    if margin < ambiguity_threshold:
+        return ruled(FALLBACK, "ambiguous")
+    return RouteDecision(top, confidence, scores)

@@ -8,13 +8,26 @@ from typing import Any
 
 import numpy as np
 
-from app.router.dataset import Labelled
-from app.router.router import FALLBACK, INTENTS, OUT_OF_SCOPE, IntentRouter
+from app.router.router import FALLBACK, OUT_OF_SCOPE, ROUTES, IntentRouter, RouteDecision
+from app.router.training.labelled import Labelled
+
+NON_ENGLISH = "non_english"  # the outcome "honest English reply + hand-off offer"
+OUTCOMES: tuple[str, ...] = (*ROUTES, NON_ENGLISH)
 
 
 def routed_gold(label: str) -> str:
-    """The intent a message should reach: out-of-scope messages belong to the general adapter."""
+    """The route a message should take: out-of-scope messages belong to the general adapter."""
     return FALLBACK if label == OUT_OF_SCOPE else label
+
+
+def gold_outcome(item: Labelled) -> str:
+    """What should happen to the message: its route, or the non-English reply for another language."""
+    return NON_ENGLISH if item.lang != "en" else routed_gold(item.label)
+
+
+def outcome(decision: RouteDecision) -> str:
+    """What happened to the message."""
+    return NON_ENGLISH if decision.reason == NON_ENGLISH else decision.intent
 
 
 @dataclass(frozen=True)
@@ -39,7 +52,7 @@ class Metrics:
 
 
 def metrics(gold: list[str], predicted: list[str], labels: tuple[str, ...]) -> Metrics:
-    """Classification metrics over ``labels`` (a label absent from gold and predictions scores 0 F1)."""
+    """Classification metrics over ``labels`` (macro-F1 averages the labels that occur in gold)."""
     if len(gold) != len(predicted) or not gold:
         raise ValueError("gold and predicted must be non-empty and of equal length")
     index = {label: i for i, label in enumerate(labels)}
@@ -59,21 +72,22 @@ def metrics(gold: list[str], predicted: list[str], labels: tuple[str, ...]) -> M
             "support": int(confusion[i, :].sum()),
         }
     accuracy = float(np.trace(confusion) / confusion.sum())
-    macro = float(np.mean([c["f1"] for c in per_class.values()]))
-    return Metrics(accuracy, macro, per_class, labels, confusion.tolist())
+    present = [c["f1"] for c in per_class.values() if c["support"]]
+    return Metrics(accuracy, float(np.mean(present)), per_class, labels, confusion.tolist())
 
 
 def evaluate_routing(router: IntentRouter, items: list[Labelled]) -> Metrics:
-    """Metrics of the final routed intent (fallbacks included) against gold mapped to the 3 intents."""
-    predicted = [router.route(i.text).intent for i in items]
-    return metrics([routed_gold(i.label) for i in items], predicted, INTENTS)
+    """Metrics of what the router does (rules, follow-ups' previous intent and language included)."""
+    predicted = [outcome(router.route(i.text, previous_intent=i.previous)) for i in items]
+    return metrics([gold_outcome(i) for i in items], predicted, OUTCOMES)
 
 
 def evaluate_classifier(router: IntentRouter, items: list[Labelled]) -> Metrics:
-    """Metrics of the raw classifier over all labels, out_of_scope included (no fallback rules)."""
-    scores = [router.classifier.scores(i.text) for i in items]
+    """Metrics of the raw classifier's top label over all labels (no rules), English messages only."""
+    english = [i for i in items if i.lang == "en"]
+    scores = [router.classifier.scores(i.text) for i in english]
     predicted = [max(s, key=s.__getitem__) for s in scores]
-    return metrics([i.label for i in items], predicted, router.classifier.labels)
+    return metrics([i.label for i in english], predicted, router.classifier.labels)
 
 
 def routing_latency_ms(router: IntentRouter, texts: list[str], repeats: int = 3) -> dict[str, float]:
