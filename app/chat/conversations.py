@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.chat.planning import ReplyPlan
-from app.chat.reply_notes import reply_notes, sources_by_message
+from app.chat.reply_notes import handoff_offers, reply_notes, sources_by_message
 from app.db.models import Conversation, Feedback, Message
 
 HISTORY_LIMIT = 200
@@ -38,7 +38,10 @@ def get_conversation(session: Session, conversation_id: str) -> Conversation:
 
 
 def message_dict(
-    m: Message, rating: int | None = None, sources: list[dict[str, Any]] | None = None
+    m: Message,
+    rating: int | None = None,
+    sources: list[dict[str, Any]] | None = None,
+    handoff_offer: bool = False,
 ) -> dict[str, Any]:
     """A message as the chat page shows it."""
     return {
@@ -51,7 +54,7 @@ def message_dict(
         "job_id": m.request_id,
         "rating": rating,
         "created_at": m.created_at.isoformat() if m.created_at else None,
-        **reply_notes(m, sources),
+        **reply_notes(m, sources, handoff_offer),
     }
 
 
@@ -71,8 +74,9 @@ def history(session: Session, conversation_id: str, limit: int = HISTORY_LIMIT) 
             select(Feedback.message_id, Feedback.rating).where(Feedback.message_id.in_(ids))
         ).all()
     )
-    sources = sources_by_message(session, [m.id for m in rows if m.role == "assistant"])
-    return [message_dict(m, ratings.get(m.id), sources.get(m.id)) for m in rows]
+    replies = [m.id for m in rows if m.role == "assistant"]
+    sources, offers = sources_by_message(session, replies), handoff_offers(session, replies)
+    return [message_dict(m, ratings.get(m.id), sources.get(m.id), m.id in offers) for m in rows]
 
 
 def store_customer_message(

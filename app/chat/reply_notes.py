@@ -1,5 +1,5 @@
 """What the pages show under a stored bot reply besides its text: was it cut short at the limit,
-and which knowledge entries it was grounded in (its sources)."""
+which knowledge entries it was grounded in (its sources), and does it offer a person."""
 
 from __future__ import annotations
 
@@ -8,9 +8,10 @@ from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import and_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
-from app.db.models import KnowledgeVersion, Message, MessageSource
+from app.db.models import KnowledgeVersion, Message, MessageSource, Retrieval
+from app.knowledge.handoff_offer import offers_handoff
 
 
 def cut_short(m: Message) -> bool:
@@ -53,6 +54,28 @@ def sources_by_message(session: Session, message_ids: Iterable[int]) -> dict[int
     return dict(out)
 
 
-def reply_notes(m: Message, sources: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+def handoff_offers(session: Session, message_ids: Iterable[int]) -> set[int]:
+    """The replies that should offer a person: their retrieval found nothing for a question about
+    the customer's own order or account (app.knowledge.handoff_offer)."""
+    ids = list(message_ids)
+    if not ids:
+        return set()
+    reply, customer = aliased(Message), aliased(Message)
+    rows = session.execute(
+        select(Retrieval.message_id, customer.text, Retrieval.hits)
+        .join(reply, reply.id == Retrieval.message_id)
+        .join(customer, customer.id == reply.reply_to_id)
+        .where(Retrieval.message_id.in_(ids), Retrieval.hits == 0)
+    ).all()
+    return {message_id for message_id, text, hits in rows if offers_handoff(text, hits)}
+
+
+def reply_notes(
+    m: Message, sources: list[dict[str, Any]] | None = None, handoff_offer: bool = False
+) -> dict[str, Any]:
     """The extra fields a history entry carries for the page (same names as the `done` frame)."""
-    return {"finish_reason": "length" if cut_short(m) else None, "sources": sources or []}
+    return {
+        "finish_reason": "length" if cut_short(m) else None,
+        "sources": sources or [],
+        "handoff_offer": handoff_offer,
+    }

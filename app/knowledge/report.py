@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session, aliased
 
+from app.chat.protocol import CONTINUE_TEXT
 from app.db.models import Feedback, KnowledgeEntry, Message, MessageSource, Retrieval
 
 DEFAULT_LIMIT = 20
@@ -49,7 +50,12 @@ def unanswered_questions(
         select(func.min(asked), func.count(Retrieval.id), func.max(Retrieval.created_at), func.max(reply.id))
         .join(reply, reply.id == Retrieval.message_id)
         .outerjoin(customer, customer.id == reply.reply_to_id)
-        .where(Retrieval.hits == 0, Retrieval.created_at >= since)
+        # "Please continue." (the Continue button) asks for more of a reply, not about a topic.
+        .where(
+            Retrieval.hits == 0,
+            Retrieval.created_at >= since,
+            func.coalesce(customer.text, "") != CONTINUE_TEXT,
+        )
         .group_by(group)
         .order_by(func.count(Retrieval.id).desc(), func.max(Retrieval.created_at).desc())
         .limit(limit)
@@ -120,8 +126,7 @@ def thumbs_down_by_entry(
         .limit(limit)
     )
     rows = [
-        {"key": key, "thumbs_down": int(d), "thumbs_up": int(u)}
-        for key, d, u in session.execute(stmt).all()
+        {"key": key, "thumbs_down": int(d), "thumbs_up": int(u)} for key, d, u in session.execute(stmt).all()
     ]
     return _with_titles(session, rows)
 

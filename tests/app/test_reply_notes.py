@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from app.chat.conversations import history
 from app.chat.reply_notes import cut_short
-from app.db.models import Message, MessageSource
+from app.db.models import Message, MessageSource, Retrieval
 from app.knowledge.entries import EntryData
 from app.knowledge.store import add_entry, update_entry
 from app.staff.transcript import load_transcript
@@ -70,3 +70,25 @@ def test_sources_in_history_and_transcript(pg_url: str, db: Session) -> None:
         '<a href="/kb/product.echomax-anc" title="product.echomax-anc v1">EchoMax ANC headphones</a>' in page
     )
     assert "Returns policy" in page and "cut short" not in page
+
+
+def test_history_offers_a_person_when_nothing_answers_an_order_question(db: Session) -> None:
+    conv = add_conversation(
+        db,
+        [
+            ("customer", "Where is my order #4411?"),
+            ("assistant", "I can't see orders."),
+            ("customer", "What is the returns policy?"),
+            ("assistant", "No idea."),
+            ("customer", "Has my refund gone through?"),
+            ("assistant", "Refunds take 5 days."),
+        ],
+    )
+    rows = sorted(conv.messages, key=lambda m: m.id)
+    for customer, reply, hits in zip(rows[0::2], rows[1::2], (0, 0, 2), strict=True):
+        reply.reply_to_id = customer.id
+        db.add(Retrieval(message_id=reply.id, query=customer.text, hits=hits, top_score=0.0))
+    db.commit()
+    # Only the order question nothing answered; the policy question is no personal case, and the
+    # refund question found entries.
+    assert [m["handoff_offer"] for m in history(db, conv.id)] == [False, True, False, False, False, False]

@@ -8,6 +8,7 @@ from datetime import timedelta
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
+from app.chat.protocol import CONTINUE_TEXT
 from app.db.models import Feedback, MessageSource, Retrieval, utcnow
 from app.knowledge.entries import EntryData
 from app.knowledge.report import gap_report
@@ -57,6 +58,7 @@ def _seed(db: Session) -> str:
     _exchange(db, "Where is my order #4411?", [])
     last = _exchange(db, "where is my order #4411? ", [])  # same words, other case and spacing
     _exchange(db, "Do you sell drones?", [], rating=-1)
+    _exchange(db, CONTINUE_TEXT, [])  # the Continue button: no topic, so no knowledge gap
     _exchange(db, "EchoMax price?", ["product.echomax-anc", "policy.returns"], rating=-1)
     _exchange(db, "Can I return the EchoMax?", ["policy.returns", "product.echomax-anc"], rating=-1)
     _exchange(db, "How long do returns take?", ["policy.returns"], rating=1)
