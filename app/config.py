@@ -8,8 +8,10 @@ from typing import Literal
 from pydantic import AliasChoices, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from app.auth.secret_key import PUBLIC_DEFAULT, resolve_secret
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_SECRET = "change-me-in-production"
+DEFAULT_SECRET = PUBLIC_DEFAULT  # kept for callers that name it; refused outside tests
 
 
 class Settings(BaseSettings):
@@ -39,7 +41,8 @@ class Settings(BaseSettings):
     batching_policy: str = "continuous"
     max_batch_size: int = Field(default=32, ge=1)
     kv_cache_tokens: int = Field(default=32768, ge=256)
-    secret_key: str = DEFAULT_SECRET
+    # Unset: tests get a fixed secret, one machine a persisted random one, several nodes refuse.
+    secret_key: str = ""
     session_max_age_s: int = Field(default=8 * 3600, ge=60)
     max_message_chars: int = Field(default=4000, ge=1)
     max_frame_bytes: int = Field(default=16384, ge=256)
@@ -49,9 +52,10 @@ class Settings(BaseSettings):
     port: int = 8000
 
     @model_validator(mode="after")
-    def _refuse_default_secret_in_production(self) -> Settings:
-        if self.environment == "production" and self.secret_key == DEFAULT_SECRET:
-            raise ValueError("SWITCHBOARD_SECRET_KEY must be set to a real secret in production")
+    def _resolve_secret(self) -> Settings:
+        self.secret_key = resolve_secret(
+            self.secret_key, self.environment, bool(self.redis_url), self.cache_dir
+        )
         return self
 
     @property

@@ -8,8 +8,8 @@ from pydantic import ValidationError
 from app.config import DEFAULT_SECRET, Settings
 
 
-def test_defaults_are_embedded() -> None:
-    s = Settings(_env_file=None)
+def test_defaults_are_embedded(tmp_path) -> None:
+    s = Settings(_env_file=None, cache_dir=tmp_path)
     assert s.database_url.startswith("sqlite:///")
     assert s.redis_url is None
     assert s.model_dir.name == "smollm2-135m-instruct"
@@ -27,6 +27,7 @@ def test_production_accepts_a_real_secret() -> None:
 def test_plain_database_and_redis_urls_are_read(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://u@h/db")
     monkeypatch.setenv("REDIS_URL", "redis://h:6379/0")
+    monkeypatch.setenv("SWITCHBOARD_SECRET_KEY", "k" * 40)
     s = Settings(_env_file=None)
     assert s.database_url == "postgresql+psycopg://u@h/db"
     assert s.redis_url == "redis://h:6379/0"
@@ -34,4 +35,4 @@ def test_plain_database_and_redis_urls_are_read(monkeypatch: pytest.MonkeyPatch)
 
 def test_model_path_override(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
     monkeypatch.setenv("SWITCHBOARD_MODEL", str(tmp_path))
-    assert Settings(_env_file=None).model_dir == tmp_path
+    assert Settings(_env_file=None, cache_dir=tmp_path).model_dir == tmp_path
