@@ -63,7 +63,9 @@ def test_cookie_signed_with_another_secret_is_refused() -> None:
 
 @pytest.mark.parametrize(("environment", "secure"), [("development", False), ("production", True)])
 def test_cookie_flags(environment: str, secure: bool) -> None:
-    settings = Settings(secret_key="s3cret-for-prod-" + "x" * 32, environment=environment, session_max_age_s=600)
+    settings = Settings(
+        secret_key="s3cret-for-prod-" + "x" * 32, environment=environment, session_max_age_s=600
+    )
     response = Response()
     set_session_cookie(response, new_session(1, now=0.0), settings)
     header = response.headers["set-cookie"]

@@ -53,7 +53,9 @@ def test_the_public_default_is_refused_outside_tests(tmp_path: Path, environment
 
 
 def test_multi_node_refuses_to_start_without_a_secret(tmp_path: Path) -> None:
-    with pytest.raises(ValidationError, match="SWITCHBOARD_SECRET_KEY must be set when SWITCHBOARD_REDIS_URL"):
+    with pytest.raises(
+        ValidationError, match="SWITCHBOARD_SECRET_KEY must be set when SWITCHBOARD_REDIS_URL"
+    ):
         _dev(tmp_path, redis_url="redis://127.0.0.1:6379/0")
     assert not (tmp_path / SECRET_FILE).exists()  # nodes must not each invent their own
     shared = "s" * MIN_SECRET_CHARS
@@ -61,10 +63,14 @@ def test_multi_node_refuses_to_start_without_a_secret(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("redis_url", [None, "redis://127.0.0.1:6379/0"])
-def test_short_secrets_are_refused_in_production_and_multi_node(tmp_path: Path, redis_url: str | None) -> None:
+def test_short_secrets_are_refused_in_production_and_multi_node(
+    tmp_path: Path, redis_url: str | None
+) -> None:
     environment = "production" if redis_url is None else "development"
     with pytest.raises(ValidationError, match=f"at least {MIN_SECRET_CHARS} characters"):
-        Settings(_env_file=None, environment=environment, cache_dir=tmp_path, secret_key="x", redis_url=redis_url)  # type: ignore[arg-type]
+        Settings(
+            _env_file=None, environment=environment, cache_dir=tmp_path, secret_key="x", redis_url=redis_url
+        )  # type: ignore[arg-type]
 
 
 def test_production_without_a_secret_refuses(tmp_path: Path) -> None:
