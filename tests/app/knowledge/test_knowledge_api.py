@@ -140,3 +140,15 @@ def test_the_console_page_lists_the_kinds(client: TestClient, operator: dict) ->
     assert page.status_code == 200
     assert '<option value="article">article</option>' in page.text and "/static/knowledge.js" in page.text
     assert 'href="/operator/knowledge"' in client.get("/operator").text
+
+
+def test_find_entries_on_sqlite_too(any_db: Session) -> None:
+    from app.knowledge.browse import find_entries
+    from app.knowledge.entries import EntryData
+
+    store.add_entry(any_db, EntryData.from_dict(ECHO), "olga")
+    returns = EntryData("policy.returns", "policy", "Returns", "100% refund in 30 days.")
+    store.add_entry(any_db, returns, "olga")
+    assert [e.key for e in find_entries(any_db, "echomax BATTERY").items] == [ECHO["key"]]
+    assert find_entries(any_db, "100%").total == 1 and find_entries(any_db, "_").total == 0
+    assert find_entries(any_db, kind="policy").items[0].key == "policy.returns"
