@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from app.loadtest.cluster import Cluster, ClusterSpec
+from inference.cpu_features import cpu_info
 
 TOPICS = (
     "My laptop will not turn on after the update",
@@ -208,6 +209,7 @@ def run_load(
         wall = time.perf_counter() - started
         storage = verify_storage(cluster.database_url, customers)
     result = {"cluster": {k: str(v) for k, v in asdict(cluster_spec).items()}, "load": asdict(spec)}
+    result["cpu"] = cpu_info().describe()
     result["result"] = summarize(customers, wall, storage)
     if out_dir is not None:
         write_report(result, out_dir)
@@ -225,6 +227,7 @@ def write_report(result: dict[str, Any], out_dir: Path) -> None:
         f"{r['customers']} customers x {result['load']['messages']} messages against "
         f"{c['apis']} API process(es) and {c['workers']} worker(s) "
         f"(model: {c['dummy']}, max_new_tokens {c['max_new_tokens']}).",
+        f"CPU: {result.get('cpu', {}).get('label', 'not recorded')}.",
         "",
         "| metric | value |",
         "| --- | --- |",
