@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from app.special_tokens import safe_messages
+
 ROLES = ("system", "user", "assistant")
 TRUNCATION_NOTE = " [...message truncated]"
 
@@ -33,7 +35,10 @@ def _check(messages: list[dict[str, str]]) -> None:
 
 
 def _encode(tokenizer: Any, messages: list[dict[str, str]]) -> list[int]:
-    text = tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+    # Special tokens are parsed below for the template's own markers, so the content must hold none.
+    text = tokenizer.apply_chat_template(
+        safe_messages(tokenizer, messages), tokenize=False, add_generation_prompt=True
+    )
     return list(tokenizer(text, add_special_tokens=False)["input_ids"])
 
 
@@ -74,7 +79,9 @@ def _truncate_last(
     room = budget - overhead
     if room < 1:
         raise PromptError(f"the system prompt leaves no room for the message within {budget} tokens")
-    content_ids = tokenizer(last["content"], add_special_tokens=False)["input_ids"]
+    # Cut the neutralised text: raw content would count an injected marker as one id, not several.
+    content = safe_messages(tokenizer, [last])[0]["content"]
+    content_ids = tokenizer(content, add_special_tokens=False)["input_ids"]
     keep = room
     # Token boundaries can shift when decoded text is re-encoded; shrink until it really fits.
     while keep > 0:
