@@ -79,3 +79,12 @@ def reply_notes(
         "sources": sources or [],
         "handoff_offer": handoff_offer,
     }
+
+
+def done_notes(session: Session, message_id: int) -> dict[str, Any]:
+    """What a reply's `done` frame adds for the page: its sources ({key, title, kind}) and the offer."""
+    sources = sources_by_message(session, [message_id]).get(message_id, [])
+    return {
+        "sources": [{"key": s["key"], "title": s["title"], "kind": s["kind"]} for s in sources],
+        "handoff_offer": message_id in handoff_offers(session, [message_id]),
+    }

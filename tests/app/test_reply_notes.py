@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from app.chat.conversations import history
-from app.chat.reply_notes import cut_short
+from app.chat.reply_notes import cut_short, done_notes
 from app.db.models import Message, MessageSource, Retrieval
 from app.knowledge.entries import EntryData
 from app.knowledge.store import add_entry, update_entry
@@ -92,3 +92,17 @@ def test_history_offers_a_person_when_nothing_answers_an_order_question(db: Sess
     # Only the order question nothing answered; the policy question is no personal case, and the
     # refund question found entries.
     assert [m["handoff_offer"] for m in history(db, conv.id)] == [False, True, False, False, False, False]
+
+
+def test_done_notes_for_one_reply(db: Session) -> None:
+    add_entry(db, EntryData("policy.returns", "policy", "Returns policy", "30 days."), "olga")
+    conv = add_conversation(db, [("customer", "Where is my order #4411?"), ("assistant", "Sorry.")])
+    customer, reply = sorted(conv.messages, key=lambda m: m.id)
+    reply.reply_to_id = customer.id
+    db.add(Retrieval(message_id=reply.id, query=customer.text, hits=0, top_score=0.0))
+    db.commit()
+    assert done_notes(db, reply.id) == {"sources": [], "handoff_offer": True}
+    db.add(MessageSource(message_id=reply.id, key="policy.returns", version=1, rank=1, score=0.5))
+    db.commit()
+    source = {"key": "policy.returns", "title": "Returns policy", "kind": "policy"}
+    assert done_notes(db, reply.id) == {"sources": [source], "handoff_offer": True}

@@ -108,7 +108,8 @@ async function afterChange(res, what) {
   }
   const entry = res.data.entry;
   await openEntry(entry.key);
-  setStatus(what + ": v" + entry.version + (entry.deleted ? " (deleted)" : "") + " is live for the next reply");
+  setStatus(what + ": v" + entry.version + (entry.deleted
+    ? " — replies no longer use it (roll back to restore it)" : " is live for the next reply"));
   await search(kb.page);
 }
 
