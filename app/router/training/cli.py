@@ -10,6 +10,7 @@ from typing import Any
 
 import typer
 
+from app.router.training.fit import DEFAULT
 from app.router.training.labelled import EVAL_SETS, ROUTER_DATA
 
 router_app = typer.Typer(help="Build data for, train and evaluate the intent router.", no_args_is_help=True)
@@ -65,7 +66,7 @@ def train(
     data: Path = typer.Option(ROUTER_DATA / "train.jsonl"),
     calibration: Path = typer.Option(ROUTER_DATA / "calibration.jsonl"),
     out: Path = typer.Option(None, help="Model file (default: settings.router_path)."),
-    kind: str = typer.Option("linearsvc-C0.3+platt", help="Classifier (see `router compare`)."),
+    kind: str = typer.Option(DEFAULT, help="Classifier (see `router compare`)."),
     seed: int = typer.Option(0),
 ) -> None:
     """Fit the classifier on train.jsonl, choose thresholds on calibration.jsonl, save the JSON model."""
@@ -139,8 +140,9 @@ def eval_cmd(
     latency = routing_latency_ms(router, texts)
     report["latency"] = latency
     typer.echo(
-        f"\n{report['cpu']}: load {load_s:.3f} s; route() p50 {latency['p50_ms']:.3f} ms, "
-        f"p99 {latency['p99_ms']:.3f} ms over {latency['calls']} calls"
+        f"\n{report['cpu']}: load {load_s:.3f} s; route() wall p50 {latency['p50_ms']:.3f} ms, "
+        f"p99 {latency['p99_ms']:.3f} ms; CPU p50 {latency['cpu_p50_ms']:.3f} ms, "
+        f"p99 {latency['cpu_p99_ms']:.3f} ms over {latency['calls']} calls"
     )
     out.write_text(json.dumps(report, indent=2) + "\n")
     typer.echo(f"wrote {out}")
@@ -160,7 +162,21 @@ def compare_cmd(
         typer.echo(
             f"{r['kind']:24s} calib acc {r['calibration_accuracy']:.4f} F1 {r['calibration_macro_f1']:.4f} | "
             f"eval acc {r['eval_accuracy']:.4f} F1 {r['eval_macro_f1']:.4f} | p50 {r['p50_ms']:.3f} "
-            f"p99 {r['p99_ms']:.3f} ms | load {r['load_s']:.3f} s | fit {r['fit_s']:.0f} s"
+            f"p99 {r['p99_ms']:.3f} ms (CPU p99 {r['cpu_p99_ms']:.3f}) | load {r['load_s']:.3f} s | "
+            f"fit {r['fit_s']:.0f} s"
         )
     out.write_text(json.dumps({"cpu": cpu_name(), "rows": rows}, indent=2) + "\n")
     typer.echo(f"wrote {out}")
+
+
+@router_app.command("embedding-cost")
+def embedding_cost_cmd(threads: int = typer.Option(1)) -> None:
+    """Load time and per-message latency of mean-pooled base-model hidden states (comparison row)."""
+    from app.config import settings
+    from app.router.training.embedding_cost import embedding_cost
+
+    r = embedding_cost(settings.model_dir, threads=threads)
+    typer.echo(
+        f"{cpu_name()}: load {r['load_s']:.2f} s; forward + pool p50 {r['p50_ms']:.1f} ms, "
+        f"p99 {r['p99_ms']:.1f} ms ({threads} thread)"
+    )
