@@ -91,20 +91,26 @@ class ReplyPlanner:
         self.router = router
         self.loaded_adapters = set(loaded_adapters)
 
-    def plan(self, session: Session, text: str, previous_intent: str | None, pinned: str | None) -> ReplyPlan:
-        """Route ``text`` (sticky to ``previous_intent``, ``pinned`` wins) and plan the reply."""
+    def route(
+        self, session: Session, text: str, previous_intent: str | None, pinned: str | None
+    ) -> RouteDecision:
+        """Route ``text`` (sticky to ``previous_intent``, ``pinned`` wins) with the live thresholds."""
         # Thresholds are read from the fallback intent's live policy: routing must happen before
         # the target intent is known, and low-confidence traffic lands on the fallback anyway.
         fallback, _ = live_policy(session, FALLBACK_INTENT)
-        decision = self.router.route(
+        return self.router.route(
             text,
             previous_intent=previous_intent,
             pinned=pinned,
             threshold=fallback.router_threshold,
             ambiguity_threshold=fallback.ambiguity_threshold,
         )
-        # Hand-off is not an adapter: channels that start the hand-off flow check the route first
-        # (ChatService); anywhere else the message is answered by the fallback adapter.
+
+    def plan(self, session: Session, text: str, previous_intent: str | None, pinned: str | None) -> ReplyPlan:
+        """Route ``text`` and plan the reply."""
+        decision = self.route(session, text, previous_intent, pinned)
+        # Hand-off is not an adapter: the chat service starts the hand-off flow on route(); a channel
+        # without one (the OpenAI API) gets the fallback adapter's answer.
         intent = decision.intent if decision.intent != HANDOFF else FALLBACK_INTENT
         return self.for_intent(session, intent, decision)
 

@@ -8,7 +8,7 @@ import time
 import uuid
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
@@ -22,11 +22,13 @@ from app.chat.conversations import (
     get_conversation,
     store_customer_message,
 )
+from app.chat.handoff import NON_ENGLISH, handoff_by_router, handoff_event, non_english_reply, notice_frames
 from app.chat.hub import ConversationHub
 from app.chat.metrics import AppMetrics
 from app.chat.planning import ReplyPlan, ReplyPlanner
 from app.chat.recorder import JobRecorder
 from app.db.models import Message
+from app.router import HANDOFF
 
 log = logging.getLogger(__name__)
 Emit = Callable[[dict[str, Any]], Awaitable[None]]
@@ -56,6 +58,8 @@ class _Prepared:
     plan: ReplyPlan | None
     messages: list[dict[str, str]]
     problem: str | None
+    answered: list[dict[str, Any]] = field(default_factory=list)  # frames of a reply made without the model
+    handoff: dict[str, Any] | None = None  # the status event to publish: the router handed off to a person
 
 
 class ChatService:
@@ -117,6 +121,13 @@ class ChatService:
             )
             return None
         prepared = await asyncio.to_thread(self._prepare, conversation_id, stored, text, job_id)
+        if prepared.handoff is not None:  # the same event as the page's "talk to a human" link
+            await self.hub.publish(conversation_id, prepared.handoff)
+            return None
+        if prepared.answered:
+            for frame in prepared.answered:
+                await emit(frame)
+            return None
         if prepared.plan is None:
             await self._report(emit, job_id, prepared.message_id, prepared.problem or "no reply", "planning")
             return None
@@ -137,7 +148,18 @@ class ChatService:
             plan: ReplyPlan | None = None
             problem = None
             try:
-                plan = self.planner.plan(session, text, stored.previous_intent, stored.pinned)
+                decision = self.planner.route(session, text, stored.previous_intent, stored.pinned)
+                if decision.intent == HANDOFF:
+                    status = handoff_by_router(session, conversation_id, stored.message_id, decision)
+                    return _Prepared(
+                        stored.message_id, None, [], None, handoff=handoff_event(status, decision)
+                    )
+                if decision.reason == NON_ENGLISH:
+                    row = non_english_reply(conversation_id, stored.message_id, job_id, decision)
+                    session.add(row)
+                    session.commit()
+                    return _Prepared(row.id, None, [], None, answered=notice_frames(job_id, row.id, decision))
+                plan = self.planner.for_intent(session, decision.intent, decision)
             except Exception as exc:  # a bad stored policy or pin must not lose the customer's message
                 log.exception("planning the reply failed")
                 problem = f"could not prepare a reply: {exc}"

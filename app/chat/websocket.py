@@ -14,6 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.websockets import WebSocketState
 
 from app.chat import conversations as convs
+from app.chat.handoff import handoff_event
 from app.chat.protocol import (
     FIRST_BACKEND_SEQ,
     Feedback,
@@ -123,14 +124,7 @@ class ChatSocket:
             await self.send({"type": "status", "status": "feedback_saved", "message_id": frame.message_id})
         elif isinstance(frame, Handoff):
             status = await asyncio.to_thread(self._in_session, convs.request_handoff, cid)
-            await self.service.hub.publish(
-                cid,
-                {
-                    "type": "status",
-                    "status": status,
-                    "text": "A member of our team will join this chat shortly.",
-                },
-            )
+            await self.service.hub.publish(cid, handoff_event(status))
         elif isinstance(frame, Resume):
             self.resume(frame.job_id, frame.after)
 

@@ -1,0 +1,78 @@
+"""Turns the bot does not generate: the router's hand-off to a person, and the honest notice for a
+message in a language the adapters were not trained on (English only)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from app.chat.conversations import request_handoff
+from app.db.models import Message
+from app.router import FALLBACK, RouteDecision
+
+HANDOFF_TEXT = "A member of our team will join this chat shortly."
+NON_ENGLISH = "non_english"
+NON_ENGLISH_TEXT = (
+    "Sorry, I can only answer in English for now. You can write your question in English, "
+    "or talk to a member of our team instead."
+)
+
+
+def route_fields(decision: RouteDecision) -> dict[str, Any]:
+    """What a frame says about the route taken (the `route` frame's fields)."""
+    return {
+        "intent": decision.intent,
+        "confidence": decision.confidence,
+        "overridden_from": decision.overridden_from,
+        "reason": decision.reason,
+    }
+
+
+def handoff_event(status: str, decision: RouteDecision | None = None) -> dict[str, Any]:
+    """The status event the chat publishes when a person is asked for (page link or router)."""
+    event: dict[str, Any] = {"type": "status", "status": status, "text": HANDOFF_TEXT}
+    if decision is not None:
+        event["route"] = route_fields(decision)
+    return event
+
+
+def handoff_by_router(
+    session: Session, conversation_id: str, customer_id: int, decision: RouteDecision
+) -> str:
+    """Store the route on the customer's message and mark the conversation pending; the new status."""
+    row = session.get(Message, customer_id)
+    if row is not None:
+        row.intent, row.router_confidence = decision.intent, decision.confidence
+        row.router_scores, row.router_overridden_from = dict(decision.scores), decision.overridden_from
+    session.commit()
+    return request_handoff(session, conversation_id)
+
+
+def non_english_reply(
+    conversation_id: str, customer_id: int, job_id: str, decision: RouteDecision
+) -> Message:
+    """The stored notice (a finished assistant row, no adapter) answering a non-English message."""
+    return Message(
+        conversation_id=conversation_id,
+        role="assistant",
+        text=NON_ENGLISH_TEXT,
+        status="done",
+        request_id=job_id,
+        reply_to_id=customer_id,
+        intent=FALLBACK,
+        router_confidence=decision.confidence,
+        router_scores=dict(decision.scores),
+        router_overridden_from=decision.overridden_from,
+        finish_reason="stop",
+    )
+
+
+def notice_frames(job_id: str, message_id: int, decision: RouteDecision) -> list[dict[str, Any]]:
+    """The `route` and `done` frames of the notice, numbered like a generated reply's."""
+    return [
+        {"type": "route", "job_id": job_id, "seq": 1, "message_id": message_id, "adapter": None,
+         **route_fields(decision)},
+        {"type": "done", "job_id": job_id, "seq": 2, "message_id": message_id, "text": NON_ENGLISH_TEXT,
+         "finish_reason": "stop", "tokens": 0, "latency_ms": 0.0, "sources": [], "handoff_offer": True},
+    ]  # fmt: skip

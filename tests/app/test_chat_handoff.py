@@ -1,0 +1,111 @@
+"""Hand-off and non-English turns through the customer websocket, routed by the committed router model."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.chat.handoff import HANDOFF_TEXT, NON_ENGLISH_TEXT
+from app.db.models import Conversation, Message
+from app.main import create_app
+from app.router import IntentRouter
+from app.staff.filters import ConversationFilter
+from app.staff.search import matching_ids
+from tests.app.chat_support import make_adapters, make_engine, read_until, settings_for
+
+MODEL = Path(__file__).resolve().parents[2] / "app" / "router_model.json"
+
+
+@pytest.fixture(scope="module")
+def adapters(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    return make_adapters(tmp_path_factory.mktemp("handoff-adapters"))
+
+
+@pytest.fixture()
+def client(pg_url: str, tokenizer: Any, adapters: dict[str, Path], db: Session) -> Iterator[TestClient]:
+    app = create_app(
+        settings_for(pg_url, messages_per_minute=1000),
+        engine=make_engine(tokenizer, adapters),
+        router=IntentRouter.load(MODEL),
+    )
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+def _hello(ws: Any) -> str:
+    ws.send_json({"type": "hello", "token": None})
+    frame = ws.receive_json()
+    assert frame["type"] == "welcome", frame
+    return str(frame["conversation_id"])
+
+
+def _rows(db: Session, cid: str) -> list[Message]:
+    db.expire_all()
+    return list(db.scalars(select(Message).where(Message.conversation_id == cid).order_by(Message.id)))
+
+
+@pytest.mark.parametrize("text", ["I want to talk to a real person", "agent please"])
+def test_asking_for_a_person_starts_the_handoff_instead_of_a_reply(
+    client: TestClient, db: Session, text: str
+) -> None:
+    with client.websocket_connect("/ws/chat") as ws:
+        cid = _hello(ws)
+        ws.send_json({"type": "message", "text": "my wifi router keeps disconnecting"})
+        read_until(ws, "done")  # a normal bot reply first: the conversation is tech_support now
+        ws.send_json({"type": "message", "text": text, "client_id": "p-1"})
+        stored = ws.receive_json()
+        status = ws.receive_json()  # published on the hub, like the page's "talk to a human" link
+        assert stored["type"] == "stored"
+        assert (status["type"], status["status"], status["text"]) == ("status", "pending", HANDOFF_TEXT)
+        assert status["route"]["intent"] == "handoff" and status["route"]["confidence"] > 0.5
+        ws.send_json({"type": "message", "text": "hello?"})  # while pending the bot stays silent
+        assert ws.receive_json()["type"] == "stored"
+        assert ws.receive_json()["text"] == "A member of our team will answer here."
+    db.expire_all()
+    conv = db.get(Conversation, cid)
+    assert conv is not None and conv.status == "pending" and conv.current_intent == "tech_support"
+    rows = _rows(db, cid)
+    assert [r.role for r in rows] == ["customer", "assistant", "customer", "customer"]  # no bot reply
+    asked = rows[2]
+    assert (asked.text, asked.intent) == (text, "handoff") and asked.router_scores
+    # Staff see it where they look for hand-offs: the pending conversations.
+    assert cid in matching_ids(db, ConversationFilter(status="pending"))
+
+
+def test_a_non_english_message_gets_the_english_notice_and_the_offer(client: TestClient, db: Session) -> None:
+    with client.websocket_connect("/ws/chat") as ws:
+        cid = _hello(ws)
+        ws.send_json({"type": "message", "text": "¿Dónde está mi pedido? Lo compré hace una semana"})
+        assert ws.receive_json()["type"] == "stored"
+        route = ws.receive_json()
+        done = ws.receive_json()
+    assert (route["type"], route["intent"], route["reason"], route["adapter"]) == (
+        "route", "general", "non_english", None
+    )  # fmt: skip
+    assert (done["type"], done["text"], done["handoff_offer"]) == ("done", NON_ENGLISH_TEXT, True)
+    assert done["seq"] == route["seq"] + 1 and done["message_id"] == route["message_id"]
+    customer, reply = _rows(db, cid)
+    assert (reply.role, reply.text, reply.status, reply.intent) == (
+        "assistant",
+        NON_ENGLISH_TEXT,
+        "done",
+        "general",
+    )
+    assert reply.reply_to_id == customer.id and reply.adapter is None and reply.router_confidence is not None
+    db.expire_all()
+    assert db.get(Conversation, cid).status == "active"  # only offered: the customer decides
+
+
+def test_the_page_link_still_starts_the_same_handoff(client: TestClient, db: Session) -> None:
+    with client.websocket_connect("/ws/chat") as ws:
+        cid = _hello(ws)
+        ws.send_json({"type": "handoff"})
+        assert ws.receive_json() == {"type": "status", "status": "pending", "text": HANDOFF_TEXT}
+    db.expire_all()
+    assert db.get(Conversation, cid).status == "pending"
