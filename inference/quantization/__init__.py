@@ -21,15 +21,7 @@ DEFAULT_GROUP_SIZE = 64
 __all__ = ["MODES", "QuantizationError", "model_memory_bytes", "quantize_model"]
 
 
-def _builder(
-    model: nn.Module, mode: str, group_size: int, int8_scheme: str
-) -> Callable[[nn.Linear], nn.Module]:
-    if mode == "dynamic-int8":
-        from inference.quantization.dynamic import DynamicInt8Linear
-        from inference.quantization.int8_scheme import choose_scheme, detected_scheme
-
-        choice = detected_scheme() if int8_scheme == "auto" else choose_scheme(int8_scheme)
-        return lambda linear: DynamicInt8Linear(linear, choice.scheme)
+def _builder(model: nn.Module, mode: str, group_size: int) -> Callable[[nn.Linear], nn.Module]:
     if mode in ("rtn-int8", "rtn-int4"):
         from inference.quantization.rtn import RTNLinear
 
@@ -52,13 +44,17 @@ def quantize_model(
         raise QuantizationError(f"quantization mode must be one of {', '.join(MODES)}; got {mode!r}")
     if mode == "none":
         return model
-    build = _builder(model, mode, group_size, int8_scheme)
     keep: Callable[[str], bool] = lambda _: False  # noqa: E731
     if mode == "dynamic-int8":
-        from inference.quantization.dynamic import keep_in_float
+        from inference.quantization.dynamic import DynamicInt8Linear, keep_in_float
+        from inference.quantization.int8_scheme import choose_scheme, detected_scheme
 
+        scheme = (detected_scheme() if int8_scheme == "auto" else choose_scheme(int8_scheme)).scheme
         layers = len(getattr(getattr(model, "model", model), "layers", []))
-        keep = lambda name: keep_in_float(name, layers)  # noqa: E731
+        build: Callable[[nn.Linear], nn.Module] = lambda linear: DynamicInt8Linear(linear, scheme)  # noqa: E731
+        keep = lambda name: keep_in_float(name, layers, scheme)  # noqa: E731
+    else:
+        build = _builder(model, mode, group_size)
     if replace_projections(model, build, keep) == 0:
         raise QuantizationError(
             f"mode {mode!r}: the model has no float projection Linears (q_proj ... down_proj) to quantize"

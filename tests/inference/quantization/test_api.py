@@ -53,6 +53,10 @@ def test_dynamic_keeps_outlier_prone_projections_float() -> None:
     assert keep_in_float("model.layers.3.mlp.down_proj", 30)
     assert keep_in_float("model.layers.29.self_attn.q_proj", 30)
     assert not keep_in_float("model.layers.3.mlp.up_proj", 30)
+    # the 7-bit schemes (AVX2 without VNNI) keep the first two layers float as well
+    assert not keep_in_float("model.layers.1.self_attn.q_proj", 30)
+    assert keep_in_float("model.layers.1.self_attn.q_proj", 30, "weight7")
+    assert not keep_in_float("model.layers.2.self_attn.q_proj", 30, "weight7")
 
 
 def test_memory_counts_tied_weights_once(tiny_model: nn.Module) -> None:
