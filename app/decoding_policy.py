@@ -36,8 +36,9 @@ class DecodingPolicy(BaseModel):
     max_new_tokens: int = Field(default=160, ge=1, le=MAX_NEW_TOKENS_CAP)
     stop: tuple[str, ...] = Field(default=(), max_length=MAX_STOP_STRINGS)
     system_prompt: str = Field(default="", max_length=MAX_SYSTEM_PROMPT_CHARS)
-    router_threshold: float = Field(default=0.5, ge=0.0, le=1.0)
-    ambiguity_threshold: float = Field(default=0.1, ge=0.0, le=1.0)
+    # None: the router's own thresholds, chosen on held-out data by `switchboard router train`.
+    router_threshold: float | None = Field(default=None, ge=0.0, le=1.0)
+    ambiguity_threshold: float | None = Field(default=None, ge=0.0, le=1.0)
     priority: int = Field(default=0, ge=-10, le=10)
 
     # Field validators run in declaration order, so `info.data` already holds the strategy: the
@@ -85,9 +86,9 @@ class DecodingPolicy(BaseModel):
 
     @field_validator("ambiguity_threshold")
     @classmethod
-    def _ambiguity_below_threshold(cls, value: float, info: ValidationInfo) -> float:
+    def _ambiguity_below_threshold(cls, value: float | None, info: ValidationInfo) -> float | None:
         threshold = info.data.get("router_threshold")
-        if threshold is not None and value > threshold:
+        if threshold is not None and value is not None and value > threshold:
             raise ValueError("must not exceed router_threshold (a margin, not a second threshold)")
         return value
 

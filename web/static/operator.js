@@ -28,7 +28,7 @@ function showErrors(scope, errors) {
 
 function fillForm(policy) {
   form.elements.strategy.value = policy.strategy;
-  for (const name of NUMBER_FIELDS) form.elements[name].value = policy[name];
+  for (const name of NUMBER_FIELDS) form.elements[name].value = policy[name] ?? "";
   form.elements.stop.value = (policy.stop || []).join("\n");
   form.elements.system_prompt.value = policy.system_prompt || "";
   form.elements.comment.value = "";
@@ -36,11 +36,15 @@ function fillForm(policy) {
   markUsed();
 }
 
+const OPTIONAL_FIELDS = new Set(["router_threshold", "ambiguity_threshold"]);
+
 function readForm() {
   const policy = { strategy: form.elements.strategy.value };
   for (const name of NUMBER_FIELDS) {
     const raw = form.elements[name].value.trim();
     // Sent as typed when it is not a number, so the server names the field instead of guessing.
+    // An empty router threshold means "the router's calibrated value" (null), not a typo.
+    if (raw === "" && OPTIONAL_FIELDS.has(name)) { policy[name] = null; continue; }
     const value = raw === "" ? raw : Number(raw);
     policy[name] = Number.isNaN(value) ? raw : value;
     if (INTEGER_FIELDS.has(name) && typeof policy[name] === "number" && !Number.isInteger(policy[name])) {
