@@ -46,7 +46,13 @@ class Settings(BaseSettings):
     session_max_age_s: int = Field(default=8 * 3600, ge=60)
     max_message_chars: int = Field(default=4000, ge=1)
     max_frame_bytes: int = Field(default=16384, ge=256)
-    messages_per_minute: int = Field(default=30, ge=1)
+    messages_per_minute: int = Field(default=30, ge=1)  # per conversation
+    # Budgets one client address and the whole system may spend per minute (app/limits/chat_limits.py),
+    # counted in Redis when nodes share one, so anonymous sockets cannot fill the queue for everybody.
+    ip_messages_per_minute: int = Field(default=120, ge=1)
+    system_messages_per_minute: int = Field(default=3000, ge=1)
+    ip_conversations_per_minute: int = Field(default=10, ge=1)
+    system_conversations_per_minute: int = Field(default=600, ge=1)
     max_queue_depth: int = Field(default=256, ge=1)
     host: str = "127.0.0.1"
     port: int = 8000

@@ -20,13 +20,13 @@ from app.chat import websocket
 from app.chat.hub import ConversationHub, InProcessHub
 from app.chat.metrics import AppMetrics
 from app.chat.planning import ReplyPlanner, Router, load_router
-from app.chat.ratelimit import RateLimiter
 from app.chat.service import ChatService
 from app.chat.tokens import CustomerTokens
 from app.config import REPO_ROOT, Settings
 from app.db.session import get_session, session_factory, upgrade_database
 from app.engine_factory import adapter_dirs, build_engine
 from app.knowledge.importer import seed_knowledge
+from app.limits.chat_limits import chat_limits_for
 from inference import AsyncEngine
 
 log = logging.getLogger(__name__)
@@ -93,7 +93,7 @@ def create_app(
     app.state.hub = hub or _default_hub(cfg)
     app.state.metrics = AppMetrics()
     app.state.customer_tokens = CustomerTokens(cfg.secret_key)
-    app.state.rate_limiter = RateLimiter(cfg.messages_per_minute)
+    app.state.chat_limits = chat_limits_for(cfg)
     app.state.templates = Jinja2Templates(directory=str(WEB_DIR / "templates"))
 
     def _session() -> Iterator[Session]:

@@ -80,7 +80,12 @@ def history(session: Session, conversation_id: str, limit: int = HISTORY_LIMIT) 
 
 
 def store_customer_message(
-    session: Session, conversation_id: str, text: str, client_id: str | None, channel: str = "web"
+    session: Session,
+    conversation_id: str,
+    text: str,
+    client_id: str | None,
+    channel: str = "web",
+    status: str = "received",
 ) -> tuple[Message, bool]:
     """Commit the customer's message; (row, False) when this client id was already stored (a retry)."""
     if client_id:
@@ -95,7 +100,7 @@ def store_customer_message(
         conversation_id=conversation_id,
         role="customer",
         text=text,
-        status="received",
+        status=status,
         client_message_id=client_id,
     )
     session.add(row)

@@ -15,6 +15,7 @@ from starlette.websockets import WebSocketState
 
 from app.chat import conversations as convs
 from app.chat.handoff import handoff_event
+from app.chat.over_limit import store_over_limit
 from app.chat.protocol import (
     FIRST_BACKEND_SEQ,
     Feedback,
@@ -54,7 +55,8 @@ class ChatSocket:
         self.service = state.chat
         self.settings = state.settings
         self.tokens = state.customer_tokens
-        self.limiter = state.rate_limiter
+        self.limits = state.chat_limits
+        self.ip = ws.client.host if ws.client else "unknown"
         self.conversation_id: str | None = None
         self.streams: dict[str, asyncio.Task[None]] = {}
         self.hub_task: asyncio.Task[None] | None = None
@@ -112,7 +114,14 @@ class ChatSocket:
             raise ProtocolError("send a hello frame first")
         cid = self.conversation_id
         if isinstance(frame, SendMessage):
-            self.limiter.hit(cid)
+            try:
+                await asyncio.to_thread(self.limits.message, cid, self.ip)
+            except RateLimited as exc:
+                service = self.service
+                await store_over_limit(
+                    service.sessions, service.metrics, cid, frame.text, frame.client_id, self.send, exc
+                )
+                return
             job_id = await self.service.send(cid, frame.text, frame.client_id, self.send)
             if job_id is not None:
                 self.stream(job_id, -1)
@@ -173,6 +182,7 @@ class ChatSocket:
             else:
                 if frame.conversation_id:
                     raise convs.ConversationError("a conversation can only be opened with its token")
+                self.limits.new_conversation(self.ip)  # opening conversations is no way around the limits
                 cid = convs.create_conversation(session).id
                 token = self.tokens.issue(cid)
             history = convs.history(session, cid)

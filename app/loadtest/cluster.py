@@ -145,6 +145,11 @@ class Cluster:
             "SWITCHBOARD_SECRET_KEY": "load-test-secret-key-0123456789",
             "SWITCHBOARD_ENVIRONMENT": "test",
             "SWITCHBOARD_MESSAGES_PER_MINUTE": "1000",
+            # Every simulated customer connects from loopback: one address, so lift its budgets.
+            "SWITCHBOARD_IP_MESSAGES_PER_MINUTE": "1000000",
+            "SWITCHBOARD_SYSTEM_MESSAGES_PER_MINUTE": "1000000",
+            "SWITCHBOARD_IP_CONVERSATIONS_PER_MINUTE": "1000000",
+            "SWITCHBOARD_SYSTEM_CONVERSATIONS_PER_MINUTE": "1000000",
             "SWITCHBOARD_MAX_QUEUE_DEPTH": str(self.spec.max_queue_depth),
             "SWITCHBOARD_MAX_BATCH_SIZE": str(self.spec.worker_max_jobs),
             "SWITCHBOARD_KV_CACHE_TOKENS": "32768",

@@ -62,7 +62,16 @@ class KeywordRouter:
 
 def settings_for(pg_url: str, **overrides: Any) -> Settings:
     """Settings on the test database with a real secret."""
-    values: dict[str, Any] = {"database_url": pg_url, "secret_key": "test-secret-key", "environment": "test"}
+    values: dict[str, Any] = {
+        "database_url": pg_url,
+        "secret_key": "test-secret-key",
+        "environment": "test",
+        # Every test client shares one address; tests of these limits set them low themselves.
+        "ip_messages_per_minute": 100_000,
+        "system_messages_per_minute": 100_000,
+        "ip_conversations_per_minute": 100_000,
+        "system_conversations_per_minute": 100_000,
+    }
     return Settings(**{**values, **overrides})
 
 

@@ -166,8 +166,10 @@ def test_per_client_rate_limit_gives_a_clear_error(pg_url: str, engine: Any, db:
             for i in range(3):
                 ws.send_json({"type": "message", "text": f"message {i}"})
                 read_until(ws, "done")
-            frame = _send(ws, _message("one too many"))
-            assert frame["type"] == "error" and "at most 3 per minute" in frame["message"]
+            stored = _send(ws, _message("one too many"))
+            assert stored["type"] == "stored" and stored["status"] == "rate_limited"
+            frame = ws.receive_json()
+            assert frame["type"] == "error" and "please wait" in frame["message"]
         with client.websocket_connect("/ws/chat") as ws:  # another customer has their own budget
             _hello(ws)
             ws.send_json({"type": "message", "text": "hello"})

@@ -227,17 +227,19 @@ def test_bad_frames_get_clear_errors_and_the_socket_stays_usable(client: TestCli
 
 
 def test_rate_limit_is_per_client_with_a_clear_error(client: TestClient, db: Session) -> None:
-    from app.chat.ratelimit import RateLimiter
+    from app.limits.chat_limits import ChatLimitConfig, ChatLimits
+    from app.limits.window import MemoryWindow
 
-    client.app.state.rate_limiter = RateLimiter(2)
+    client.app.state.chat_limits = ChatLimits(MemoryWindow(), ChatLimitConfig(per_conversation=2))
     with client.websocket_connect("/ws/chat") as ws:
         _hello(ws)
         for _ in range(2):
             ws.send_json({"type": "message", "text": "hi"})
             read_until(ws, "done")
         ws.send_json({"type": "message", "text": "hi again"})
+        assert ws.receive_json()["status"] == "rate_limited"  # stored, marked, not answered
         frame = ws.receive_json()
-        assert frame["type"] == "error" and "at most 2 per minute" in frame["message"]
+        assert frame["type"] == "error" and "faster than we can answer" in frame["message"]
     with client.websocket_connect("/ws/chat") as ws:  # another customer is not limited
         _hello(ws)
         ws.send_json({"type": "message", "text": "hi"})

@@ -46,6 +46,17 @@
     else body.innerHTML = window.SafeMarkdown.render(text);
   }
 
+  // A message over the rate limit is saved but not answered: say so under it, on the page and after a reload.
+  function markNotAnswered(li) {
+    li.classList.remove("sending");
+    li.classList.add("rate_limited");
+    if (li.querySelector(".state")) return;
+    const state = document.createElement("div");
+    state.className = "state";
+    state.textContent = "Saved · not answered (sent too fast)";
+    li.appendChild(state);
+  }
+
   function label(role, intent) {
     if (role === "customer") return "You";
     if (role === "staff") return "Voltline team";
@@ -97,6 +108,7 @@
         li.setAttribute("aria-busy", "true");
       } else {
         setBody(li, m.role, m.text);
+        if (m.status === "rate_limited") markNotAnswered(li);
         if (m.role === "assistant" && m.status !== "error") addRating(li, m.id, m.rating);
         if (m.role === "assistant") window.ReplyExtras.decorate(li, m, extraActions, m === newest);
         if (job) job.done = true;
@@ -123,6 +135,7 @@
       case "stored": {
         const pending = log.querySelector('[data-client-id="' + CSS.escape(f.client_id || "") + '"]');
         if (pending) { pending.classList.remove("sending"); pending.dataset.messageId = f.message_id; }
+        if (pending && f.status === "rate_limited") markNotAnswered(pending);
         if (f.job_id && !jobs[f.job_id]) jobs[f.job_id] = { seq: f.seq, text: "", done: false };
         break;
       }

@@ -1,0 +1,1 @@
+"""Request limits shared across nodes: counting windows and the chat's per-IP/system-wide limits."""
