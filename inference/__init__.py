@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from inference.async_engine import AsyncEngine
 from inference.engine import EngineConfig, LLMEngine
+from inference.number_guard import allowed_values, unverified_numbers
 from inference.params import SamplingParams
 from inference.request import FinishReason, GenerationRequest, TokenEvent, UnknownAdapterError
 
@@ -19,4 +20,6 @@ __all__ = [
     "SamplingParams",
     "TokenEvent",
     "UnknownAdapterError",
+    "allowed_values",
+    "unverified_numbers",
 ]

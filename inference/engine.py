@@ -18,6 +18,7 @@ from inference.kv_cache import KVBlockPool, blocks_for_budget
 from inference.lora import LoraAdapter, LoraRegistry
 from inference.metrics import EngineMetrics
 from inference.model_runner import BatchItem, ModelRunner, kv_shape, model_device
+from inference.number_guard import guard_for
 from inference.outputs import OutputProcessor
 from inference.policies.base import get_policy
 from inference.request import FinishReason, GenerationRequest, TokenEvent
@@ -103,6 +104,10 @@ class LLMEngine:
             request = dataclasses.replace(request, arrival_time=self.config.clock())
         prompt = list(request.prompt_ids)
         beam = BeamSearch(params, self.eos_ids, len(prompt)) if params.num_beams > 1 else None
+        guard = None
+        if request.allowed_values is not None:
+            vocab = int(getattr(self.model.config, "vocab_size", 0)) or None
+            guard = guard_for(self.tokenizer, request.allowed_values, self.eos_ids, vocab)
         state = RequestState(
             request=request,
             adapter=adapter,
@@ -110,6 +115,7 @@ class LLMEngine:
             detokenizer=IncrementalDetokenizer(self.tokenizer, params.stop),
             generator=make_generator(params.seed, self.device) if params.do_sample else None,
             beam=beam,
+            guard=guard,
         )
         self._states[request.request_id] = state
         self.scheduler.add(state)

@@ -64,6 +64,11 @@ class OutputProcessor:
         picked = [r for _, r in singles]
         if picked != list(range(logits.shape[0])):
             logits = logits.index_select(0, torch.tensor(picked, device=logits.device))
+        for i, (s, _) in enumerate(singles):
+            guard = s.state.guard
+            if guard is not None:  # budget: tokens after this one, so no number is left open
+                budget = s.state.request.params.max_new_tokens - s.state.num_generated - 1
+                guard.constrain(logits[i], s.seq.seq_id, budget)
         args = (
             [s.state.request.params for s, _ in singles],
             [s.state.generator for s, _ in singles],
@@ -87,6 +92,8 @@ class OutputProcessor:
                 continue
             made += 1
             try:
+                if s.state.guard is not None:
+                    s.state.guard.advance(s.seq.seq_id, token)
                 self._append(s.state, s.seq.token_ids, token)
             except Exception as exc:
                 self.engine.finish_request(s.state, "error", (), "", f"output processing failed: {exc}")
@@ -120,8 +127,13 @@ class OutputProcessor:
             return 0
         order = {s.seq.seq_id: r for s, r in group}
         rows = torch.tensor([order[q.seq_id] for q in live], device=logits.device)
+        scores = logits.index_select(0, rows)
+        if state.guard is not None:
+            limit = state.request.params.max_new_tokens
+            for j, q in enumerate(live):
+                state.guard.constrain(scores[j], q.seq_id, limit - (len(q.token_ids) - q.prompt_len) - 1)
         try:
-            step = state.beam.step(torch.log_softmax(logits.index_select(0, rows), dim=-1))
+            step = state.beam.step(torch.log_softmax(scores, dim=-1))
         except Exception as exc:
             self.engine.finish_request(state, "error", (), "", f"beam search failed: {exc}")
             return 0
@@ -143,6 +155,9 @@ class OutputProcessor:
         for seq in live:
             if seq.seq_id not in claimed:
                 pool.free(seq)
+        if state.guard is not None:
+            parents = [live[p].seq_id for p in step.parents]
+            state.guard.branch([(p, c.seq_id, t) for p, (c, t) in zip(parents, children, strict=True)])
         for child, token in children:
             child.token_ids.append(token)
         state.seqs = [c for c, _ in children]

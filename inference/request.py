@@ -30,6 +30,9 @@ class GenerationRequest:
     priority: int = 0
     request_id: str = field(default_factory=lambda: uuid.uuid4().hex)
     arrival_time: float | None = None
+    # Numbers/emails the reply may state (``inference.number_guard.allowed_values`` of its facts);
+    # None leaves decoding unconstrained, an empty set forbids every number.
+    allowed_values: frozenset[str] | None = None
 
     def __post_init__(self) -> None:
         # Accept any sequence of ints (lists from tokenizers) but store an immutable tuple.
@@ -50,6 +53,11 @@ class GenerationRequest:
             raise ValueError("priority must be an int")
         if not self.request_id:
             raise ValueError("request_id must not be empty")
+        if self.allowed_values is not None:
+            values = self.allowed_values
+            if isinstance(values, str) or not all(isinstance(v, str) for v in values):
+                raise ValueError("allowed_values must be a set of strings or None")
+            object.__setattr__(self, "allowed_values", frozenset(values))
 
 
 @dataclass(frozen=True)

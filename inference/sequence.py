@@ -64,6 +64,7 @@ class RequestState:
     detokenizer: Any = None
     generator: Any = None  # torch.Generator | None for seeded sampling
     beam: Any = None  # BeamSearch | None
+    guard: Any = None  # NumberGuard | None: the request's decode-time number constraint
     status: Status = Status.WAITING
     events_sent: int = 0
     first_token_time: float | None = None
