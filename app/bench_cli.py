@@ -6,7 +6,10 @@ from pathlib import Path
 
 import typer
 
+from app.knowledge.cli import bench_retrieval
+
 bench_app = typer.Typer(help="Benchmarks: each compares a technique against its baseline in one run.")
+bench_app.command("retrieval")(bench_retrieval)
 
 
 @bench_app.command("engine")

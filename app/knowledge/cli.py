@@ -67,3 +67,46 @@ def export_command(
         return
     count = write_jsonl(entries, out)
     typer.echo(f"{count} entries written to {out}", err=True)
+
+
+def bench_retrieval(
+    entries: int = typer.Option(10_000, min=1, help="Knowledge base size for the latency run."),
+    rounds: int = typer.Option(5, min=1, help="Passes over the question set when timing."),
+    backends: str = typer.Option("sqlite,postgresql", help="Comma-separated: sqlite, postgresql."),
+    pg_url: str = typer.Option(
+        "postgresql+psycopg://postgres@127.0.0.1:5432/test",
+        help="An admin URL; a throw-away database is created beside it and dropped afterwards.",
+    ),
+    out: Path = typer.Option(Path("docs/benchmarks/retrieval"), help="Where results.json/.md go."),
+) -> None:
+    """Retrieval recall@1/@4 on the labelled questions and p99 latency at ``entries`` entries."""
+    import sys
+
+    from app.knowledge.bench import EVAL_PATH, cpu_description, load_questions, run_backend, write_results
+
+    questions = load_questions()
+    results: dict[str, object] = {
+        "cpu": cpu_description(),
+        "command": "switchboard bench retrieval " + " ".join(sys.argv[3:]),
+        "question_set": str(EVAL_PATH.relative_to(EVAL_PATH.parents[3])),
+        "questions": sum(1 for q in questions if q.keys),
+        "off_topic_questions": sum(1 for q in questions if not q.keys),
+        "entries": entries,
+        "rounds": rounds,
+        "backends": {},
+    }
+    for name in [b.strip() for b in backends.split(",") if b.strip()]:
+        if name not in ("sqlite", "postgresql"):
+            _fail(f"unknown backend {name!r} (sqlite, postgresql)")
+        typer.echo(f"{name}: {entries} entries ...", err=True)
+        result = run_backend(name, entries, rounds, pg_url)
+        results["backends"][name] = result  # type: ignore[index]
+        s, f, t = result["seed_only"], result["with_synthetic"], result["latency"]
+        typer.echo(
+            f"{name}: recall@1 {s['recall@1']:.3f} recall@4 {s['recall@4']:.3f} "
+            f"off-topic rejected {s['off_topic_rejected']:.3f} | at {result['entries']}: "
+            f"recall@1 {f['recall@1']:.3f} recall@4 {f['recall@4']:.3f} p50 {t['p50_ms']:.2f} ms "
+            f"p99 {t['p99_ms']:.2f} ms"
+        )
+    json_path, md_path = write_results(results, out)
+    typer.echo(f"wrote {json_path} and {md_path}", err=True)

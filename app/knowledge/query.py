@@ -1,0 +1,149 @@
+"""Customer text -> search terms: tokens, not a query language, with product names found even when misspelt.
+
+Customer text never reaches the full-text engine as syntax: it is cut into lower-case letters and
+digits, stop words are dropped, and the backends join the terms with OR themselves. Product and
+plan names ("EchoMax", "ShieldGuard") are the strongest signal a question carries, so they are
+recognised separately — also when written apart ("echo max") or with a typo ("sheildguard").
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable, Sequence
+
+TOKEN = re.compile(r"[a-z0-9]+")
+MAX_TERMS = 24  # a pasted essay must not become a 500-term OR query
+# Common English and chat filler: they match everything and mean nothing to a search.
+STOP_WORDS = frozenset(
+    """a about above after again against all also am an and any are aren as at be because been before
+    being below between both but by can cannot could couldn did didn do does doesn doing don down during
+    each few for from further get gets got had has have having he her here hers herself him himself his
+    hey hi hello how i if in into is isn it its itself just know let like ll m may me might more most
+    much must my myself need no nor not now of off ok okay on once only or other ought our ours
+    ourselves out over own please pls re s same shall she should so some such t than thank thanks that
+    the their theirs them themselves then there these they this those through thx to too tell under
+    until up us ve very want was we were what when where which while who whom why will with would you
+    your yours yourself yourselves d y u im ive id dont cant wont whats hows one thing things someone
+    anyone something anything really still yes yeah sure""".split()
+)
+# Unique to one family of entries: the store's own name is in everything, so it is no entity.
+NOT_ENTITIES = frozenset({"voltline"})
+
+
+def tokens(text: str) -> list[str]:
+    """Lower-case letter/digit runs of ``text`` (the only shape any backend ever sees)."""
+    return TOKEN.findall(text.lower())
+
+
+def entity_of(key: str) -> str | None:
+    """The name a product or plan key starts with (``product.echomax-anc`` -> ``echomax``)."""
+    kind, _, slug = key.partition(".")
+    if kind not in ("product", "plan"):
+        return None
+    name = slug.split("-", 1)[0]
+    return None if name in NOT_ENTITIES or len(name) < 3 else name
+
+
+def entity_vocabulary(keys: Iterable[str]) -> frozenset[str]:
+    """Every entity name among ``keys``."""
+    return frozenset(name for key in keys if (name := entity_of(key)) is not None)
+
+
+def normalise(words: Sequence[str], vocabulary: frozenset[str]) -> list[str]:
+    """Join split names ("echo max") and correct near-miss names ("sheildguard") to the vocabulary."""
+    out: list[str] = []
+    i = 0
+    while i < len(words):
+        joined = words[i] + words[i + 1] if i + 1 < len(words) else ""
+        if joined in vocabulary:
+            out.append(joined)
+            i += 2
+            continue
+        word = words[i]
+        if word not in vocabulary and len(word) >= 5 and not word.isdigit():
+            close = difflib.get_close_matches(word, vocabulary, n=1, cutoff=0.8)
+            word = close[0] if close else word
+        out.append(word)
+        i += 1
+    return out
+
+
+def search_terms(text: str, vocabulary: frozenset[str] = frozenset()) -> list[str]:
+    """The distinct content terms of ``text`` in order, names normalised, at most MAX_TERMS."""
+    seen: dict[str, None] = {}
+    for word in normalise(tokens(text), vocabulary):
+        if word not in STOP_WORDS and (len(word) > 1 or word.isdigit()):
+            seen.setdefault(word, None)
+    return list(seen)[:MAX_TERMS]
+
+
+def conversation_query(message: str, recent_customer_turns: Sequence[str], vocabulary: frozenset[str]) -> str:
+    """The text to search for: the message, plus context from earlier turns when it needs it.
+
+    A follow-up like "and how much is it?" names nothing; the product the customer talked about
+    a turn or two ago is what "it" means. So names from the most recent earlier turn that has
+    one are carried over when the message has none, and a very short message also takes the
+    previous turn's terms. Older turns never outweigh the message itself.
+    """
+    terms = search_terms(message, vocabulary)
+    extra: list[str] = []
+    if not any(t in vocabulary for t in terms):
+        for turn in reversed(recent_customer_turns):
+            names = [t for t in search_terms(turn, vocabulary) if t in vocabulary]
+            if names:
+                extra += names
+                break
+    if len(terms) <= 2 and recent_customer_turns:
+        extra += search_terms(recent_customer_turns[-1], vocabulary)
+    extra = [t for t in dict.fromkeys(extra) if t not in terms]
+    return " ".join([message.strip(), *extra]) if extra else message.strip()
+
+
+def stem(word: str) -> str:
+    """A crude suffix strip, enough to tell which query terms an entry contains (the FTS engines stem)."""
+    for suffix, repl in (("ies", "y"), ("ing", ""), ("ed", ""), ("es", ""), ("s", "")):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            return word[: len(word) - len(suffix)] + repl
+    return word
+
+
+def term_patterns(terms: Sequence[str]) -> list[tuple[str, re.Pattern[str]]]:
+    """One regex per term: a word starting with its first 5 letters, or the short word itself.
+
+    Compiled once per query and run over each candidate in C, since a per-word Python stemmer over
+    30 candidates cost more than the database search itself.
+    """
+    out = []
+    for term in terms:
+        s = stem(term)
+        body = re.escape(s[:5]) if len(s) >= 5 else re.escape(s) + r"(?:s|es|ed|ing)?\b"
+        out.append((term, re.compile(r"\b" + body)))
+    return out
+
+
+def matched_terms(patterns: Sequence[tuple[str, re.Pattern[str]]], text: str) -> set[str]:
+    """The terms whose pattern occurs in ``text`` (lower-cased)."""
+    lowered = text.lower()
+    return {term for term, pattern in patterns if pattern.search(lowered)}
+
+
+# Words that say which kind of entry a question wants: a price question wants the product or plan
+# itself, a how-to question the help article, even when both name the same product.
+KIND_CUES: dict[str, frozenset[str]] = {
+    "product": frozenset("price prices cost costs much cheap cheapest expensive pricing stock buy".split()),
+    "plan": frozenset("price prices cost costs much cheap cheapest expensive pricing plan plans".split()),
+    "article": frozenset(
+        "setup set install pair connect reset update restore fix change turn add move transfer "
+        "working offline broke broken cant find steps".split()
+    ),
+}
+
+
+def wanted_kinds(text: str) -> set[str]:
+    """The kinds of entry the wording of ``text`` points at (see KIND_CUES); "how do/to" means article."""
+    words = tokens(text)
+    kinds = {kind for kind, cues in KIND_CUES.items() if cues.intersection(words)}
+    if any(a == "how" and b in ("do", "to", "can") for a, b in zip(words, words[1:], strict=False)):
+        kinds.add("article")
+    return kinds
