@@ -17,6 +17,7 @@ from app.auth.api_keys import verify_api_key
 from app.chat.conversations import assistant_row, create_conversation, store_customer_message
 from app.chat.planning import ReplyPlan
 from app.chat.protocol import ProtocolError, check_text
+from app.knowledge.reply_facts import RECENT_TURNS, facts_for_reply, record_facts
 from inference import SamplingParams
 
 router = APIRouter(prefix="/v1", tags=["openai"])
@@ -193,11 +194,18 @@ async def _complete(request: Request, req: ChatCompletionIn) -> JSONResponse | S
         row = assistant_row(conv.id, customer.id, job_id, plan)
         session.add(row)
         conv.current_intent = plan.intent
+        session.flush()
+        # Grounded like every other channel: the request's own earlier user turns give the context.
+        earlier = [m.content for m in req.messages[:-1] if m.role == "user"][-RECENT_TURNS:]
+        facts = facts_for_reply(session, req.messages[-1].content, earlier)
+        record_facts(session, row.id, facts)
         session.commit()
     service.metrics.messages.labels("customer", "api").inc()
     messages = [m.model_dump() for m in req.messages]
-    if messages[0]["role"] != "system" and plan.system_prompt:
-        messages.insert(0, {"role": "system", "content": plan.system_prompt})
+    if messages[0]["role"] == "system":
+        messages[0] = {"role": "system", "content": facts.system_prompt(messages[0]["content"])}
+    else:
+        messages.insert(0, {"role": "system", "content": facts.system_prompt(plan.system_prompt)})
 
     async def ignore(_: dict[str, Any]) -> None:
         return None
@@ -208,7 +216,7 @@ async def _complete(request: Request, req: ChatCompletionIn) -> JSONResponse | S
     model = req.model
     if req.stream:
         return StreamingResponse(_sse(request, job_id, model), media_type="text/event-stream")
-    return JSONResponse(await _collect(request, job_id, model))
+    return JSONResponse({**await _collect(request, job_id, model), "sources": facts.sources()})
 
 
 async def _collect(request: Request, job_id: str, model: str) -> dict[str, Any]:

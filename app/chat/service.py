@@ -27,7 +27,9 @@ from app.chat.hub import ConversationHub
 from app.chat.metrics import AppMetrics
 from app.chat.planning import ReplyPlan, ReplyPlanner
 from app.chat.recorder import JobRecorder
+from app.chat.reply_notes import sources_by_message
 from app.db.models import Message
+from app.knowledge.reply_facts import facts_for_reply, recent_customer_turns, record_facts
 from app.router import HANDOFF
 
 log = logging.getLogger(__name__)
@@ -170,8 +172,13 @@ class ChatService:
                 session.commit()
                 return _Prepared(msg.id, None, [], problem)
             get_conversation(session, conversation_id).current_intent = plan.intent
+            session.flush()
+            earlier = recent_customer_turns(session, conversation_id, stored.message_id)
+            facts = facts_for_reply(session, text, earlier)
+            record_facts(session, msg.id, facts)
             session.commit()
-            messages = context_messages(session, conversation_id, plan.system_prompt, before_id=msg.id)
+            system = facts.system_prompt(plan.system_prompt)
+            messages = context_messages(session, conversation_id, system, before_id=msg.id)
             return _Prepared(msg.id, plan, messages, None)
 
     async def launch(
@@ -254,6 +261,12 @@ class ChatService:
             return self.in_flight[job_id].message_id
         with self.sessions() as session:
             return session.scalar(select(Message.id).where(Message.request_id == job_id))
+
+    def reply_sources(self, message_id: int) -> list[dict[str, Any]]:
+        """The knowledge entries a stored reply was grounded in (key, title, kind), for its `done` frame."""
+        with self.sessions() as session:
+            rows = sources_by_message(session, [message_id]).get(message_id, [])
+        return [{"key": r["key"], "title": r["title"], "kind": r["kind"]} for r in rows]
 
     def watch(self, job_id: str) -> None:
         """A socket streams this job: keep it alive even if an earlier socket dropped."""

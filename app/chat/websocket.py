@@ -217,10 +217,13 @@ class ChatSocket:
         try:
             message_id = await asyncio.to_thread(service.message_id_for, job_id)
             async for event in service.backend.events(job_id, after):
+                frame = job_frame(event, message_id)
                 if event.final:
                     await service.recorder.wait(job_id)  # `done` means the row is final in the database
                     finished = True
-                await self.send(job_frame(event, message_id))
+                    if frame["type"] == "done" and message_id is not None:
+                        frame["sources"] = await asyncio.to_thread(service.reply_sources, message_id)
+                await self.send(frame)
                 if not self.open:
                     break
         except KeyError:

@@ -9,7 +9,6 @@ when nothing relevant was found: then no facts go into the prompt and the gap re
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -17,6 +16,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from adapters.grounding import FactSnippet
+from app.knowledge.fulltext import best_matches, dialect_of, index_scans, term_counts
 from app.knowledge.query import (
     conversation_query,
     entity_vocabulary,
@@ -35,30 +35,18 @@ NAME_BONUS = 1.0
 KEY_WORD_BONUS = 0.25
 # Price wording favours products/plans, how-to wording help articles (query.KIND_CUES).
 KIND_BONUS = 0.2
-# When fewer than half of a question's terms occur in any candidate, the question is about
+# When fewer than half of a question's terms occur in any entry, the question is about
 # something the store does not cover ("write me a poem about love" shares only "write").
 MIN_KNOWN_SHARE = 0.5
+# Scoring cost grows with the entries a term occurs in: the rarest terms (which carry the meaning)
+# are searched first and common ones are added while their postings fit this budget. On a small
+# base every term fits; at 10,000 entries this keeps "price" or "battery" from scoring thousands.
+POSTINGS_BUDGET = 2000
 # Below these squashed scores a text-only match is noise (e.g. one common word). Chosen on the
 # labelled set in app/knowledge/eval/ (see docs/benchmarks/retrieval/).
 # A hit found by text alone must also contain this share of the question's terms.
 MIN_HIT_SHARE = 0.3
 RELEVANCE_FLOOR = {"postgresql": 0.12, "sqlite": 0.30}
-SQLITE_SCALE = 5.0  # -bm25 of a good single-entry match is ~5..20 with the weights below
-SQLITE_WEIGHTS = "10.0, 4.0, 1.0"  # title, keywords, text
-
-SQLITE_SQL = f"""
-SELECT e.key, e.version, e.title, e.text, e.kind, e.keywords, -bm25(knowledge_fts, {SQLITE_WEIGHTS}) AS score
-FROM knowledge_fts JOIN knowledge_entries e ON e.id = knowledge_fts.rowid
-WHERE knowledge_fts MATCH :q AND e.deleted = 0
-ORDER BY bm25(knowledge_fts, {SQLITE_WEIGHTS}) LIMIT :n
-"""
-# Normalisation 32 makes ts_rank rank/(rank+1): already 0..1.
-PG_SQL = """
-SELECT key, version, title, text, kind, keywords, ts_rank(search_vector, q, 32) AS score
-FROM knowledge_entries, to_tsquery('english', :q) AS q
-WHERE search_vector @@ q AND NOT deleted
-ORDER BY score DESC LIMIT :n
-"""
 VOCABULARY_SQL = "SELECT key FROM knowledge_entries WHERE kind IN ('product', 'plan') AND NOT deleted"
 
 
@@ -89,33 +77,23 @@ def names_in_use(session: Session) -> frozenset[str]:
     return vocabulary
 
 
-def _candidates(session: Session, terms: Sequence[str]) -> list[tuple[Hit, set[str], set[str]]]:
-    """The database's best matches, each with the query terms its title/keywords and any field hold."""
-    dialect = session.get_bind().dialect.name
-    # Terms are [a-z0-9]+ only (query.tokens), so quoting them cannot change the query's syntax.
-    if dialect == "postgresql":
-        rows = list(session.execute(text(PG_SQL), {"q": " | ".join(terms), "n": CANDIDATES}))
-        scores = [float(r.score) for r in rows]
-    elif dialect == "sqlite":
-        query = " OR ".join(f'"{t}"' for t in terms)
-        rows = list(session.execute(text(SQLITE_SQL), {"q": query, "n": CANDIDATES}))
-        scores = [float(r.score) / (float(r.score) + SQLITE_SCALE) for r in rows]
-    else:
-        raise RuntimeError(f"no knowledge retrieval for the {dialect} database")
-    out = []
-    patterns = term_patterns(terms)
-    for r, score in zip(rows, scores, strict=True):
-        keywords = r.keywords if isinstance(r.keywords, list) else json.loads(r.keywords or "[]")
-        heading = matched_terms(patterns, f"{r.title} {' '.join(keywords)}")
-        found = heading | matched_terms(patterns, r.text)
-        out.append((Hit(r.key, r.version, r.title, r.text, r.kind, score), heading, found))
-    return out
+def searched_terms(terms: Sequence[str], counts: Sequence[int], names: frozenset[str]) -> list[str]:
+    """The terms worth scoring: names and the two rarest always, more while POSTINGS_BUDGET allows."""
+    kept: set[str] = set()
+    postings = 0
+    for count, term in sorted(zip(counts, terms, strict=True)):
+        if count == 0:
+            continue
+        if term in names or len(kept) < 2 or postings + count <= POSTINGS_BUDGET:
+            kept.add(term)
+            postings += count
+    return [t for t in terms if t in kept]
 
 
-def name_bonus(hit: Hit, heading: set[str], terms: Sequence[str], vocabulary: frozenset[str]) -> float:
+def name_bonus(key: str, heading: set[str], terms: Sequence[str], vocabulary: frozenset[str]) -> float:
     """How strongly the query names this entry: a product/plan name in its key, title or keywords
     (a mention in the text, like a bundle offer's, does not count), then its key's other words."""
-    words = set(hit.key.partition(".")[2].split("-"))
+    words = set(key.partition(".")[2].split("-"))
     named = {t for t in heading | (words & set(terms)) if t in vocabulary}
     if not named:
         return 0.0
@@ -134,20 +112,25 @@ def retrieve(
     terms = search_terms(query, vocabulary)
     if not terms:
         return []
-    floor = RELEVANCE_FLOOR.get(session.get_bind().dialect.name, 0.0)
-    candidates = _candidates(session, terms)
-    known = set().union(*(found for _hit, _heading, found in candidates))
-    named = any(t in vocabulary for t in terms)
-    if not named and len(known) < MIN_KNOWN_SHARE * len(terms):
-        return []
+    floor = RELEVANCE_FLOOR.get(dialect_of(session), 0.0)
+    with index_scans(session):
+        counts = term_counts(session, terms)
+        known = sum(1 for c in counts if c > 0)
+        named = any(t in vocabulary for t in terms)
+        if known == 0 or (not named and known < MIN_KNOWN_SHARE * len(terms)):
+            return []
+        matches = best_matches(session, searched_terms(terms, counts, vocabulary), CANDIDATES)
     kinds = wanted_kinds(query)
+    patterns = term_patterns(terms)
     scored: list[Hit] = []
-    for hit, heading, found in candidates:
-        bonus = name_bonus(hit, heading, terms, vocabulary)
-        if bonus == 0 and (hit.score < floor or len(found) < MIN_HIT_SHARE * len(terms)):
+    for m in matches:
+        heading = matched_terms(patterns, f"{m.title} {' '.join(m.keywords)}")
+        found = heading | matched_terms(patterns, m.text)
+        bonus = name_bonus(m.key, heading, terms, vocabulary)
+        if bonus == 0 and (m.score < floor or len(found) < MIN_HIT_SHARE * len(terms)):
             continue
-        bonus += KIND_BONUS if hit.kind in kinds else 0.0
-        scored.append(Hit(hit.key, hit.version, hit.title, hit.text, hit.kind, round(hit.score + bonus, 4)))
+        bonus += KIND_BONUS if m.kind in kinds else 0.0
+        scored.append(Hit(m.key, m.version, m.title, m.text, m.kind, round(m.score + bonus, 4)))
     scored.sort(key=lambda h: (-h.score, h.key))
     return scored[:k]
 

@@ -1,0 +1,95 @@
+"""The facts one bot reply is grounded in: retrieved per message, put in the prompt, and recorded.
+
+Every channel calls this for every bot reply (the websocket chat through ChatService, the OpenAI
+API), reading the knowledge base from the database each time, so an operator's edit reaches the
+very next reply on every node.
+
+Prompt placement and budget: the facts go into the *system* turn, after the intent's system prompt
+(adapters.grounding.grounded_system_prompt), so requests of one intent still share the system
+prompt's tokens in the prefix cache. The prompt builder always keeps the system turn and drops the
+oldest conversation turns first when the prompt is over budget, so the facts are never the part
+that is cut; they are bounded instead (DEFAULT_K entries of at most MAX_FACT_CHARS each).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from adapters.grounding import facts_block, grounded_system_prompt
+from app.db.models import Message, MessageSource, Retrieval
+from app.knowledge.retrieval import DEFAULT_K, Hit, hits_to_snippets, retrieve_for_message
+
+log = logging.getLogger(__name__)
+RECENT_TURNS = 2  # earlier customer messages that may say what "it" is
+
+
+@dataclass(frozen=True)
+class ReplyFacts:
+    """What retrieval found for one reply: the query it searched and the hits, best first."""
+
+    query: str
+    hits: tuple[Hit, ...] = ()
+    failed: bool = False  # retrieval itself broke: nothing is recorded as a knowledge gap
+
+    def system_prompt(self, base: str) -> str:
+        """The grounded system turn: ``base`` then the numbered facts (or the 'none found' line)."""
+        if not base.strip():
+            return facts_block(hits_to_snippets(self.hits))
+        return grounded_system_prompt(base, hits_to_snippets(self.hits))
+
+    def sources(self) -> list[dict[str, str]]:
+        """The `done` frame's ``sources``: key, title and kind of each fact, in rank order."""
+        return [{"key": h.key, "title": h.title, "kind": h.kind} for h in self.hits]
+
+    def fact_texts(self) -> list[str]:
+        """The fact texts, for the number guard's allowed values."""
+        return [h.text for h in self.hits]
+
+
+def recent_customer_turns(
+    session: Session, conversation_id: str, before_id: int, limit: int = RECENT_TURNS
+) -> list[str]:
+    """The customer's previous messages in this conversation, oldest first."""
+    rows = session.scalars(
+        select(Message.text)
+        .where(
+            Message.conversation_id == conversation_id,
+            Message.role == "customer",
+            Message.id < before_id,
+        )
+        .order_by(Message.id.desc())
+        .limit(limit)
+    )
+    return list(rows)[::-1]
+
+
+def facts_for_reply(
+    session: Session, message: str, earlier_turns: Sequence[str] = (), k: int = DEFAULT_K
+) -> ReplyFacts:
+    """Retrieve the facts for a reply to ``message``; a failing search means no facts, not no reply."""
+    try:
+        with session.begin_nested():  # a failed query must not poison the caller's transaction
+            query, hits = retrieve_for_message(session, message, earlier_turns, k=k)
+    except Exception:
+        log.exception("knowledge retrieval failed; replying without facts")
+        return ReplyFacts(query=message, failed=True)
+    return ReplyFacts(query=query, hits=tuple(hits))
+
+
+def record_facts(session: Session, message_id: int, facts: ReplyFacts) -> None:
+    """Add the reply's `message_sources` rows and its `retrievals` row (the caller commits)."""
+    if facts.failed:
+        return
+    for rank, hit in enumerate(facts.hits, start=1):
+        session.add(
+            MessageSource(message_id=message_id, key=hit.key, version=hit.version, rank=rank, score=hit.score)
+        )
+    top = facts.hits[0].score if facts.hits else 0.0
+    session.add(
+        Retrieval(message_id=message_id, query=facts.query[:2000], hits=len(facts.hits), top_score=top)
+    )

@@ -1,0 +1,101 @@
+"""Retrieval on PostgreSQL and SQLite: names first, nothing for unrelated questions, edits seen at once."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy.orm import Session
+
+from adapters.grounding import FactSnippet
+from app.knowledge import store
+from app.knowledge.entries import EntryData
+from app.knowledge.importer import import_path
+from app.knowledge.retrieval import hits_to_snippets, retrieve, retrieve_for_message
+
+
+@pytest.fixture()
+def seeded(any_db: Session) -> Session:
+    import_path(any_db)
+    return any_db
+
+
+def _keys(session: Session, query: str, k: int = 4) -> list[str]:
+    return [h.key for h in retrieve(session, query, k=k)]
+
+
+@pytest.mark.parametrize(
+    ("question", "key"),
+    [
+        ("How much are the EchoMax headphones?", "product.echomax-anc"),
+        ("echo max price", "product.echomax-anc"),
+        ("echomx in stock?", "product.echomax-anc"),
+        ("how do I pair my echomax", "article.pair-echomax"),
+        ("ShieldGuard Premium price", "plan.shieldguard-premium"),
+        ("voltbook pro 15 ram", "product.voltbook-pro-15"),
+        ("I forgot my password", "article.reset-password"),
+        ("what is your phone number", "contact.phone"),
+        ("how long does shipping take", "policy.shipping"),
+    ],
+)
+def test_the_entry_that_answers_comes_first(seeded: Session, question: str, key: str) -> None:
+    assert _keys(seeded, question)[0] == key
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["what's the weather in paris tomorrow", "can you write me a poem about love", "tell me a joke"],
+)
+def test_unrelated_questions_retrieve_nothing(seeded: Session, question: str) -> None:
+    assert retrieve(seeded, question) == []
+
+
+@pytest.mark.parametrize(
+    "hostile",
+    [
+        'price" OR "1',
+        "NEAR(echomax headphones) AND NOT price*",
+        "title: echomax ^ {} [] ( ) ' ; --",
+        "echomax & | ! <-> :* ''",
+        "'; DROP TABLE knowledge_entries; --",
+        "",
+        "    ",
+        "?!",
+    ],
+)
+def test_customer_text_is_never_query_syntax(seeded: Session, hostile: str) -> None:
+    hits = retrieve(seeded, hostile)  # must neither raise nor change anything
+    assert all(h.key for h in hits)
+    assert store.get_entry(seeded, "product.echomax-anc") is not None
+
+
+def test_an_edit_or_delete_is_seen_by_the_next_retrieval(seeded: Session) -> None:
+    before = retrieve(seeded, "EchoMax price")[0]
+    assert "$299" in before.text
+    old = store.get_entry(seeded, "product.echomax-anc")
+    assert old is not None
+    new_text = old.text.replace("$299", "$249")
+    store.update_entry(
+        seeded, old.key, EntryData(old.key, old.kind, old.title, new_text, tuple(old.keywords)), actor="olga"
+    )
+    after = retrieve(seeded, "EchoMax price")[0]
+    assert (after.key, after.version) == (before.key, before.version + 1) and "$249" in after.text
+    store.delete_entry(seeded, "product.echomax-anc", actor="olga")
+    assert "product.echomax-anc" not in _keys(seeded, "EchoMax price")
+
+
+def test_a_new_product_name_is_boosted_as_soon_as_it_is_added(seeded: Session) -> None:
+    entry = EntryData("product.zenpad-7", "product", "ZenPad 7 tablet", "ZenPad 7 tablet: $249, in stock.")
+    store.add_entry(seeded, entry, actor="olga")
+    assert _keys(seeded, "how much is the zenpad")[0] == "product.zenpad-7"
+
+
+def test_follow_up_and_k(seeded: Session) -> None:
+    query, hits = retrieve_for_message(seeded, "and is it in stock?", ["I like the Nova Lite"])
+    assert hits[0].key == "product.nova-lite" and "nova" in query.lower()
+    assert len(retrieve(seeded, "shieldguard", k=2)) == 2
+    with pytest.raises(ValueError):
+        retrieve(seeded, "shieldguard", k=0)
+
+
+def test_hits_become_prompt_snippets(seeded: Session) -> None:
+    hits = retrieve(seeded, "EchoMax price", k=1)
+    assert hits_to_snippets(hits) == [FactSnippet(hits[0].key, hits[0].title, hits[0].text)]
