@@ -27,7 +27,7 @@ from app.chat.hub import ConversationHub
 from app.chat.metrics import AppMetrics
 from app.chat.planning import ReplyPlan, ReplyPlanner
 from app.chat.recorder import JobRecorder
-from app.chat.reply_notes import sources_by_message
+from app.chat.reply_notes import handoff_offers, sources_by_message
 from app.db.models import Message
 from app.knowledge.reply_facts import facts_for_reply, recent_customer_turns, record_facts
 from app.router import HANDOFF
@@ -262,11 +262,14 @@ class ChatService:
         with self.sessions() as session:
             return session.scalar(select(Message.id).where(Message.request_id == job_id))
 
-    def reply_sources(self, message_id: int) -> list[dict[str, Any]]:
-        """The knowledge entries a stored reply was grounded in (key, title, kind), for its `done` frame."""
+    def done_notes(self, message_id: int) -> dict[str, Any]:
+        """What a reply's `done` frame adds from the database: its sources (key, title, kind) and
+        whether it offers a person (app.knowledge.handoff_offer)."""
         with self.sessions() as session:
             rows = sources_by_message(session, [message_id]).get(message_id, [])
-        return [{"key": r["key"], "title": r["title"], "kind": r["kind"]} for r in rows]
+            offer = message_id in handoff_offers(session, [message_id])
+        sources = [{"key": r["key"], "title": r["title"], "kind": r["kind"]} for r in rows]
+        return {"sources": sources, "handoff_offer": offer}
 
     def watch(self, job_id: str) -> None:
         """A socket streams this job: keep it alive even if an earlier socket dropped."""

@@ -222,7 +222,7 @@ class ChatSocket:
                     await service.recorder.wait(job_id)  # `done` means the row is final in the database
                     finished = True
                     if frame["type"] == "done" and message_id is not None:
-                        frame["sources"] = await asyncio.to_thread(service.reply_sources, message_id)
+                        frame |= await asyncio.to_thread(service.done_notes, message_id)
                 await self.send(frame)
                 if not self.open:
                     break

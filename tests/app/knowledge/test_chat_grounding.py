@@ -90,7 +90,7 @@ def test_reply_prompt_carries_the_fact_and_done_carries_sources(app_parts: Any, 
         "title": "EchoMax ANC headphones",
         "kind": "product",
     }
-    assert done["finish_reason"] in ("length", "stop")
+    assert done["finish_reason"] in ("length", "stop") and done["handoff_offer"] is False
     assert ("product.echomax-anc", 1, 1) in _sources(db, done["message_id"])
     retrieval = db.scalars(select(Retrieval).where(Retrieval.message_id == done["message_id"])).one()
     assert retrieval.hits == len(done["sources"]) and retrieval.top_score > 1.0
@@ -123,6 +123,7 @@ def test_unanswerable_question_gets_no_facts_and_counts_as_a_gap(app_parts: Any,
         ws.receive_json()
         done = _ask(ws, "what's the weather in paris tomorrow")
     assert NO_FACTS_LINE in _system(backend.jobs[-1]) and done["sources"] == []
+    assert done["handoff_offer"] is False  # not about the customer's own order or account
     assert _sources(db, done["message_id"]) == []
     gap = db.scalars(select(Retrieval).where(Retrieval.message_id == done["message_id"])).one()
     assert (gap.hits, gap.top_score) == (0, 0.0)
