@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from app.chat.conversations import request_handoff
+from app.chat.reply_notes import NOTICE
 from app.db.models import Message
 from app.router import FALLBACK, RouteDecision
 
@@ -65,6 +66,7 @@ def non_english_reply(
         router_scores=dict(decision.scores),
         router_overridden_from=decision.overridden_from,
         finish_reason="stop",
+        decoding={"strategy": NOTICE, "reason": NON_ENGLISH},  # how it was made: no model, a fixed text
     )
 
 

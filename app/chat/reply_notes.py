@@ -70,6 +70,15 @@ def handoff_offers(session: Session, message_ids: Iterable[int]) -> set[int]:
     return {message_id for message_id, text, hits in rows if offers_handoff(text, hits)}
 
 
+# A stored reply the model did not write (app.chat.handoff) records this strategy; it always offers a person.
+NOTICE = "notice"
+
+
+def is_notice(m: Message) -> bool:
+    """True for a fixed notice stored in place of a generated reply (e.g. the non-English one)."""
+    return (m.decoding or {}).get("strategy") == NOTICE
+
+
 def reply_notes(
     m: Message, sources: list[dict[str, Any]] | None = None, handoff_offer: bool = False
 ) -> dict[str, Any]:
@@ -77,7 +86,7 @@ def reply_notes(
     return {
         "finish_reason": "length" if cut_short(m) else None,
         "sources": sources or [],
-        "handoff_offer": handoff_offer,
+        "handoff_offer": handoff_offer or is_notice(m),
     }
 
 

@@ -80,7 +80,9 @@ def test_asking_for_a_person_starts_the_handoff_instead_of_a_reply(
 
 def test_a_non_english_message_gets_the_english_notice_and_the_offer(client: TestClient, db: Session) -> None:
     with client.websocket_connect("/ws/chat") as ws:
-        cid = _hello(ws)
+        ws.send_json({"type": "hello", "token": None})
+        welcome = ws.receive_json()
+        cid, token = welcome["conversation_id"], welcome["token"]
         ws.send_json({"type": "message", "text": "¿Dónde está mi pedido? Lo compré hace una semana"})
         assert ws.receive_json()["type"] == "stored"
         route = ws.receive_json()
@@ -98,8 +100,13 @@ def test_a_non_english_message_gets_the_english_notice_and_the_offer(client: Tes
         "general",
     )
     assert reply.reply_to_id == customer.id and reply.adapter is None and reply.router_confidence is not None
+    assert reply.decoding == {"strategy": "notice", "reason": "non_english"}
     db.expire_all()
     assert db.get(Conversation, cid).status == "active"  # only offered: the customer decides
+    with client.websocket_connect("/ws/chat") as ws:  # a reloaded page shows the offer again
+        ws.send_json({"type": "hello", "token": token})
+        history = ws.receive_json()["history"]
+    assert [m["handoff_offer"] for m in history] == [False, True]
 
 
 def test_the_page_link_still_starts_the_same_handoff(client: TestClient, db: Session) -> None:
