@@ -45,6 +45,8 @@ class Settings(BaseSettings):
     secret_key: str = ""
     session_max_age_s: int = Field(default=8 * 3600, ge=60)
     max_message_chars: int = Field(default=4000, ge=1)
+    # The model's context, for API nodes that have no engine to ask (OpenAI max_tokens is checked against it).
+    context_tokens: int = Field(default=8192, ge=256)
     max_frame_bytes: int = Field(default=16384, ge=256)
     messages_per_minute: int = Field(default=30, ge=1)  # per conversation
     # Budgets one client address and the whole system may spend per minute (app/limits/chat_limits.py),
@@ -54,6 +56,8 @@ class Settings(BaseSettings):
     ip_conversations_per_minute: int = Field(default=10, ge=1)
     system_conversations_per_minute: int = Field(default=600, ge=1)
     max_queue_depth: int = Field(default=256, ge=1)
+    # Production: /metrics answers only a scraper sending this bearer token (unset: /metrics is off).
+    metrics_token: str = ""
     host: str = "127.0.0.1"
     port: int = 8000
 

@@ -14,6 +14,7 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session
 
 from app.api import chat_pages, health, openai_api
+from app.api.security_headers import add_security_headers, docs_options
 from app.backends.base import GenerationBackend
 from app.backends.embedded import EmbeddedBackend
 from app.chat import websocket
@@ -87,7 +88,8 @@ def create_app(
         finally:
             await be.stop()
 
-    app = FastAPI(title="Switchboard", lifespan=lifespan)
+    app = FastAPI(title="Switchboard", lifespan=lifespan, **docs_options(cfg.environment))
+    add_security_headers(app)
     app.state.settings = cfg
     app.state.sessions = sessions
     app.state.hub = hub or _default_hub(cfg)

@@ -15,6 +15,7 @@ from app.auth.deps import (
     SessionDep,
     SettingsDep,
     get_login_limiter,
+    get_revocations,
     require_staff,
     safe_next,
 )
@@ -115,8 +116,10 @@ def login(
 
 
 @router.post("/logout", dependencies=[Depends(require_staff)])
-def logout(settings: SettingsDep) -> Response:
+def logout(request: Request, settings: SettingsDep) -> Response:
     """End the session (the form carries the CSRF token) and go back to the login page."""
+    # Clearing the cookie is only a request to the browser; a copied cookie must stop working too.
+    get_revocations(request).revoke(request.state.staff_session.sid)
     response = RedirectResponse("/login", status_code=status.HTTP_303_SEE_OTHER)
     clear_session_cookie(response, settings)
     return response

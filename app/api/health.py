@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hmac
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -38,9 +39,23 @@ async def healthz(request: Request) -> JSONResponse:
     return JSONResponse(body, status_code=200 if body["status"] == "ok" else 503)
 
 
-@router.get("/metrics")
-async def metrics(request: Request) -> PlainTextResponse:
+def metrics_allowed(request: Request) -> bool:
+    """In production /metrics needs ``Authorization: Bearer $SWITCHBOARD_METRICS_TOKEN`` (none set: off)."""
+    settings = request.app.state.settings
+    if settings.environment != "production":
+        return True
+    header = request.headers.get("authorization", "")
+    given = header[7:].strip() if header.lower().startswith("bearer ") else ""
+    return bool(settings.metrics_token) and hmac.compare_digest(
+        given.encode(), settings.metrics_token.encode()
+    )
+
+
+@router.get("/metrics", response_model=None)
+async def metrics(request: Request) -> PlainTextResponse | JSONResponse:
     """Prometheus text: the engine's metrics (when in process) followed by the app's."""
+    if not metrics_allowed(request):  # queue depths and error counts help an attacker time a flood
+        return JSONResponse({"detail": "Not Found"}, status_code=404)
     parts = []
     engine = request.app.state.engine
     if engine is not None:

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from app.api.openai_limits import RequestTooLarge, check_request_size, context_tokens
 from app.auth.api_keys import verify_api_key
 from app.chat.conversations import assistant_row, create_conversation, store_customer_message
 from app.chat.planning import ReplyPlan
@@ -113,8 +114,16 @@ async def _parse(request: Request) -> ChatCompletionIn:
         raise ApiError(400, "the last message must have role 'user'", param="messages")
     try:
         check_text(req.messages[-1].content, request.app.state.settings.max_message_chars)
+        check_request_size(
+            [m.content for m in req.messages],
+            req.max_completion_tokens or req.max_tokens,
+            request.app.state.settings.max_message_chars,
+            context_tokens(request.app.state),
+        )
     except ProtocolError as exc:
         raise ApiError(400, str(exc), param="messages") from None
+    except RequestTooLarge as exc:
+        raise ApiError(400, str(exc), param=exc.param) from None
     return req
 
 

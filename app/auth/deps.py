@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from app.auth.clock import Clock, get_clock
 from app.auth.csrf import SAFE_METHODS, csrf_token, submitted_token, tokens_match
 from app.auth.rate_limit import LoginRateLimiter
+from app.auth.revocation import SessionRevocations
 from app.auth.sessions import COOKIE_NAME, StaffSession, decode_session
 from app.config import Settings
 from app.config import settings as default_settings
@@ -31,6 +32,16 @@ def get_login_limiter(request: Request) -> LoginRateLimiter:
     if limiter is None:
         limiter = request.app.state.login_limiter = LoginRateLimiter()
     return limiter
+
+
+def get_revocations(request: Request) -> SessionRevocations:
+    """The app's list of logged-out sessions, created on first use."""
+    revocations = getattr(request.app.state, "revocations", None)
+    if revocations is None:
+        cfg = get_settings(request)
+        revocations = SessionRevocations(cfg.redis_url, cfg.session_max_age_s)
+        request.app.state.revocations = revocations
+    return revocations
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
@@ -66,7 +77,7 @@ def get_current_staff(
 ) -> StaffUser:
     """The logged-in staff member; 401 (or a redirect to /login for pages) otherwise."""
     staff_session = decode_session(request.cookies.get(COOKIE_NAME), settings, clock())
-    if staff_session is None:
+    if staff_session is None or get_revocations(request).is_revoked(staff_session.sid):
         raise _not_authenticated(request)
     user = session.get(StaffUser, staff_session.user_id)
     if user is None or not user.is_active or user.role not in ROLES:

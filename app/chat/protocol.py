@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from app.backends.base import JobEvent
+from app.chat.customer_errors import GENERATION
 
 MAX_DEPTH = 4
 MAX_ID_CHARS = 64
@@ -165,7 +166,8 @@ def job_frame(event: JobEvent, message_id: int | None = None) -> dict[str, Any]:
             "type": "error",
             "job_id": event.job_id,
             "seq": seq,
-            "message": event.error or "generation failed",
+            # event.error (kept on the row for staff) may name hosts and internals; customers get a sentence.
+            "message": GENERATION,
             "message_id": message_id,
         }
     return {

@@ -22,6 +22,7 @@ from app.chat.conversations import (
     get_conversation,
     store_customer_message,
 )
+from app.chat.customer_errors import customer_error
 from app.chat.handoff import NON_ENGLISH, handoff_by_router, handoff_event, non_english_reply, notice_frames
 from app.chat.hub import ConversationHub
 from app.chat.metrics import AppMetrics
@@ -228,7 +229,9 @@ class ChatService:
 
     async def _report(self, emit: Emit, job_id: str, message_id: int, problem: str, kind: str) -> None:
         self.metrics.errors.labels(kind).inc()
-        await emit({"type": "error", "job_id": job_id, "message_id": message_id, "message": problem})
+        # The row keeps ``problem`` for staff; the customer reads a plain sentence.
+        message = customer_error(kind, problem)
+        await emit({"type": "error", "job_id": job_id, "message_id": message_id, "message": message})
 
     def _fail_row(self, message_id: int, problem: str) -> None:
         with self.sessions() as session:

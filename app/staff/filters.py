@@ -31,7 +31,8 @@ class ConversationFilter(BaseModel):
     def _blank_is_unset(cls, value: Any, info: ValidationInfo) -> Any:
         # HTML forms submit untouched fields as "", which means "no filter", not "match empty".
         if isinstance(value, str):
-            value = value.strip()
+            # PostgreSQL text cannot hold NUL; a pasted one would fail the query (500) instead of matching.
+            value = value.replace("\x00", "").strip()
         if value is None or value == "":
             return cls.model_fields[str(info.field_name)].default
         return value

@@ -124,6 +124,7 @@ async def test_bad_stored_policy_keeps_the_message(
     cid = create_conversation(db).id
     assert await service.send(cid, "hello", None, emit) is None
     assert [f["type"] for f in frames] == ["stored", "error"] and "could not prepare" in frames[-1]["message"]
+    assert "warp-drive" not in frames[-1]["message"]  # customers read plain words, staff the detail
     customer, reply = _rows(db, cid)
     assert customer.text == "hello" and reply.status == "error" and "strategy" in (reply.error or "")
 

@@ -128,3 +128,21 @@ def test_unknown_model_bad_messages_and_bad_key(client: openai.OpenAI, server: s
         stranger.models.list()
     with pytest.raises(openai.AuthenticationError):
         stranger.chat.completions.create(model="auto", messages=[{"role": "user", "content": "hi"}])
+
+
+def test_max_tokens_beyond_the_context_is_a_clear_400(client: openai.OpenAI) -> None:
+    with pytest.raises(openai.BadRequestError, match="context") as info:
+        client.chat.completions.create(
+            model="general", messages=[{"role": "user", "content": "hi"}], max_tokens=10**7
+        )
+    assert isinstance(info.value.body, dict) and info.value.body["param"] == "max_tokens"
+
+
+def test_every_message_is_length_checked_not_only_the_last(client: openai.OpenAI) -> None:
+    huge = "x" * 100_000  # the 2 MB body of issue 14, smaller: earlier turns were never checked
+    with pytest.raises(openai.BadRequestError, match=r"messages\[0\].content is too long"):
+        client.chat.completions.create(
+            model="general",
+            messages=[{"role": "user", "content": huge}, {"role": "assistant", "content": "ok"},
+                      {"role": "user", "content": "hi"}],
+        )  # fmt: skip

@@ -227,3 +227,11 @@ def test_take_over_stops_the_bot_mid_reply(client: TestClient, staff: dict, db: 
         frames = read_until(ws, "done")
     assert frames[-1]["finish_reason"] == "cancelled"
     assert any(f["type"] == "status" and f["status"] == "human" for f in frames)
+
+
+def test_a_nul_in_the_search_is_no_server_error(client: TestClient, staff: dict, db: Session) -> None:
+    add_conversation(db, [("customer", "refund for my laptop")])
+    for params in ({"q": "refund\x00"}, {"q": "\x00"}, {"adapter": "a\x00b"}):
+        response = client.get("/api/staff/conversations", params=params)
+        assert response.status_code == 200, (params, response.text)
+    assert client.get("/api/staff/export", params={"q": "ref\x00und"}).status_code == 200
