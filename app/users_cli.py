@@ -9,9 +9,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from app.auth.api_keys import create_api_key
+from app.auth.api_keys import KEY_PREFIX, create_api_key, revoke_api_key
 from app.auth.passwords import hash_password
-from app.db.models import StaffUser
+from app.db.models import ApiKey, StaffUser
 
 users_app = typer.Typer(help="Staff and operator accounts, and API keys.", no_args_is_help=True)
 api_key_app = typer.Typer(help="API keys for the OpenAI-compatible API.", no_args_is_help=True)
@@ -91,3 +91,26 @@ def api_key_create(
             return
     typer.echo(key)
     typer.secho("store it now: it cannot be shown again", err=True)
+
+
+@api_key_app.command("list")
+def api_key_list(database_url: str | None = DB_OPTION) -> None:
+    """List keys: id, name, prefix (the clear key is never stored), created, live or revoked."""
+    with _session(database_url) as session:
+        for row in session.scalars(select(ApiKey).order_by(ApiKey.id)):
+            state = "revoked" if row.revoked else "live"
+            created = row.created_at.isoformat(timespec="seconds") if row.created_at else "-"
+            typer.echo(f"{row.id}\t{row.name}\t{KEY_PREFIX}{row.prefix}.…\t{created}\t{state}")
+
+
+@api_key_app.command("revoke")
+def api_key_revoke(
+    key_id: int = typer.Argument(..., help="The key's id (see `api-key list`)."),
+    database_url: str | None = DB_OPTION,
+) -> None:
+    """Revoke a key: every later call with it gets 401."""
+    with _session(database_url) as session:
+        if not revoke_api_key(session, key_id):
+            _fail(f"no API key with id {key_id}")
+            return
+    typer.echo(f"revoked API key {key_id}")

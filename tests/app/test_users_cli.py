@@ -62,3 +62,21 @@ def test_api_key_create_prints_a_working_key(db: Session, pg_url: str) -> None:
     key = result.stdout.strip().splitlines()[0]
     row = verify_api_key(db, key)
     assert row is not None and row.name == "crm"
+
+
+def test_api_keys_are_listed_without_the_key_and_revoked(db: Session, pg_url: str) -> None:
+    made = runner.invoke(users_app, ["api-key", "create", "--name", "crm", "--database-url", pg_url])
+    key = made.stdout.strip().splitlines()[0]
+    listed = runner.invoke(users_app, ["api-key", "list", "--database-url", pg_url])
+    assert listed.exit_code == 0, listed.output
+    line = next(ln for ln in listed.stdout.splitlines() if "\tcrm\t" in ln)
+    assert line.endswith("\tlive") and key not in listed.stdout and key.split(".")[1] not in listed.stdout
+    key_id = line.split("\t")[0]
+    revoked = runner.invoke(users_app, ["api-key", "revoke", key_id, "--database-url", pg_url])
+    assert revoked.exit_code == 0, revoked.output
+    db.expire_all()
+    assert verify_api_key(db, key) is None
+    again = runner.invoke(users_app, ["api-key", "list", "--database-url", pg_url])
+    assert f"{key_id}\tcrm\t" in again.stdout and again.stdout.strip().endswith("revoked")
+    missing = runner.invoke(users_app, ["api-key", "revoke", "999999", "--database-url", pg_url])
+    assert missing.exit_code == 1 and "no API key with id 999999" in missing.output
