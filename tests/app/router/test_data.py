@@ -59,3 +59,25 @@ def test_build_splits_by_group_and_matches_the_committed_files(tmp_path: Path) -
     assert not {key(i.text) for i in train} & {key(i.text) for i in calib}
     assert (tmp_path / "train.jsonl").read_text() == (ROUTER_DATA / "train.jsonl").read_text()
     assert (tmp_path / "calibration.jsonl").read_text() == (ROUTER_DATA / "calibration.jsonl").read_text()
+
+
+@pytest.mark.skipif(not PUBLIC_ROOT.is_dir(), reason="public data sets not on this machine")
+def test_public_mapping_follows_the_stores_meaning() -> None:
+    from app.router.training.public import all_public
+
+    rows = all_public(PUBLIC_ROOT)
+    by_source: dict[str, set[str]] = {}
+    for i in rows:
+        by_source.setdefault(i.source.split(":")[0] + ":" + i.source.split(":")[1], set()).add(i.label)
+    assert by_source["bitext:contact_human_agent"] == {"handoff"}
+    assert by_source["bitext:place_order"] == {"sales"}
+    assert by_source["bitext:contact_customer_service"] == {"handoff", "general"}  # "talk to" vs "contact"
+    assert by_source["clinc150:oos"] == {"out_of_scope"}
+    hint3_handoff = [i.text for i in rows if i.source.startswith("hint3") and i.label == "handoff"]
+    assert hint3_handoff and all(
+        any(
+            w in t.lower() for w in ("agent", "talk", "speak", "chat", "call", "person", "human", "executive")
+        )
+        for t in hint3_handoff
+    )
+    assert not any("{{" in i.text for i in rows)
