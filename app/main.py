@@ -7,6 +7,7 @@ import importlib
 import logging
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
@@ -20,6 +21,7 @@ from app.backends.embedded import EmbeddedBackend
 from app.chat import websocket
 from app.chat.hub import ConversationHub, InProcessHub
 from app.chat.metrics import AppMetrics
+from app.chat.orphans import OrphanSweeper
 from app.chat.planning import ReplyPlanner, Router, load_router
 from app.chat.service import ChatService
 from app.chat.tokens import CustomerTokens
@@ -83,9 +85,11 @@ def create_app(
         app.state.chat = ChatService(
             sessions, be, planner, app.state.hub, app.state.metrics, resume_grace_s=resume_grace_s
         )
+        sweep_task = await start_sweeper(app, sessions, be)
         try:
             yield
         finally:
+            sweep_task.cancel()
             await be.stop()
 
     app = FastAPI(title="Switchboard", lifespan=lifespan, **docs_options(cfg.environment))
@@ -116,6 +120,20 @@ def create_app(
         app.include_router(extra.router)
     app.mount("/static", StaticFiles(directory=str(WEB_DIR / "static")), name="static")
     return app
+
+
+async def start_sweeper(app: FastAPI, sessions: Any, backend: GenerationBackend) -> asyncio.Task[None]:
+    """Finalise replies a previous run (or a dead node) left `streaming`, then keep sweeping."""
+    sweeper = app.state.sweeper = OrphanSweeper(sessions, app.state.chat.recorder)
+    # In process, no job from before this start can be alive; with workers only old rows are orphans.
+    shared = getattr(backend, "jobs_outlive_node", False)
+    try:
+        await sweeper.sweep_once(None if shared else 0.0)
+        if not shared:  # their jobs died with the last run: the rows are final before we serve
+            await sweeper.wait_idle()
+    except Exception:  # noqa: BLE001 - a database still starting must not stop the server; the loop retries
+        log.warning("start-up sweep of streaming replies failed", exc_info=True)
+    return asyncio.create_task(sweeper.run())
 
 
 def _default_hub(cfg: Settings) -> ConversationHub:

@@ -29,6 +29,9 @@ LOST_IN_RESTART = "the reply was lost when the queue restarted; please send your
 class RedisBackend(GenerationBackend):
     """Publishes jobs to ``sb:requests`` and reads each job's numbered events from its own stream."""
 
+    # Workers run the jobs and Redis keeps their events, so a job outlives the API node that sent it.
+    jobs_outlive_node = True
+
     def __init__(
         self,
         redis_url: str,

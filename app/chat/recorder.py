@@ -10,10 +10,12 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.backends.base import GenerationBackend
+from app.backends.embedded import UnknownJobError
 from app.chat.metrics import AppMetrics
 from app.db.models import Message
 
 log = logging.getLogger(__name__)
+LOST_WITH_SERVER = "the server restarted before the reply finished; nothing of it was kept"
 STATUS_BY_REASON = {"stop": "done", "length": "done", "cancelled": "interrupted", "error": "error"}
 
 
@@ -29,7 +31,13 @@ class JobRecorder:
         self.tasks: dict[str, asyncio.Task[None]] = {}
 
     def follow(self, job_id: str, message_id: int, on_finish: Callable[[str], None] | None = None) -> None:
-        """Start recording ``job_id`` onto message ``message_id``."""
+        """Start recording ``job_id`` onto message ``message_id`` (no-op when this node already does).
+
+        Any node may follow any job: whoever streams a reply to its end records it, so a reply begun
+        on a node that died is still stored; only the first final write lands (see ``_write``).
+        """
+        if job_id in self.tasks:
+            return
         task = asyncio.create_task(self._record(job_id, message_id))
         self.tasks[job_id] = task
 
@@ -64,7 +72,14 @@ class JobRecorder:
                         "completion_tokens": event.completion_tokens,
                         "latency_ms": event.extra.get("elapsed_ms"),
                     }
+        except UnknownJobError:  # the engine that ran it is gone (restart) and nothing holds its events
+            result = {"status": "interrupted", "error": LOST_WITH_SERVER, "finish_reason": "error"}
         except asyncio.CancelledError:
+            if getattr(self.backend, "jobs_outlive_node", False):
+                # A worker still generates it and Redis keeps its events: another node (or this one
+                # after a restart, through the sweep) records the real outcome; do not cut it short.
+                result = {}
+                raise
             result["error"] = "the server stopped before the reply finished"
             result["status"] = "interrupted"
             raise
@@ -72,12 +87,15 @@ class JobRecorder:
             log.exception("recording job %s failed", job_id)
             result["error"] = f"reading the generation stream failed: {exc}"
         finally:
-            await asyncio.to_thread(self._write, message_id, "".join(parts), result)
+            if result:
+                await asyncio.to_thread(self._write, message_id, "".join(parts), result)
 
     def _write(self, message_id: int, text: str, result: dict[str, Any]) -> None:
         with self.sessions() as session:
-            row = session.get(Message, message_id)
-            if row is None:
+            row = session.get(Message, message_id, with_for_update=True)
+            # Only a row still streaming is written: a second node that followed the same job (a
+            # resume, or the sweep) must not overwrite the outcome the first one stored.
+            if row is None or row.status != "streaming":
                 return
             row.text = text
             for name, value in result.items():

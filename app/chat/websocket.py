@@ -216,6 +216,10 @@ class ChatSocket:
         finished = False
         try:
             message_id = await asyncio.to_thread(service.message_id_for, job_id)
+            if message_id is not None:
+                # A reply begun on another node (maybe dead now) is recorded here too, so the `done`
+                # below still means the row is stored; the first final write wins.
+                service.recorder.follow(job_id, message_id)
             async for event in service.backend.events(job_id, after):
                 frame = job_frame(event, message_id)
                 if event.final:
