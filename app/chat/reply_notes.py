@@ -65,7 +65,7 @@ def handoff_offers(session: Session, message_ids: Iterable[int]) -> set[int]:
         select(Retrieval.message_id, customer.text, Retrieval.hits)
         .join(reply, reply.id == Retrieval.message_id)
         .join(customer, customer.id == reply.reply_to_id)
-        .where(Retrieval.message_id.in_(ids), Retrieval.hits == 0)
+        .where(Retrieval.message_id.in_(ids))
     ).all()
     return {message_id for message_id, text, hits in rows if offers_handoff(text, hits)}
 

@@ -28,7 +28,7 @@ from app.chat.hub import ConversationHub
 from app.chat.metrics import AppMetrics
 from app.chat.planning import ReplyPlan, ReplyPlanner
 from app.chat.recorder import JobRecorder
-from app.chat.reply_notes import handoff_offers, sources_by_message
+from app.chat.reply_notes import done_notes
 from app.db.models import Message
 from app.knowledge.reply_facts import facts_for_reply, recent_customer_turns, record_facts
 from app.router import HANDOFF
@@ -267,12 +267,9 @@ class ChatService:
 
     def done_notes(self, message_id: int) -> dict[str, Any]:
         """What a reply's `done` frame adds from the database: its sources (key, title, kind) and
-        whether it offers a person (app.knowledge.handoff_offer)."""
+        whether it offers a person (app.chat.reply_notes.done_notes)."""
         with self.sessions() as session:
-            rows = sources_by_message(session, [message_id]).get(message_id, [])
-            offer = message_id in handoff_offers(session, [message_id])
-        sources = [{"key": r["key"], "title": r["title"], "kind": r["kind"]} for r in rows]
-        return {"sources": sources, "handoff_offer": offer}
+            return done_notes(session, message_id)
 
     def watch(self, job_id: str) -> None:
         """A socket streams this job: keep it alive even if an earlier socket dropped."""

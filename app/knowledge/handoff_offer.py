@@ -2,8 +2,10 @@
 knowledge entry answers gets the hand-off offer ("Talk to a person") under its reply.
 
 Only people with access to the order system can answer "where is my parcel?"; the knowledge base
-holds the store's facts, not the customer's. So the rule is: retrieval found nothing, and the
-message is personal (my/I/me, or an order number) and about an order or an account.
+holds the store's facts, not the customer's. So the rule is: the message is personal (my/I/me, or
+an order number) and about an order or an account, and either retrieval found nothing or it names
+one order by its number (entries such as "how to track an order" match it, but none can say where
+order #4411 is).
 """
 
 from __future__ import annotations
@@ -29,5 +31,7 @@ def is_personal_case(message: str) -> bool:
 
 
 def offers_handoff(message: str, hits: int) -> bool:
-    """The reply should offer a person: nothing relevant was found for a personal order/account case."""
-    return hits == 0 and is_personal_case(message)
+    """The reply should offer a person: a personal order/account case no entry can answer."""
+    if not is_personal_case(message):
+        return False
+    return hits == 0 or bool(_REFERENCE.search(message))

@@ -72,7 +72,7 @@ def test_sources_in_history_and_transcript(pg_url: str, db: Session) -> None:
     assert "Returns policy" in page and "cut short" not in page
 
 
-def test_history_offers_a_person_when_nothing_answers_an_order_question(db: Session) -> None:
+def test_history_offers_a_person_when_no_entry_can_answer_an_order_question(db: Session) -> None:
     conv = add_conversation(
         db,
         [
@@ -82,16 +82,19 @@ def test_history_offers_a_person_when_nothing_answers_an_order_question(db: Sess
             ("assistant", "No idea."),
             ("customer", "Has my refund gone through?"),
             ("assistant", "Refunds take 5 days."),
+            ("customer", "Has my order #5512 shipped?"),
+            ("assistant", "Orders ship in 2 days."),
         ],
     )
     rows = sorted(conv.messages, key=lambda m: m.id)
-    for customer, reply, hits in zip(rows[0::2], rows[1::2], (0, 0, 2), strict=True):
+    for customer, reply, hits in zip(rows[0::2], rows[1::2], (0, 0, 2, 3), strict=True):
         reply.reply_to_id = customer.id
         db.add(Retrieval(message_id=reply.id, query=customer.text, hits=hits, top_score=0.0))
     db.commit()
-    # Only the order question nothing answered; the policy question is no personal case, and the
-    # refund question found entries.
-    assert [m["handoff_offer"] for m in history(db, conv.id)] == [False, True, False, False, False, False]
+    # The order question nothing answered, and the one naming an order (entries cannot know it);
+    # not the policy question (no personal case) nor the refund question that found entries.
+    offers = [m["handoff_offer"] for m in history(db, conv.id)]
+    assert offers == [False, True, False, False, False, False, False, True]
 
 
 def test_done_notes_for_one_reply(db: Session) -> None:

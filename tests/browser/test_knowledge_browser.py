@@ -1,6 +1,6 @@
 """In a real browser: an operator edits a knowledge entry, sees the new version and rolls it back;
-the customer's chat shows a reply's sources and, for a reply cut at the limit, "cut short" with a
-Continue button that gets the rest."""
+the customer's chat shows a reply's sources, "cut short" with a Continue button that gets the rest
+for a reply cut at the limit, and "Talk to a person" under a reply to an order it cannot know."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.auth.sessions import COOKIE_NAME, encode_session, new_session
-from app.db.models import Message, MessageSource
+from app.db.models import Message
 from app.decoding_policy import DecodingPolicy, save_policy
 from app.knowledge.store import get_entry
 from tests.app.chat_support import KeywordRouter, live_server, make_adapters, make_engine, settings_for
@@ -106,45 +106,45 @@ def _reply_rows(db: Session) -> list[Message]:
     return list(db.scalars(select(Message).where(Message.role == "assistant").order_by(Message.id)))
 
 
-def test_chat_shows_sources_and_a_cut_reply_continues(browser: Any, server: str, db: Session) -> None:
+def test_chat_shows_sources_cut_short_continue_and_the_offer(browser: Any, server: str, db: Session) -> None:
     for intent in ("general", "tech_support", "sales"):
         save_policy(db, intent, DecodingPolicy(strategy="greedy", max_new_tokens=8), None)
-    page = browser.new_context(viewport={"width": 420, "height": 820}).new_page()
+    page = browser.new_context(viewport={"width": 420, "height": 1000}).new_page()
     page.set_default_timeout(TIMEOUT_MS)
     page.goto(server + "/")
     page.wait_for_selector("#connection:text('Connected')")
     page.fill("#input", "What is the price of the EchoMax ANC headphones?")
     page.keyboard.press("Enter")
-    notice = page.locator("li.msg.assistant .cut-short")
-    notice.filter(has_text="The reply was cut short.").wait_for()
+    first_li = page.locator("li.msg.assistant").nth(0)
+    first_li.locator(".cut-short").filter(has_text="The reply was cut short.").wait_for()
+    sources = first_li.locator(".sources")  # from the live `done` frame
+    assert sources.text_content().startswith("Sources: ")
+    assert sources.locator("a").first.get_attribute("href") == f"/kb/{ECHO}"
     first = _reply_rows(db)[0]
     assert first.finish_reason == "length" and first.completion_tokens == 8
-    notice.get_by_role("button", name="Continue").click()
+    first_li.get_by_role("button", name="Continue").click()
     page.locator("li.msg.customer").filter(has_text="Please continue.").wait_for()
-    page.locator("li.msg.assistant .meta").nth(1).wait_for()  # the continuation finished
-    assert len(_reply_rows(db)) == 2
     page.locator("li.msg.assistant").nth(1).locator("button.continue").wait_for()
+    assert len(_reply_rows(db)) == 2
     assert page.locator("button.continue").count() == 1  # only the newest reply can be continued
 
-    if not db.scalars(select(MessageSource).where(MessageSource.message_id == first.id)).first():
-        # A chat path without retrieval records no sources: record them as retrieval would, so
-        # the page's rendering of stored sources is what is checked here.
-        db.add(MessageSource(message_id=first.id, key=ECHO, version=1, rank=0, score=1.0))
-        db.add(MessageSource(message_id=first.id, key="policy.returns", version=1, rank=1, score=0.5))
-        db.commit()
-    page.reload()
-    sources = page.locator("li.msg.assistant").nth(0).locator(".sources")
-    sources.wait_for()
-    assert sources.text_content().startswith("Sources: ")
-    link = sources.locator("a").first
-    assert link.get_attribute("href") == f"/kb/{ECHO}"
-    assert page.locator("li.msg.assistant").nth(0).locator(".cut-short").count() == 1  # from history
+    page.reload()  # the history brings back the same notes
+    first_li.locator(".sources a").first.wait_for()
+    assert first_li.locator(".cut-short").count() == 1 and first_li.locator("button.continue").count() == 0
     assert page.locator("li.msg.assistant").nth(1).locator("button.continue").count() == 1
-    assert page.locator("button.continue").count() == 1
+
+    page.fill("#input", "Where is my order #4411?")
+    page.keyboard.press("Enter")
+    offer = page.locator("li.msg.assistant").nth(2).get_by_role("button", name="Talk to a person")
+    offer.wait_for()
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / "chat-sources.png"), full_page=False)
+    offer.click()
+    page.locator("li.notice").filter(has_text="A member of our team will join").wait_for()
+    page.wait_for_selector("#connection:text('waiting for our team')")
+
     with page.context.expect_page() as opened:
-        link.click()
+        first_li.locator(".sources a").first.click()
     article = opened.value
     article.wait_for_load_state()
     assert "EchoMax" in article.locator("h1").text_content()

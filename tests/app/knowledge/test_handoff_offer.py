@@ -28,7 +28,8 @@ GENERAL = [
 def test_personal_order_and_account_questions(message: str) -> None:
     assert is_personal_case(message)
     assert offers_handoff(message, hits=0)
-    assert not offers_handoff(message, hits=1)  # an entry answers it: no offer
+    # An entry may answer it, unless it names one order: no entry knows where order #4411 is.
+    assert offers_handoff(message, hits=2) is any(c.isdigit() for c in message)
 
 
 @pytest.mark.parametrize("message", GENERAL)
