@@ -66,6 +66,7 @@ def serve(
     """Run the web app (migrates the database and loads the model first)."""
     import uvicorn
 
+    from app.auth.proxies import uvicorn_proxy_options
     from app.config import settings
 
     _ensure_model()
@@ -78,6 +79,7 @@ def serve(
         log_level="info",
         # Frames a bit over max_frame_bytes get the chat's clear error; absurd ones close the socket.
         ws_max_size=max(1 << 20, 4 * settings.max_frame_bytes),
+        **uvicorn_proxy_options(settings.trusted_proxies),
     )
 
 

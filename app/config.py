@@ -58,6 +58,8 @@ class Settings(BaseSettings):
     max_queue_depth: int = Field(default=256, ge=1)
     # Production: /metrics answers only a scraper sending this bearer token (unset: /metrics is off).
     metrics_token: str = ""
+    # Proxies whose X-Forwarded-For is believed (comma-separated; empty: none). app/auth/proxies.py
+    trusted_proxies: str = ""
     host: str = "127.0.0.1"
     port: int = 8000
 

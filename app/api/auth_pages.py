@@ -95,7 +95,7 @@ def login(
     ip = request.client.host if request.client else "unknown"
     now = clock()
     try:
-        limiter.check(username, ip, now)
+        limiter.check(username, ip)
     except LoginRateLimited as exc:
         response = _login_page(
             request, settings, next, f"Too many failed attempts. Try again in {exc.retry_after_s} s.", 429
@@ -106,7 +106,7 @@ def login(
     if user is None:
         dummy_verify()  # same cost as a wrong password, so timing does not reveal usernames
     if user is None or not user.is_active or not verify_password(user.password_hash, password):
-        limiter.record_failure(username, ip, now)
+        limiter.record_failure(username, ip)
         return _login_page(request, settings, next, "Invalid username or password.", 401)
     limiter.reset(username, ip)
     response = RedirectResponse(safe_next(next), status_code=status.HTTP_303_SEE_OTHER)

@@ -17,6 +17,7 @@ from app.config import Settings
 from app.config import settings as default_settings
 from app.db.models import StaffUser
 from app.db.session import get_session
+from app.limits.window import make_window
 
 ROLES = ("staff", "operator")
 
@@ -30,7 +31,11 @@ def get_login_limiter(request: Request) -> LoginRateLimiter:
     """The app's login limiter, created on first use."""
     limiter = getattr(request.app.state, "login_limiter", None)
     if limiter is None:
-        limiter = request.app.state.login_limiter = LoginRateLimiter()
+        cfg = get_settings(request)
+        # The app's clock (tests move it); every node counts the same guesses through Redis.
+        clock = request.app.dependency_overrides.get(get_clock, get_clock)()
+        window = make_window(cfg.redis_url, "sb:limit:login:", clock)
+        limiter = request.app.state.login_limiter = LoginRateLimiter(window=window)
     return limiter
 
 

@@ -1,15 +1,22 @@
-"""Login throttling per (username, client IP): a sliding window of failed attempts."""
+"""Login throttling: failed attempts counted per (username, IP), per username and per IP.
+
+A failed login costs an argon2 verification, so the limits also cap how much CPU one guesser can
+burn. Counting per (username, IP) alone let one address try every username, and rotating
+addresses try one username without end; the per-username and per-IP budgets close both. The
+counts live in a Window, shared through Redis when nodes share one, so adding nodes does not
+multiply the guesses.
+"""
 
 from __future__ import annotations
 
 import math
-import threading
-from collections import deque
 from dataclasses import dataclass, field
+
+from app.limits.window import MemoryWindow, Window
 
 
 class LoginRateLimited(Exception):
-    """Too many failed logins for this username from this address; carries the wait in seconds."""
+    """Too many failed logins; carries the wait in seconds."""
 
     def __init__(self, retry_after_s: int) -> None:
         super().__init__(f"too many login attempts; try again in {retry_after_s} s")
@@ -18,60 +25,40 @@ class LoginRateLimited(Exception):
 
 @dataclass
 class LoginRateLimiter:
-    """Refuses a login after ``max_failures`` failures within ``window_s`` for the same key.
+    """Refuses a login once any of its budgets of failures within ``window_s`` is spent."""
 
-    In-process state is enough for one web process; a failed login costs an argon2 verification,
-    so the limit also caps how much CPU one guesser can burn.
-    """
-
-    max_failures: int = 5
+    max_failures: int = 5  # per (username, IP)
+    max_user_failures: int = 20  # per username, from any address
+    max_ip_failures: int = 50  # per address, for any username
     window_s: float = 300.0
-    max_keys: int = 10_000
-    _failures: dict[tuple[str, str], deque[float]] = field(default_factory=dict)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
+    window: Window = field(default_factory=MemoryWindow)
 
     def __post_init__(self) -> None:
-        if self.max_failures < 1:
+        if min(self.max_failures, self.max_user_failures, self.max_ip_failures) < 1:
             raise ValueError("max_failures must be >= 1")
         if self.window_s <= 0:
             raise ValueError("window_s must be > 0")
 
-    @staticmethod
-    def key(username: str, ip: str) -> tuple[str, str]:
-        """Usernames are case-insensitive here so 'Alice' and 'alice' share one budget."""
-        return (username.strip().lower(), ip)
+    def _budgets(self, username: str, ip: str) -> list[tuple[str, int]]:
+        user = username.strip().lower()  # 'Alice' and 'alice' share one budget
+        return [
+            (f"login:pair:{user}|{ip}", self.max_failures),
+            (f"login:user:{user}", self.max_user_failures),
+            (f"login:ip:{ip}", self.max_ip_failures),
+        ]
 
-    def check(self, username: str, ip: str, now: float) -> None:
-        """Raise LoginRateLimited when this key has used up its failures in the window."""
-        with self._lock:
-            times = self._recent(self.key(username, ip), now)
-            if len(times) >= self.max_failures:
-                raise LoginRateLimited(max(1, math.ceil(times[0] + self.window_s - now)))
+    def check(self, username: str, ip: str) -> None:
+        """Raise LoginRateLimited when any budget of this login is used up."""
+        for key, limit in self._budgets(username, ip):
+            retry = self.window.peek(key, limit, self.window_s)
+            if retry is not None:
+                raise LoginRateLimited(max(1, math.ceil(retry)))
 
-    def record_failure(self, username: str, ip: str, now: float) -> None:
-        """Count one failed attempt."""
-        with self._lock:
-            if len(self._failures) >= self.max_keys:
-                self._evict(now)
-            key = self.key(username, ip)
-            self._recent(key, now)
-            self._failures.setdefault(key, deque()).append(now)
+    def record_failure(self, username: str, ip: str) -> None:
+        """Count one failed attempt against every budget."""
+        for key, limit in self._budgets(username, ip):
+            self.window.hit(key, limit + 1, self.window_s)  # counting only; check() refuses
 
     def reset(self, username: str, ip: str) -> None:
-        """Forget failures after a successful login."""
-        with self._lock:
-            self._failures.pop(self.key(username, ip), None)
-
-    def _recent(self, key: tuple[str, str], now: float) -> deque[float]:
-        times = self._failures.get(key, deque())
-        while times and times[0] <= now - self.window_s:
-            times.popleft()
-        return times
-
-    def _evict(self, now: float) -> None:
-        for key in list(self._failures):
-            if not self._recent(key, now):
-                del self._failures[key]
-        if len(self._failures) >= self.max_keys:  # still full: drop the oldest half
-            for key in list(self._failures)[: self.max_keys // 2]:
-                del self._failures[key]
+        """Forget this (username, IP)'s failures after a successful login."""
+        self.window.reset(self._budgets(username, ip)[0][0], self.window_s)

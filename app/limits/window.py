@@ -133,6 +133,6 @@ class RedisWindow:
             pass
 
 
-def make_window(redis_url: str | None, prefix: str = "sb:limit:") -> Window:
+def make_window(redis_url: str | None, prefix: str = "sb:limit:", clock: Clock = time.time) -> Window:
     """Redis windows when nodes share a Redis, else in-process ones."""
-    return RedisWindow(redis_url, prefix) if redis_url else MemoryWindow()
+    return RedisWindow(redis_url, prefix, clock) if redis_url else MemoryWindow(clock)

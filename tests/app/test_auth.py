@@ -20,6 +20,7 @@ from app.auth.sessions import (
 )
 from app.config import Settings
 from app.db.models import StaffUser
+from app.limits.window import MemoryWindow, RedisWindow
 
 SETTINGS = Settings(secret_key="test-secret", session_max_age_s=3600, environment="test")
 
@@ -86,23 +87,48 @@ def test_csrf_token_is_bound_to_the_session() -> None:
 
 
 def test_limiter_blocks_after_max_failures_and_recovers() -> None:
-    limiter = LoginRateLimiter(max_failures=3, window_s=60)
+    now = [0.0]
+    limiter = LoginRateLimiter(max_failures=3, window_s=60, window=MemoryWindow(clock=lambda: now[0]))
     for t in range(3):
-        limiter.check("Alice", "1.2.3.4", now=t)
-        limiter.record_failure("Alice", "1.2.3.4", now=t)
+        now[0] = t
+        limiter.check("Alice", "1.2.3.4")
+        limiter.record_failure("Alice", "1.2.3.4")
+    now[0] = 10
     with pytest.raises(LoginRateLimited) as info:
-        limiter.check("alice", "1.2.3.4", now=10)  # case-insensitive username
+        limiter.check("alice", "1.2.3.4")  # case-insensitive username
     assert info.value.retry_after_s == 50
-    limiter.check("alice", "5.6.7.8", now=10)  # another address has its own budget
-    limiter.check("bob", "1.2.3.4", now=10)
-    limiter.check("alice", "1.2.3.4", now=61)  # the first failure left the window
+    limiter.check("alice", "5.6.7.8")  # another address has its own budget
+    limiter.check("bob", "1.2.3.4")
+    now[0] = 61
+    limiter.check("alice", "1.2.3.4")  # the failures left the window
 
 
 def test_limiter_reset_on_success() -> None:
     limiter = LoginRateLimiter(max_failures=1, window_s=60)
-    limiter.record_failure("a", "ip", now=0)
+    limiter.record_failure("a", "ip")
     limiter.reset("a", "ip")
-    limiter.check("a", "ip", now=1)
+    limiter.check("a", "ip")
+
+
+def test_rotating_addresses_or_usernames_meets_the_other_budgets() -> None:
+    limiter = LoginRateLimiter(max_failures=5, max_user_failures=3, max_ip_failures=4, window_s=60)
+    for i in range(3):
+        limiter.record_failure("alice", f"10.0.0.{i}")  # a new address per guess
+    with pytest.raises(LoginRateLimited):
+        limiter.check("alice", "10.0.0.99")
+    for name in ("bob", "carol", "dave", "erin"):
+        limiter.record_failure(name, "192.0.2.1")  # a new username per guess
+    with pytest.raises(LoginRateLimited):
+        limiter.check("frank", "192.0.2.1")
+
+
+def test_login_failures_are_counted_across_nodes(redis_url: str) -> None:
+    node_a = LoginRateLimiter(max_failures=2, window=RedisWindow(redis_url))
+    node_b = LoginRateLimiter(max_failures=2, window=RedisWindow(redis_url))
+    node_a.record_failure("alice", "192.0.2.1")
+    node_b.record_failure("alice", "192.0.2.1")
+    with pytest.raises(LoginRateLimited):
+        node_a.check("alice", "192.0.2.1")
 
 
 @pytest.mark.parametrize(
