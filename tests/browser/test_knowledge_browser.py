@@ -70,7 +70,26 @@ def _operator_page(browser: Any, app: Any, server: str, db: Session) -> Any:
     return page
 
 
+def _ask(page: Any, text: str) -> None:
+    """Send ``text`` in the chat and wait until its reply is done."""
+    done = page.locator("li.msg.assistant .meta").count()
+    page.fill("#input", text)
+    page.keyboard.press("Enter")
+    page.locator("li.msg.assistant .meta").nth(done).wait_for()
+
+
 def test_operator_edits_an_entry_and_rolls_it_back(browser: Any, app: Any, server: str, db: Session) -> None:
+    for intent in ("general", "tech_support", "sales"):
+        save_policy(db, intent, DecodingPolicy(strategy="greedy", max_new_tokens=4), None)
+    customer = browser.new_context().new_page()
+    customer.set_default_timeout(TIMEOUT_MS)
+    customer.goto(server + "/")
+    customer.wait_for_selector("#connection:text('Connected')")
+    _ask(customer, "Do you sell zorbleflux fridges?")  # nothing in the knowledge base
+    _ask(customer, "What is the price of the EchoMax ANC headphones?")
+    customer.locator("li.msg.assistant").nth(1).get_by_role("button", name="Not helpful").click()
+    customer.wait_for_function("() => document.querySelectorAll('[aria-pressed=true]').length === 1")
+
     page = _operator_page(browser, app, server, db)
     page.goto(server + "/operator/knowledge")
     page.fill("#kb-search input[name=q]", "echomax")
@@ -91,7 +110,10 @@ def test_operator_edits_an_entry_and_rolls_it_back(browser: Any, app: Any, serve
     assert "winter sale" in page.locator("#kb-history tr").first.text_content()
     db.expire_all()
     assert "$249" in get_entry(db, ECHO).text  # live for the next retrieval
-    page.locator("#kb-report #gap-used").wait_for()
+    # The gap report, from what the chat path recorded for the two customer questions above.
+    page.locator("#gap-unanswered a").filter(has_text="zorbleflux").wait_for()
+    assert page.locator(f'#gap-used a[title="{ECHO}"]').count() == 1
+    assert page.locator(f'#gap-down a[title="{ECHO}"]').count() == 1
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / "knowledge.png"), full_page=True)
     page.locator("#kb-history tr").nth(1).get_by_role("button", name="roll back").click()
