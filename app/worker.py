@@ -211,7 +211,8 @@ class Worker:
                 f"max_new_tokens={params.max_new_tokens} leaves no room for the prompt "
                 f"in the model's {self.engine.max_positions}-token context"
             )
-        prompt = build_prompt_ids(self.engine.tokenizer, job.messages, budget)
+        # Off the event loop: other jobs' events keep flowing while a long chat is templated.
+        prompt = await asyncio.to_thread(build_prompt_ids, self.engine.tokenizer, job.messages, budget)
         left = params.max_new_tokens - len(done_ids)
         if await self.redis.exists(rs.cancel_key(job.job_id)) or left <= 0:
             reason = "length" if left <= 0 else "cancelled"

@@ -82,7 +82,10 @@ class EmbeddedBackend(GenerationBackend):
             raise BackendBusy(f"{self.active_jobs()} jobs in flight (limit {self.max_queue_depth})")
         params = SamplingParams.from_dict(job.params)
         budget = self.max_prompt_tokens or self.engine.max_positions - params.max_new_tokens
-        prompt = build_prompt_ids(self.tokenizer, job.messages, budget)
+        # Templating and truncating a long chat takes a while: never on the loop other streams share.
+        prompt = await asyncio.to_thread(build_prompt_ids, self.tokenizer, job.messages, budget)
+        if job.job_id in self._logs:  # submitted again while this one was being templated
+            raise ValueError(f"job_id {job.job_id!r} was already submitted")
         request = GenerationRequest(
             prompt_ids=tuple(prompt.ids),
             params=params,

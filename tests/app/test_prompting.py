@@ -80,3 +80,46 @@ def test_prompt_always_fits_and_keeps_the_newest_message(
     assert f"m{len(turns) - 1} " in text
     kept = [i for i in range(len(turns)) if f"m{i} " in text]
     assert kept == list(range(prompt.dropped_turns, len(turns)))  # a suffix: only the oldest go
+
+
+class _CountingTokenizer:
+    """The real tokenizer, counting whole-chat templatings and noting which thread did them."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.templated = 0
+        self.threads: set[str] = set()
+
+    def apply_chat_template(self, *args: Any, **kwargs: Any) -> Any:
+        import threading
+
+        self.templated += 1
+        self.threads.add(threading.current_thread().name)
+        return self.inner.apply_chat_template(*args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.inner(*args, **kwargs)
+
+
+def _one_turn_at_a_time(tokenizer: Any, chat: list[dict[str, str]], budget: int) -> list[int]:
+    """The reference: re-template after every dropped turn (what the loop did alone)."""
+    from app.backends.prompting import _encode
+
+    system, turns = chat[:1], chat[1:]
+    while len(ids := _encode(tokenizer, system + turns)) > budget:
+        turns = turns[1:]
+        while len(turns) > 1 and turns[0]["role"] == "assistant":
+            turns = turns[1:]
+    return ids
+
+
+def test_a_long_chat_is_truncated_with_a_few_templatings_not_one_per_turn(tokenizer: Any) -> None:
+    chat = _chat(*[f"turn {i}: " + "words " * 200 for i in range(99)])
+    counting = _CountingTokenizer(tokenizer)
+    prompt = build_prompt_ids(counting, chat, 1024)
+    assert prompt.ids == _one_turn_at_a_time(tokenizer, chat, 1024)  # the same turns dropped as before
+    assert prompt.dropped_turns > 90 and len(prompt.ids) <= 1024
+    assert counting.templated <= 4  # was one templating per dropped turn (quadratic in the chat)
