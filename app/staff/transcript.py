@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.chat.reply_notes import cut_short, sources_by_message
+from app.chat.reply_notes import cut_short, handoff_offers, sources_by_message
 from app.db.models import Conversation, Feedback, Message, StaffUser
 
 
@@ -44,7 +44,9 @@ def message_record(m: Message, rating: int | None, staff_name: str | None) -> di
         "staff": staff_name,
         "rating": rating,
         "cut_short": cut_short(m),
-        "sources": [],  # filled by message_records, which reads every reply's sources at once
+        # Filled by message_records, which reads every reply's sources and offer at once.
+        "sources": [],
+        "handoff_offer": False,
     }
 
 
@@ -93,12 +95,14 @@ def message_records(session: Session, conversation_ids: list[str], after_id: int
     votes = select(Feedback.message_id, Feedback.rating).where(Feedback.message_id.in_(ids))
     ratings = dict(session.execute(votes).tuples().all())
     names = _staff_names(session, {m.staff_id for m in rows if m.staff_id is not None})
-    sources = sources_by_message(session, [m.id for m in rows if m.role == "assistant"])
+    replies = [m.id for m in rows if m.role == "assistant"]
+    sources, offers = sources_by_message(session, replies), handoff_offers(session, replies)
     records = []
     for m in rows:
         record = message_record(m, ratings.get(m.id), names.get(m.staff_id) if m.staff_id else None)
         record["conversation_id"] = m.conversation_id
         record["sources"] = sources.get(m.id, [])
+        record["handoff_offer"] = m.id in offers
         records.append(record)
     return records
 

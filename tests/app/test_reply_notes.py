@@ -95,6 +95,7 @@ def test_history_offers_a_person_when_no_entry_can_answer_an_order_question(db: 
     # not the policy question (no personal case) nor the refund question that found entries.
     offers = [m["handoff_offer"] for m in history(db, conv.id)]
     assert offers == [False, True, False, False, False, False, False, True]
+    assert [r["handoff_offer"] for r in load_transcript(db, conv.id).messages] == offers
 
 
 def test_done_notes_for_one_reply(db: Session) -> None:

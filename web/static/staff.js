@@ -71,6 +71,7 @@ function metaList(m) {
   add("latency", (m.latency_ms == null ? "–" : Math.round(m.latency_ms)) + " ms" +
     (m.tokens_per_s ? " · " + m.tokens_per_s + " tok/s" : ""));
   if (m.cut_short) add("finish", "cut short at max_new_tokens");
+  if (m.handoff_offer) add("hand-off", "offered a person (no entry can answer this)");
   if (m.sources && m.sources.length) {
     const dd = el("dd", null, "sources");
     m.sources.forEach((s, i) => {
