@@ -60,6 +60,10 @@ class Settings(BaseSettings):
     metrics_token: str = ""
     # Proxies whose X-Forwarded-For is believed (comma-separated; empty: none). app/auth/proxies.py
     trusted_proxies: str = ""
+    # No invented numbers (inference/number_guard.py): "decode" constrains decoding to the numbers,
+    # emails and phones of the reply's facts and also checks the finished reply; "check" only
+    # checks (stored on the reply row and counted); "off" does neither.
+    number_guard: Literal["decode", "check", "off"] = "decode"
     host: str = "127.0.0.1"
     port: int = 8000
 

@@ -83,7 +83,13 @@ def create_app(
         app.state.engine = eng
         app.state.backend = be
         app.state.chat = ChatService(
-            sessions, be, planner, app.state.hub, app.state.metrics, resume_grace_s=resume_grace_s
+            sessions,
+            be,
+            planner,
+            app.state.hub,
+            app.state.metrics,
+            resume_grace_s=resume_grace_s,
+            number_guard=cfg.number_guard,
         )
         sweep_task = await start_sweeper(app, sessions, be)
         try:

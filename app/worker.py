@@ -224,6 +224,7 @@ class Worker:
             adapter=job.adapter,
             priority=job.priority,
             request_id=job.job_id,
+            allowed_values=None if job.allowed_values is None else frozenset(job.allowed_values),
         )
         stream = self.engine.generate(request)
         ids: list[int] = []

@@ -18,7 +18,7 @@ from app.auth.api_keys import verify_api_key
 from app.chat.conversations import assistant_row, create_conversation, store_customer_message
 from app.chat.planning import ReplyPlan
 from app.chat.protocol import ProtocolError, check_text
-from app.knowledge.reply_facts import RECENT_TURNS, facts_for_reply, record_facts
+from app.knowledge.reply_facts import RECENT_TURNS, allowed_numbers, facts_for_reply, record_facts
 from inference import SamplingParams
 
 router = APIRouter(prefix="/v1", tags=["openai"])
@@ -219,7 +219,8 @@ async def _complete(request: Request, req: ChatCompletionIn) -> JSONResponse | S
     async def ignore(_: dict[str, Any]) -> None:
         return None
 
-    problem = await service.launch(conv.id, row.id, job_id, plan, messages, ignore)
+    allowed = allowed_numbers(messages[0]["content"])
+    problem = await service.launch(conv.id, row.id, job_id, plan, messages, ignore, allowed)
     if problem is not None:
         raise ApiError(503, problem, kind="server_error", code="unavailable")
     model = req.model

@@ -25,6 +25,9 @@ class GenerationJob:
     params: dict[str, Any]
     priority: int = 0
     created_at: float = 0.0
+    # The number guard's allowed values (inference.number_guard): None = no decode-time constraint.
+    # A sorted list, not a set, so the job stays plain JSON on the Redis queue.
+    allowed_values: list[str] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data for a queue message."""

@@ -92,6 +92,7 @@ class EmbeddedBackend(GenerationBackend):
             adapter=job.adapter,
             priority=job.priority,
             request_id=job.job_id,
+            allowed_values=None if job.allowed_values is None else frozenset(job.allowed_values),
         )
         stream = self.engine.generate(request)  # raises UnknownAdapterError here, at submit
         entry = _JobLog(started=time.monotonic())

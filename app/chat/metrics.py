@@ -32,6 +32,12 @@ class AppMetrics:
         self.ws_connections = Gauge(
             "switchboard_ws_connections", "Open customer websocket connections", registry=self.registry
         )
+        self.unverified_numbers = Counter(
+            "switchboard_unverified_numbers_total",
+            "Numbers, emails and phones in finished replies that none of the reply's facts hold",
+            ["adapter"],
+            registry=self.registry,
+        )
         self.reply_latency = Histogram(
             "switchboard_reply_latency_seconds",
             "Time from submit to the last token, by adapter",

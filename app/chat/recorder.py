@@ -13,6 +13,8 @@ from app.backends.base import GenerationBackend
 from app.backends.embedded import UnknownJobError
 from app.chat.metrics import AppMetrics
 from app.db.models import Message
+from app.knowledge.reply_facts import allowed_from_sources
+from inference import unverified_numbers
 
 log = logging.getLogger(__name__)
 LOST_WITH_SERVER = "the server restarted before the reply finished; nothing of it was kept"
@@ -23,22 +25,36 @@ class JobRecorder:
     """One task per job, independent of any socket: a reply is recorded even if nobody watches it."""
 
     def __init__(
-        self, sessions: sessionmaker[Session], backend: GenerationBackend, metrics: AppMetrics
+        self,
+        sessions: sessionmaker[Session],
+        backend: GenerationBackend,
+        metrics: AppMetrics,
+        check_numbers: bool = True,
     ) -> None:
         self.sessions = sessions
         self.backend = backend
         self.metrics = metrics
+        # The number guard's post-check: each finished reply's numbers against its facts' numbers.
+        self.check_numbers = check_numbers
         self.tasks: dict[str, asyncio.Task[None]] = {}
 
-    def follow(self, job_id: str, message_id: int, on_finish: Callable[[str], None] | None = None) -> None:
+    def follow(
+        self,
+        job_id: str,
+        message_id: int,
+        on_finish: Callable[[str], None] | None = None,
+        allowed: frozenset[str] | None = None,
+    ) -> None:
         """Start recording ``job_id`` onto message ``message_id`` (no-op when this node already does).
 
         Any node may follow any job: whoever streams a reply to its end records it, so a reply begun
         on a node that died is still stored; only the first final write lands (see ``_write``).
+        ``allowed``: the reply's allowed numbers, when this node planned it; a node that only
+        resumes the stream rebuilds them from the reply's recorded sources.
         """
         if job_id in self.tasks:
             return
-        task = asyncio.create_task(self._record(job_id, message_id))
+        task = asyncio.create_task(self._record(job_id, message_id, allowed))
         self.tasks[job_id] = task
 
         def _done(_: asyncio.Task[None]) -> None:
@@ -54,7 +70,7 @@ class JobRecorder:
         if task is not None:
             await asyncio.shield(task)
 
-    async def _record(self, job_id: str, message_id: int) -> None:
+    async def _record(self, job_id: str, message_id: int, allowed: frozenset[str] | None) -> None:
         parts: list[str] = []
         result: dict[str, Any] = {"status": "error", "error": "the generation stream ended without a result"}
         try:
@@ -88,9 +104,11 @@ class JobRecorder:
             result["error"] = f"reading the generation stream failed: {exc}"
         finally:
             if result:
-                await asyncio.to_thread(self._write, message_id, "".join(parts), result)
+                await asyncio.to_thread(self._write, message_id, "".join(parts), result, allowed)
 
-    def _write(self, message_id: int, text: str, result: dict[str, Any]) -> None:
+    def _write(
+        self, message_id: int, text: str, result: dict[str, Any], allowed: frozenset[str] | None = None
+    ) -> None:
         with self.sessions() as session:
             row = session.get(Message, message_id, with_for_update=True)
             # Only a row still streaming is written: a second node that followed the same job (a
@@ -100,7 +118,13 @@ class JobRecorder:
             row.text = text
             for name, value in result.items():
                 setattr(row, name, value)
+            if self.check_numbers:
+                facts = allowed if allowed is not None else allowed_from_sources(session, message_id)
+                row.unverified_numbers = unverified_numbers(text, facts)
             session.commit()
             self.metrics.replies.labels(row.adapter or "base", row.status).inc()
+            if row.unverified_numbers:
+                log.warning("reply %s states numbers no fact holds: %s", message_id, row.unverified_numbers)
+                self.metrics.unverified_numbers.labels(row.adapter or "base").inc(len(row.unverified_numbers))
             if row.latency_ms is not None:
                 self.metrics.reply_latency.labels(row.adapter or "base").observe(row.latency_ms / 1000)

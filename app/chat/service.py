@@ -30,7 +30,13 @@ from app.chat.planning import ReplyPlan, ReplyPlanner
 from app.chat.recorder import JobRecorder
 from app.chat.reply_notes import done_notes
 from app.db.models import Message
-from app.knowledge.reply_facts import facts_for_reply, recent_customer_turns, record_facts
+from app.knowledge.reply_facts import (
+    GUARD_MODES,
+    allowed_numbers,
+    facts_for_reply,
+    recent_customer_turns,
+    record_facts,
+)
 from app.router import HANDOFF
 
 log = logging.getLogger(__name__)
@@ -62,6 +68,7 @@ class _Prepared:
     messages: list[dict[str, str]]
     problem: str | None
     answered: list[dict[str, Any]] = field(default_factory=list)  # frames of a reply made without the model
+    allowed: frozenset[str] | None = None  # numbers the reply may state (its grounded system turn's)
     handoff: dict[str, Any] | None = None  # the status event to publish: the router handed off to a person
 
 
@@ -79,13 +86,17 @@ class ChatService:
         resume_grace_s: float = 15.0,
         busy_retries: int = 4,
         busy_delay_s: float = 0.25,
+        number_guard: str = "decode",
     ) -> None:
         self.sessions = sessions
         self.backend = backend
         self.planner = planner
         self.hub = hub
         self.metrics = metrics
-        self.recorder = JobRecorder(sessions, backend, metrics)
+        if number_guard not in GUARD_MODES:
+            raise ValueError(f"number_guard must be one of {', '.join(GUARD_MODES)}; got {number_guard!r}")
+        self.number_guard = number_guard
+        self.recorder = JobRecorder(sessions, backend, metrics, check_numbers=number_guard != "off")
         self.resume_grace_s = resume_grace_s
         self.busy_retries = busy_retries
         self.busy_delay_s = busy_delay_s
@@ -135,7 +146,13 @@ class ChatService:
             await self._report(emit, job_id, prepared.message_id, prepared.problem or "no reply", "planning")
             return None
         failure = await self.launch(
-            conversation_id, prepared.message_id, job_id, prepared.plan, prepared.messages, emit
+            conversation_id,
+            prepared.message_id,
+            job_id,
+            prepared.plan,
+            prepared.messages,
+            emit,
+            prepared.allowed,
         )
         return job_id if failure is None else None
 
@@ -180,7 +197,7 @@ class ChatService:
             session.commit()
             system = facts.system_prompt(plan.system_prompt)
             messages = context_messages(session, conversation_id, system, before_id=msg.id)
-            return _Prepared(msg.id, plan, messages, None)
+            return _Prepared(msg.id, plan, messages, None, allowed=allowed_numbers(system))
 
     async def launch(
         self,
@@ -190,13 +207,26 @@ class ChatService:
         plan: ReplyPlan,
         messages: list[dict[str, str]],
         emit: Emit,
+        allowed: frozenset[str] | None = None,
     ) -> str | None:
-        """Announce the route, submit the job (busy retries) and record it; the problem, or None."""
+        """Announce the route, submit the job (busy retries) and record it; the problem, or None.
+
+        ``allowed``: the numbers/emails/phones the reply may state; per ``number_guard`` they
+        constrain decoding and/or are checked against the finished reply (None: neither).
+        """
         await emit(
             {"type": "route", "job_id": job_id, "seq": 1, "message_id": message_id, **plan.route_frame()}
         )
+        constrain = allowed is not None and self.number_guard == "decode"
         job = GenerationJob(
-            job_id, conversation_id, messages, plan.adapter, plan.params.to_dict(), plan.priority, time.time()
+            job_id,
+            conversation_id,
+            messages,
+            plan.adapter,
+            plan.params.to_dict(),
+            plan.priority,
+            time.time(),
+            allowed_values=sorted(allowed) if constrain and allowed is not None else None,
         )
         failure = await self._submit(job, emit)
         if failure is not None:
@@ -204,7 +234,7 @@ class ChatService:
             await self._report(emit, job_id, message_id, failure, "submit")
             return failure
         self.in_flight[job_id] = InFlight(conversation_id, message_id)
-        self.recorder.follow(job_id, message_id, on_finish=self._finished)
+        self.recorder.follow(job_id, message_id, on_finish=self._finished, allowed=allowed)
         return None
 
     async def _submit(self, job: GenerationJob, emit: Emit) -> str | None:

@@ -106,7 +106,7 @@ def bench_retrieval(
             f"{name}: recall@1 {s['recall@1']:.3f} recall@4 {s['recall@4']:.3f} "
             f"off-topic rejected {s['off_topic_rejected']:.3f} | at {result['entries']}: "
             f"recall@1 {f['recall@1']:.3f} recall@4 {f['recall@4']:.3f} p50 {t['p50_ms']:.2f} ms "
-            f"p99 {t['p99_ms']:.2f} ms"
+            f"p99 {t['p99_ms']:.2f} ms (client CPU p99 {t['client_cpu_p99_ms']:.2f} ms)"
         )
     json_path, md_path = write_results(results, out)
     typer.echo(f"wrote {json_path} and {md_path}", err=True)

@@ -34,8 +34,15 @@ FROM knowledge_entries, to_tsquery('english', :q) AS q
 WHERE search_vector @@ q AND NOT deleted
 ORDER BY score DESC LIMIT :n
 """
-SQLITE_COUNT = "(SELECT count(*) FROM knowledge_fts WHERE knowledge_fts MATCH :t{i})"
-PG_COUNT = "(SELECT count(*) FROM knowledge_entries WHERE search_vector @@ to_tsquery('english', :t{i}))"
+# Counted only up to :cap: past it a term is "common" whatever its exact count, and on PostgreSQL
+# every counted row is a heap visit (GIN has no index-only scans).
+SQLITE_COUNT = (
+    "(SELECT count(*) FROM (SELECT 1 FROM knowledge_fts WHERE knowledge_fts MATCH :t{i} LIMIT :cap))"
+)
+PG_COUNT = (
+    "(SELECT count(*) FROM (SELECT 1 FROM knowledge_entries "
+    "WHERE search_vector @@ to_tsquery('english', :t{i}) LIMIT :cap) AS c{i})"
+)
 
 
 @dataclass(frozen=True)
@@ -80,12 +87,13 @@ def index_scans(session: Session) -> Iterator[None]:
         session.execute(text("SELECT set_config('enable_seqscan', :v, true)"), {"v": previous})
 
 
-def term_counts(session: Session, terms: Sequence[str]) -> list[int]:
-    """How many entries each term occurs in (one round trip; each count is an index lookup)."""
+def term_counts(session: Session, terms: Sequence[str], cap: int) -> list[int]:
+    """How many entries each term occurs in, up to ``cap`` (one round trip, index lookups)."""
     sqlite = dialect_of(session) == "sqlite"
     template = SQLITE_COUNT if sqlite else PG_COUNT
     sql = "SELECT " + ", ".join(template.format(i=i) for i in range(len(terms)))
-    values = {f"t{i}": f'"{t}"' if sqlite else t for i, t in enumerate(terms)}
+    values: dict[str, object] = {f"t{i}": f'"{t}"' if sqlite else t for i, t in enumerate(terms)}
+    values["cap"] = cap
     return [int(n) for n in session.execute(text(sql), values).one()]
 
 

@@ -21,11 +21,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from adapters.grounding import facts_block, grounded_system_prompt
-from app.db.models import Message, MessageSource, Retrieval
+from app.db.models import KnowledgeVersion, Message, MessageSource, Retrieval
 from app.knowledge.retrieval import DEFAULT_K, Hit, hits_to_snippets, retrieve_for_message
+from inference import allowed_values
 
 log = logging.getLogger(__name__)
 RECENT_TURNS = 2  # earlier customer messages that may say what "it" is
+GUARD_MODES = ("decode", "check", "off")  # settings.number_guard
 
 
 @dataclass(frozen=True)
@@ -93,3 +95,23 @@ def record_facts(session: Session, message_id: int, facts: ReplyFacts) -> None:
     session.add(
         Retrieval(message_id=message_id, query=facts.query[:2000], hits=len(facts.hits), top_score=top)
     )
+
+
+def allowed_numbers(system_turn: str) -> frozenset[str]:
+    """The numbers, emails and phones a reply may state: those of its grounded system turn (the
+    intent's prompt and the retrieved facts), in every form inference.number_guard accepts."""
+    return allowed_values([system_turn])
+
+
+def allowed_from_sources(session: Session, message_id: int) -> frozenset[str]:
+    """A stored reply's allowed numbers rebuilt from its recorded sources (at the versions used),
+    for a node that records a reply it did not plan."""
+    texts = session.scalars(
+        select(KnowledgeVersion.text)
+        .join(
+            MessageSource,
+            (MessageSource.key == KnowledgeVersion.key) & (MessageSource.version == KnowledgeVersion.version),
+        )
+        .where(MessageSource.message_id == message_id)
+    )
+    return allowed_values(list(texts))

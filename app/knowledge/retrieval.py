@@ -114,7 +114,7 @@ def retrieve(
         return []
     floor = RELEVANCE_FLOOR.get(dialect_of(session), 0.0)
     with index_scans(session):
-        counts = term_counts(session, terms)
+        counts = term_counts(session, terms, cap=POSTINGS_BUDGET // 2)
         known = sum(1 for c in counts if c > 0)
         named = any(t in vocabulary for t in terms)
         if known == 0 or (not named and known < MIN_KNOWN_SHARE * len(terms)):
