@@ -64,6 +64,9 @@ class Settings(BaseSettings):
     # emails and phones of the reply's facts and also checks the finished reply; "check" only
     # checks (stored on the reply row and counted); "off" does neither.
     number_guard: Literal["decode", "check", "off"] = "decode"
+    # Staff/operator console requests doing database work at once per node (app/api/staff_slots.py).
+    staff_db_concurrency: int = Field(default=4, ge=1)
+    staff_slot_wait_s: float = Field(default=10.0, gt=0)
     host: str = "127.0.0.1"
     port: int = 8000
 

@@ -9,6 +9,7 @@ from fastapi.responses import HTMLResponse, Response, StreamingResponse
 from pydantic import ValidationError
 
 from app.api.auth_pages import render
+from app.api.staff_slots import staff_db_slot
 from app.auth.deps import CurrentStaff, SessionDep, SettingsDep, csrf_for, require_staff
 from app.db.models import Conversation, Message, StaffUser
 from app.decoding_policy import INTENTS, field_errors
@@ -18,8 +19,11 @@ from app.staff.handoff import HandoffConflict, hand_back, reply_as_staff, take_o
 from app.staff.search import search_conversations
 from app.staff.transcript import ConversationNotFound, load_transcript
 
-pages = APIRouter(tags=["staff"], dependencies=[Depends(require_staff)])
-api = APIRouter(prefix="/api/staff", tags=["staff"], dependencies=[Depends(require_staff)])
+# The slot comes first: a request waiting for one holds no database connection yet.
+pages = APIRouter(tags=["staff"], dependencies=[Depends(staff_db_slot), Depends(require_staff)])
+api = APIRouter(
+    prefix="/api/staff", tags=["staff"], dependencies=[Depends(staff_db_slot), Depends(require_staff)]
+)
 FilterDep = Annotated[ConversationFilter, Query()]
 
 
