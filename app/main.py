@@ -25,6 +25,7 @@ from app.chat.orphans import OrphanSweeper
 from app.chat.planning import ReplyPlanner, Router, load_router
 from app.chat.service import ChatService
 from app.chat.tokens import CustomerTokens
+from app.chat.watch_lease import WatchLeases
 from app.config import REPO_ROOT, Settings
 from app.db.session import get_session, session_factory, upgrade_database
 from app.engine_factory import adapter_dirs, build_engine
@@ -89,6 +90,7 @@ def create_app(
             app.state.hub,
             app.state.metrics,
             resume_grace_s=resume_grace_s,
+            leases=WatchLeases(cfg.redis_url, ttl_s=max(2.0, resume_grace_s)),
             number_guard=cfg.number_guard,
         )
         sweep_task = await start_sweeper(app, sessions, be)

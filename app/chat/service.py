@@ -29,6 +29,7 @@ from app.chat.metrics import AppMetrics
 from app.chat.planning import ReplyPlan, ReplyPlanner
 from app.chat.recorder import JobRecorder
 from app.chat.reply_notes import done_notes
+from app.chat.watch_lease import WatchLeases
 from app.db.models import Message
 from app.knowledge.reply_facts import (
     GUARD_MODES,
@@ -84,6 +85,7 @@ class ChatService:
         metrics: AppMetrics,
         *,
         resume_grace_s: float = 15.0,
+        leases: WatchLeases | None = None,
         busy_retries: int = 4,
         busy_delay_s: float = 0.25,
         number_guard: str = "decode",
@@ -101,6 +103,7 @@ class ChatService:
         self.busy_retries = busy_retries
         self.busy_delay_s = busy_delay_s
         self.in_flight: dict[str, InFlight] = {}
+        self.leases = leases or WatchLeases(None)
         self._watchers: dict[str, int] = defaultdict(int)
         self._cancel_timers: dict[str, asyncio.TimerHandle] = {}
 
@@ -311,13 +314,23 @@ class ChatService:
     def unwatch(self, job_id: str) -> None:
         """A socket stopped streaming the job; with nobody left, cancel it after the resume grace."""
         self._watchers[job_id] -= 1
-        if self._watchers[job_id] > 0 or job_id not in self.in_flight:
+        if self._watchers[job_id] > 0:
+            return
+        self._watchers.pop(job_id, None)  # jobs of other nodes never reach _finished here
+        if job_id not in self.in_flight:
             return
         loop = asyncio.get_running_loop()
 
-        def _cancel() -> None:
-            self._cancel_timers.pop(job_id, None)
-            if job_id in self.in_flight and self._watchers.get(job_id, 0) <= 0:
-                loop.create_task(self.backend.cancel(job_id))
+        async def _cancel_unless_watched() -> None:
+            if job_id not in self.in_flight or self._watchers.get(job_id, 0) > 0:
+                return
+            if await self.leases.held(job_id):  # a socket on another node streams it: look again later
+                self._cancel_timers[job_id] = loop.call_later(self.resume_grace_s, _fire)
+                return
+            await self.backend.cancel(job_id)
 
-        self._cancel_timers[job_id] = loop.call_later(self.resume_grace_s, _cancel)
+        def _fire() -> None:
+            self._cancel_timers.pop(job_id, None)
+            loop.create_task(_cancel_unless_watched())
+
+        self._cancel_timers[job_id] = loop.call_later(self.resume_grace_s, _fire)

@@ -213,6 +213,7 @@ class ChatSocket:
     async def _pump(self, job_id: str, after: int) -> None:
         service = self.service
         service.watch(job_id)
+        lease = asyncio.create_task(service.leases.keep(job_id))  # seen by every node's cancel timer
         finished = False
         try:
             message_id = await asyncio.to_thread(service.message_id_for, job_id)
@@ -233,6 +234,7 @@ class ChatSocket:
         except KeyError:
             await self.send(error_frame("that reply is no longer available", job_id=job_id))
         finally:
+            lease.cancel()
             if not finished:
                 service.unwatch(job_id)
             if self.streams.get(job_id) is asyncio.current_task():
