@@ -1,4 +1,12 @@
-"""RedisHub: conversation events over Redis pub/sub, so a staff reply reaches any API node's sockets."""
+"""RedisHub: conversation events over Redis pub/sub, so a staff reply reaches any API node's sockets.
+
+One pub/sub connection per node, not per socket: a single reader pattern-subscribes to every
+conversation's channel and fans events out in process to the sockets of this node (an
+InProcessHub). Idle sockets therefore cost Redis nothing, and Redis ``maxclients`` no longer
+bounds how many customers a node can hold. Failures are loud: the reader logs and counts each
+lost connection and reconnects, and a failed publish is logged and counted (the staff message is
+already stored, so the customer still sees it in the history) instead of failing the request.
+"""
 
 from __future__ import annotations
 
@@ -10,61 +18,85 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from redis.asyncio import Redis
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
+from redis.exceptions import RedisError
 
-from app.chat.hub import ConversationHub
+from app.chat.hub import ConversationHub, InProcessHub
 
 log = logging.getLogger(__name__)
+PREFIX = "sb:hub:"
+READY_TIMEOUT_S = 5.0
 
 
 def channel(conversation_id: str) -> str:
     """The pub/sub channel of one conversation."""
-    return f"sb:hub:{conversation_id}"
+    return f"{PREFIX}{conversation_id}"
 
 
 class RedisHub(ConversationHub):
     """Same interface as InProcessHub; delivery is best effort, like pub/sub (history is in the DB)."""
 
     def __init__(self, redis_url: str) -> None:
-        # One pub/sub connection per open socket: the pool must be as large as the sockets served.
-        self.redis = Redis.from_url(redis_url, socket_connect_timeout=5, max_connections=8192)
+        self.redis = Redis.from_url(redis_url, socket_connect_timeout=5, max_connections=64)
+        self.local = InProcessHub()
+        self.connected = False
+        self.failures = 0  # lost reader connections and failed publishes, for logs and health
+        self._reader: asyncio.Task[None] | None = None
+        self._ready = asyncio.Event()
 
     async def publish(self, conversation_id: str, event: dict[str, Any]) -> None:
-        """Send ``event`` to every node's subscribers of the conversation."""
-        await self.redis.publish(channel(conversation_id), json.dumps(event, ensure_ascii=False))
+        """Send ``event`` to every node's subscribers of the conversation (logged, not raised, on failure)."""
+        try:
+            await self.redis.publish(channel(conversation_id), json.dumps(event, ensure_ascii=False))
+        except (RedisError, OSError) as exc:
+            self.failures += 1
+            log.error("hub publish of a %s event failed (%s); it is stored, not pushed live",
+                      event.get("type"), type(exc).__name__)  # fmt: skip
 
     @asynccontextmanager
     async def subscribe(self, conversation_id: str) -> AsyncIterator[AsyncIterator[dict[str, Any]]]:
-        """Subscribe for the duration of the ``async with`` block."""
-        pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
-        await pubsub.subscribe(channel(conversation_id))
-
-        async def stream() -> AsyncIterator[dict[str, Any]]:
-            lost = False
-            while True:
-                try:
-                    if lost:  # Redis restarted: subscribe again (events published meanwhile are lost)
-                        await pubsub.subscribe(channel(conversation_id))
-                        lost = False
-                    message = await pubsub.get_message(timeout=5.0)
-                except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
-                    log.warning("hub connection lost, resubscribing: %s", exc)
-                    lost = True
-                    await asyncio.sleep(0.5)
-                    continue
-                if message is None or message.get("type") != "message":
-                    continue
-                try:
-                    yield json.loads(message["data"])
-                except ValueError:
-                    log.warning("dropping a malformed hub event on %s", channel(conversation_id))
-
+        """Subscribe for the duration of the ``async with`` block (served by this node's one reader)."""
+        if self._reader is None or self._reader.done():
+            self._ready.clear()
+            self._reader = asyncio.create_task(self._read())
+        # Events published before the reader listens are not delivered: wait for it (bounded).
         try:
-            yield stream()
-        finally:
-            await pubsub.aclose()
+            await asyncio.wait_for(self._ready.wait(), READY_TIMEOUT_S)
+        except TimeoutError:
+            log.error("hub reader not connected; live staff events wait for it to reconnect")
+        async with self.local.subscribe(conversation_id) as events:
+            yield events
+
+    async def _read(self) -> None:
+        while True:
+            pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
+            try:
+                await pubsub.psubscribe(f"{PREFIX}*")
+                self.connected = True
+                self._ready.set()
+                while True:
+                    message = await pubsub.get_message(timeout=5.0)
+                    if message is not None and message.get("type") == "pmessage":
+                        await self._deliver(message)
+            except (RedisError, OSError) as exc:
+                self.connected = False
+                self.failures += 1
+                log.error("hub connection lost (%s); reconnecting", type(exc).__name__)
+                await asyncio.sleep(0.5)
+            finally:
+                await pubsub.aclose()
+
+    async def _deliver(self, message: dict[str, Any]) -> None:
+        name = message["channel"]
+        name = name.decode() if isinstance(name, bytes) else str(name)
+        try:
+            event = json.loads(message["data"])
+        except ValueError:
+            log.warning("dropping a malformed hub event")
+            return
+        await self.local.publish(name[len(PREFIX) :], event)
 
     async def close(self) -> None:
-        """Close the connection pool."""
+        """Stop the reader and close the connection pool."""
+        if self._reader is not None:
+            self._reader.cancel()
         await self.redis.aclose()

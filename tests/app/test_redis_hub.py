@@ -36,3 +36,44 @@ async def test_a_staff_reply_published_on_one_node_reaches_the_other(redis_url: 
     finally:
         await node_a.close()
         await node_b.close()
+
+
+async def test_idle_sockets_share_one_pubsub_connection(redis_url: str) -> None:
+    import contextlib
+
+    import redis
+
+    node = RedisHub(redis_url)
+    probe = redis.Redis.from_url(redis_url)
+    try:
+        async with contextlib.AsyncExitStack() as stack:
+            streams = [await stack.enter_async_context(node.subscribe(f"conv-{i}")) for i in range(200)]
+            pubsub_clients = [c for c in probe.client_list() if int(c.get("psub", 0)) or int(c.get("sub", 0))]
+            assert len(pubsub_clients) == 1  # was one connection per socket: 200
+            await node.publish("conv-123", {"type": "status", "status": "human"})
+            assert (await asyncio.wait_for(anext(streams[123]), 10))["status"] == "human"
+    finally:
+        probe.close()
+        await node.close()
+
+
+async def test_a_hub_that_lost_redis_says_so_and_comes_back(redis_url: str) -> None:
+    import redis
+
+    node = RedisHub(redis_url)
+    probe = redis.Redis.from_url(redis_url)
+    try:
+        async with node.subscribe("conv-1") as events:
+            assert node.connected
+            probe.client_kill_filter(_type="pubsub")  # the node's subscriber connection dies
+            for _ in range(250):  # bounded: up to ~5 s for the reader to notice and reconnect
+                if node.failures and node.connected:
+                    break
+                await asyncio.sleep(0.02)
+            assert node.failures >= 1 and node.connected
+            await asyncio.sleep(0.1)
+            await node.publish("conv-1", {"type": "status", "status": "pending"})
+            assert (await asyncio.wait_for(anext(events), 10))["status"] == "pending"
+    finally:
+        probe.close()
+        await node.close()
