@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -77,3 +78,40 @@ async def test_a_hub_that_lost_redis_says_so_and_comes_back(redis_url: str) -> N
     finally:
         probe.close()
         await node.close()
+
+
+async def test_a_push_that_fails_is_counted_not_raised() -> None:
+    from tests.app.scaleout_support import free_port
+
+    node = RedisHub(f"redis://127.0.0.1:{free_port()}/0")  # nothing listens: Redis is down
+    try:
+        await node.publish("conv-1", {"type": "staff_message", "text": "stored already"})
+        assert node.failures == 1 and not node.connected
+    finally:
+        await node.close()
+
+
+def test_redis_down_during_a_staff_reply_stores_it_once_and_answers_200(pg_url: str, db: Any) -> None:
+    from fastapi.testclient import TestClient
+    from sqlalchemy import select
+
+    from app.db.models import Message
+    from tests.app.console_support import add_conversation, add_user, console_app, sign_in
+    from tests.app.scaleout_support import free_port
+
+    app = console_app(pg_url)
+    app.state.hub = RedisHub(f"redis://127.0.0.1:{free_port()}/0")  # the hub's Redis is down
+    client = TestClient(app)
+    staff = add_user(db, "ana")
+    headers = sign_in(client, staff)
+    conv = add_conversation(db, [("customer", "a person please")], status="pending")
+    assert client.post(f"/api/staff/conversations/{conv.id}/take-over", headers=headers).status_code == 200
+    sent = client.post(
+        f"/api/staff/conversations/{conv.id}/reply", json={"text": "Hi, Ana here"}, headers=headers
+    )
+    assert sent.status_code == 200  # was: committed, then 500, so staff sent it again
+    db.expire_all()
+    rows = db.scalars(
+        select(Message).where(Message.conversation_id == conv.id, Message.role == "staff")
+    ).all()
+    assert [r.text for r in rows] == ["Hi, Ana here"]
