@@ -26,12 +26,13 @@ def build_data(
     out: Path = typer.Option(DATA_DIR, help="Where the per-intent JSONL files go."),
     heldout: float = typer.Option(0.2, help="Fraction of groups (templates, source rows) held out."),
     seed: int = typer.Option(0),
+    legacy: bool = typer.Option(False, help="The older ungrounded sets (Bitext + templates) instead."),
 ) -> None:
-    """Write <out>/<intent>/{train,heldout}.jsonl from Bitext and the store templates."""
+    """Write <out>/<intent>/{train,heldout}.jsonl (grounded, from the knowledge seed) + mixed/train.jsonl."""
     from adapters.data import build_all
 
     try:
-        splits = build_all(out, source, heldout, seed)
+        splits = build_all(out, source, heldout, seed, legacy)
     except ValueError as exc:
         _fail(str(exc))
     for intent, s in splits.items():
@@ -56,6 +57,14 @@ def train_cmd(
     data_dir: Path = typer.Option(DATA_DIR),
     out: Path = typer.Option(None, help="Output dir (default: adapters/<intent>)."),
     qlora: bool = typer.Option(False, help="Train on a 4-bit NF4 base (CUDA + bitsandbytes only)."),
+    first_layer: int = typer.Option(0, help="LoRA only on layers from this one up (0 = all layers)."),
+    bf16: bool = typer.Option(False, help="bf16 autocast (CPU with AVX-512-BF16, or CUDA)."),
+    threads: int = typer.Option(0, help="torch threads (0 = torch's default)."),
+    init_from: Path = typer.Option(None, help="Continue training this PEFT adapter folder."),
+    train_file: Path = typer.Option(
+        None, help="Train on this JSONL instead of <data-dir>/<intent>/train.jsonl."
+    ),
+    max_minutes: float = typer.Option(0.0, help="Stop and save after this many minutes (0 = no limit)."),
 ) -> None:
     """Train one LoRA adapter; writes a PEFT dir plus switchboard.json and system_prompt.txt."""
     from adapters.train import TrainConfig, TrainError, train
@@ -79,6 +88,12 @@ def train_cmd(
             qlora=qlora,
             data_dir=data_dir,
             limit=limit,
+            first_layer=first_layer,
+            bf16=bf16,
+            threads=threads,
+            init_from=init_from,
+            train_file=train_file,
+            max_minutes=max_minutes,
         )
         summary = train(config)
     except (ValueError, TrainError) as exc:
@@ -94,6 +109,7 @@ def eval_cmd(
     out: Path = typer.Option(ADAPTERS_DIR / "eval", help="Where heldout_loss.{md,json} go."),
     limit: int = typer.Option(80, help="Held-out examples per domain (0 = all)."),
     batch_size: int = typer.Option(8),
+    max_len: int = typer.Option(256, help="Tokens per example (grounded examples need ~384)."),
     samples: int = typer.Option(2, help="Greedy sample replies per adapter (base vs adapter, same prompt)."),
     min_reduction: float = typer.Option(0.0, help="Exit 1 if an adapter lowers its own loss by less."),
 ) -> None:
@@ -104,7 +120,7 @@ def eval_cmd(
 
     try:
         specs = load_adapter_specs(adapters_dir)
-        result = evaluate(base or settings.model_dir, specs, data_dir, limit, batch_size)
+        result = evaluate(base or settings.model_dir, specs, data_dir, limit, batch_size, max_len)
     except (ValueError, OSError) as exc:
         _fail(str(exc))
     rows: list[dict[str, str]] = []

@@ -8,10 +8,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from adapters.datasets.bitext import build_bitext
+from adapters.datasets.grounded import build_grounded
 from adapters.datasets.templates import expand, load_topics
 from adapters.examples import DATA_DIR, INTENTS, ChatExample, store_facts, write_jsonl
 
 SHARED_DATA = Path("/work/shared/data")
+MIXED = "mixed"  # <out>/mixed/train.jsonl: every intent's training examples, for a shared warm start
 
 
 def is_heldout(group: str, fraction: float) -> bool:
@@ -37,8 +39,8 @@ def split(examples: list[ChatExample], fraction: float) -> Split:
     return Split(train=train, heldout=held)
 
 
-def build_examples(data_root: Path = SHARED_DATA, seed: int = 0) -> dict[str, list[ChatExample]]:
-    """All chat examples per intent: Bitext + project templates (general), templates (others)."""
+def build_legacy_examples(data_root: Path = SHARED_DATA, seed: int = 0) -> dict[str, list[ChatExample]]:
+    """The ungrounded chat examples: Bitext + project templates (general), templates (others)."""
     facts = store_facts()
     bitext, _ = build_bitext(data_root, facts, seed=seed)
     return {
@@ -50,16 +52,30 @@ def build_examples(data_root: Path = SHARED_DATA, seed: int = 0) -> dict[str, li
     }
 
 
+def build_examples(
+    data_root: Path = SHARED_DATA, seed: int = 0, legacy: bool = False
+) -> dict[str, list[ChatExample]]:
+    """Grounded examples from the knowledge seed (the default), or the older ungrounded sets."""
+    return build_legacy_examples(data_root, seed) if legacy else build_grounded(seed)
+
+
 def build_all(
-    out_dir: Path = DATA_DIR, data_root: Path = SHARED_DATA, fraction: float = 0.2, seed: int = 0
+    out_dir: Path = DATA_DIR,
+    data_root: Path = SHARED_DATA,
+    fraction: float = 0.2,
+    seed: int = 0,
+    legacy: bool = False,
 ) -> dict[str, Split]:
-    """Build, shuffle (seeded) and write ``<out>/<intent>/{train,heldout}.jsonl``; returns the splits."""
+    """Build, shuffle (seeded) and write ``<out>/<intent>/{train,heldout}.jsonl`` (+ mixed/train.jsonl)."""
     splits: dict[str, Split] = {}
-    for intent, examples in build_examples(data_root, seed).items():
+    for intent, examples in build_examples(data_root, seed, legacy).items():
         s = split(examples, fraction)
         random.Random(seed).shuffle(s.train)
         write_jsonl(out_dir / intent / "train.jsonl", s.train)
         write_jsonl(out_dir / intent / "heldout.jsonl", s.heldout)
         splits[intent] = s
     assert set(splits) == set(INTENTS)
+    mixed = [e for s in splits.values() for e in s.train]
+    random.Random(seed + 7).shuffle(mixed)
+    write_jsonl(out_dir / MIXED / "train.jsonl", mixed)
     return splits

@@ -45,6 +45,10 @@ class ChatExample:
     assistant: str
     source: str
     group: str  # examples of one group (template, source row) always land in the same split
+    # The whole system turn when it is not the intent's plain prompt (grounded examples carry facts).
+    system: str = ""
+    # Earlier (customer, agent) turns of the chat, oldest first; only the last reply is trained on.
+    history: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self) -> None:
         check_intent(self.intent)
@@ -52,11 +56,20 @@ class ChatExample:
             raise ValueError("user must not be empty")
         if not self.assistant.strip():
             raise ValueError("assistant must not be empty")
+        for turn in self.history:
+            if len(turn) != 2 or not all(t.strip() for t in turn):
+                raise ValueError("history turns must be non-empty (customer, agent) pairs")
 
     def messages(self) -> list[dict[str, str]]:
-        """The chat-format messages: system prompt of the intent, user, assistant."""
+        """The chat-format messages: system turn, earlier turns, user, assistant."""
+        earlier = [
+            m
+            for user, reply in self.history
+            for m in ({"role": "user", "content": user}, {"role": "assistant", "content": reply})
+        ]
         return [
-            {"role": "system", "content": SYSTEM_PROMPTS[self.intent]},
+            {"role": "system", "content": self.system or SYSTEM_PROMPTS[self.intent]},
+            *earlier,
             {"role": "user", "content": self.user},
             {"role": "assistant", "content": self.assistant},
         ]
@@ -74,13 +87,24 @@ class ChatExample:
     def from_json(cls, record: dict[str, Any]) -> ChatExample:
         """Inverse of to_json; a missing field is a ValueError naming it."""
         try:
-            by_role = {m["role"]: m["content"] for m in record["messages"]}
+            messages = record["messages"]
+            system = messages[0]["content"] if messages and messages[0]["role"] == "system" else ""
+            turns = [m for m in messages if m["role"] != "system"]
+            if len(turns) < 2 or turns[-1]["role"] != "assistant" or turns[-2]["role"] != "user":
+                raise KeyError("messages")
+            earlier = turns[:-2]
+            history = tuple(
+                (u["content"], a["content"]) for u, a in zip(earlier[::2], earlier[1::2], strict=True)
+            )
+            intent = record["intent"]
             return cls(
-                intent=record["intent"],
-                user=by_role["user"],
-                assistant=by_role["assistant"],
+                intent=intent,
+                user=turns[-2]["content"],
+                assistant=turns[-1]["content"],
                 source=record.get("source", "unknown"),
-                group=record.get("group", by_role["user"]),
+                group=record.get("group", turns[-2]["content"]),
+                system="" if system == SYSTEM_PROMPTS.get(intent) else system,
+                history=history,
             )
         except KeyError as exc:
             raise ValueError(f"example record is missing field {exc.args[0]!r}") from exc

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,15 @@ class TrainConfig:
     qlora: bool = False
     data_dir: Path = DATA_DIR
     limit: int = 0  # 0 = all training examples
+    # LoRA only on layers first_layer.. (0 = all): no gradient flows below it, so a step costs less.
+    first_layer: int = 0
+    bf16: bool = False  # bf16 autocast (CPU AVX-512-BF16 or CUDA); weights and optimizer stay fp32
+    threads: int = 0  # torch threads (0 = torch's default)
+    init_from: Path | None = None  # continue training this PEFT adapter instead of a fresh LoRA
+    train_file: Path | None = None  # train on this JSONL instead of <data_dir>/<intent>/train.jsonl
+    # Stop (and save) after this many minutes of training even before max_steps: a shared CPU's
+    # step time is not known in advance. 0 = no limit.
+    max_minutes: float = 0.0
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -47,8 +57,10 @@ class TrainConfig:
         for name in ("rank", "alpha", "epochs", "batch_size"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1; got {getattr(self, name)}")
-        if self.max_steps < 0 or self.limit < 0:
-            raise ValueError("max_steps and limit must be >= 0")
+        if self.max_minutes < 0:
+            raise ValueError(f"max_minutes must be >= 0; got {self.max_minutes}")
+        if self.max_steps < 0 or self.limit < 0 or self.first_layer < 0 or self.threads < 0:
+            raise ValueError("max_steps, limit, first_layer and threads must be >= 0")
         if not 0.0 < self.lr < 1.0:
             raise ValueError(f"lr must be in (0, 1); got {self.lr}")
         if not 0.0 <= self.dropout < 1.0:
@@ -90,10 +102,19 @@ def load_base(config: TrainConfig) -> tuple[Any, Any, torch.device]:
 
 
 def attach_lora(model: Any, config: TrainConfig) -> Any:
-    """Wrap the base in a PEFT LoRA model; only the adapter weights train."""
-    from peft import LoraConfig, get_peft_model
+    """Wrap the base in a PEFT LoRA model (fresh, or ``init_from``); only the adapter weights train."""
+    from peft import LoraConfig, PeftModel, get_peft_model
 
+    if config.init_from is not None:
+        if not (config.init_from / "adapter_config.json").is_file():
+            raise TrainError(f"--init-from {config.init_from} is not a PEFT adapter folder")
+        return PeftModel.from_pretrained(model, str(config.init_from), is_trainable=True)
+    n_layers = model.config.num_hidden_layers
+    if config.first_layer >= n_layers:
+        raise TrainError(f"first_layer must be below the model's {n_layers} layers")
+    layers = list(range(config.first_layer, n_layers)) if config.first_layer else None
     lora = LoraConfig(
+        layers_to_transform=layers,
         r=config.rank,
         lora_alpha=config.alpha,
         lora_dropout=config.dropout,
@@ -106,7 +127,7 @@ def attach_lora(model: Any, config: TrainConfig) -> Any:
 
 def load_training_set(config: TrainConfig, tokenizer: Any) -> list[Encoded]:
     """Encoded training examples of the intent (never the held-out file)."""
-    examples = read_jsonl(config.data_dir / config.intent / "train.jsonl")
+    examples = read_jsonl(config.train_file or config.data_dir / config.intent / "train.jsonl")
     if config.limit:
         examples = examples[: config.limit]
     if not examples:
@@ -114,13 +135,22 @@ def load_training_set(config: TrainConfig, tokenizer: Any) -> list[Encoded]:
     return [encode(tokenizer, e, config.max_len) for e in examples]
 
 
+BUCKET_BATCHES = 8  # batches formed together from examples of similar length (less padding)
+
+
 def batches(data: list[Encoded], config: TrainConfig, epoch: int) -> list[list[Encoded]]:
-    """Seeded shuffle per epoch, then fixed-size batches."""
+    """Seeded shuffle per epoch; within each run of BUCKET_BATCHES batches, similar lengths go together."""
+    rng = random.Random(config.seed * 1000 + epoch)
     order = list(range(len(data)))
-    random.Random(config.seed * 1000 + epoch).shuffle(order)
-    return [
-        [data[i] for i in order[j : j + config.batch_size]] for j in range(0, len(order), config.batch_size)
-    ]
+    rng.shuffle(order)
+    chunk = config.batch_size * BUCKET_BATCHES
+    out: list[list[Encoded]] = []
+    for c in range(0, len(order), chunk):
+        part = sorted(order[c : c + chunk], key=lambda i: len(data[i].input_ids))
+        group = [part[j : j + config.batch_size] for j in range(0, len(part), config.batch_size)]
+        rng.shuffle(group)
+        out.extend([data[i] for i in b] for b in group)
+    return out
 
 
 def train(config: TrainConfig, progress: bool = True) -> dict[str, Any]:
@@ -129,6 +159,8 @@ def train(config: TrainConfig, progress: bool = True) -> dict[str, Any]:
 
     random.seed(config.seed)
     torch.manual_seed(config.seed)
+    if config.threads:
+        torch.set_num_threads(config.threads)
     model, tokenizer, device = load_base(config)
     model = attach_lora(model, config)
     data = load_training_set(config, tokenizer)
@@ -143,11 +175,14 @@ def train(config: TrainConfig, progress: bool = True) -> dict[str, Any]:
     )
     model.train()
     step, losses = 0, []
+    started = time.perf_counter()
+    out_of_time = False
     bar = tqdm(total=total, desc=f"train {config.intent}", disable=not progress)
     for epoch in range(config.epochs if not config.max_steps else 10**9):
         for batch in batches(data, config, epoch):
             tensors = {k: v.to(device) for k, v in collate(batch, tokenizer.pad_token_id).items()}
-            loss_sum, n_tokens = token_losses(model, tensors)
+            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=config.bf16):
+                loss_sum, n_tokens = token_losses(model, tensors)
             loss = loss_sum / max(1, n_tokens)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(params, 1.0)
@@ -158,18 +193,24 @@ def train(config: TrainConfig, progress: bool = True) -> dict[str, Any]:
             step += 1
             bar.update(1)
             bar.set_postfix(loss=f"{sum(losses[-20:]) / len(losses[-20:]):.3f}")
-            if step >= total:
+            out_of_time = bool(config.max_minutes) and time.perf_counter() - started > 60 * config.max_minutes
+            if step >= total or out_of_time:
                 break
-        if step >= total:
+        if step >= total or out_of_time:
             break
     bar.close()
+    elapsed = time.perf_counter() - started
     summary = {
         "intent": config.intent,
         "system_prompt": SYSTEM_PROMPTS[config.intent],
         "base_model": str(config.base),
         "steps": step,
+        "planned_steps": total,
         "train_examples": len(data),
         "final_loss": sum(losses[-20:]) / max(1, len(losses[-20:])),
+        "first_loss": sum(losses[:20]) / max(1, len(losses[:20])),
+        "train_seconds": round(elapsed, 1),
+        "seconds_per_step": round(elapsed / max(1, step), 2),
         "config": {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(config).items()},
     }
     save_adapter(model, config.out, summary)

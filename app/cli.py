@@ -10,6 +10,7 @@ import typer
 from adapters.cli import adapters_app
 from app.bench_cli import bench_app
 from app.knowledge.cli import kb_app
+from app.knowledge.fact_eval_cli import fact_eval_command
 from app.router.training.cli import router_app
 from app.users_cli import users_app
 
@@ -18,6 +19,7 @@ cli.add_typer(bench_app, name="bench")
 cli.add_typer(users_app, name="users")
 cli.add_typer(adapters_app, name="adapters")
 cli.add_typer(router_app, name="router")
+kb_app.command("eval")(fact_eval_command)
 cli.add_typer(kb_app, name="kb")
 
 

@@ -95,3 +95,37 @@ def test_qlora_without_cuda_is_a_clear_error(tiny_model_dir: Path, tiny_data: Pa
 def test_missing_base_model_is_a_clear_error(tiny_data: Path, tmp_path: Path) -> None:
     with pytest.raises(TrainError, match="does not exist"):
         train(_config(tmp_path / "nowhere", tiny_data, tmp_path / "o"), progress=False)
+
+
+def test_first_layer_trains_only_the_upper_layers(
+    tiny_model_dir: Path, tiny_data: Path, tmp_path: Path
+) -> None:
+    from transformers import AutoConfig
+
+    layers = AutoConfig.from_pretrained(str(tiny_model_dir)).num_hidden_layers
+    out = tmp_path / "top"
+    train(_config(tiny_model_dir, tiny_data, out, first_layer=layers - 1, bf16=True), progress=False)
+    keys = load_file(str(out / "adapter_model.safetensors")).keys()
+    assert keys and all(f"layers.{layers - 1}." in k for k in keys)
+
+
+def test_init_from_continues_an_adapter(tiny_model_dir: Path, tiny_data: Path, tmp_path: Path) -> None:
+    train(_config(tiny_model_dir, tiny_data, tmp_path / "first"), progress=False)
+    summary = train(
+        _config(tiny_model_dir, tiny_data, tmp_path / "second", init_from=tmp_path / "first"), progress=False
+    )
+    first = load_file(str(tmp_path / "first" / "adapter_model.safetensors"))
+    second = load_file(str(tmp_path / "second" / "adapter_model.safetensors"))
+    assert summary["steps"] == 3 and first.keys() == second.keys()
+    assert any(not torch.equal(first[k], second[k]) for k in first)
+    with pytest.raises(TrainError, match="init-from"):
+        train(
+            _config(tiny_model_dir, tiny_data, tmp_path / "x", init_from=tmp_path / "nothing"), progress=False
+        )
+
+
+def test_max_minutes_stops_early_and_saves(tiny_model_dir: Path, tiny_data: Path, tmp_path: Path) -> None:
+    config = _config(tiny_model_dir, tiny_data, tmp_path / "short", max_minutes=1e-9)
+    summary = train(config, progress=False)
+    assert summary["steps"] == 1 and summary["planned_steps"] == 3
+    assert (tmp_path / "short" / "adapter_model.safetensors").is_file()

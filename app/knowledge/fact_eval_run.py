@@ -1,0 +1,156 @@
+"""Run the factual eval through the chat path: router -> retrieval -> grounded prompt -> engine.
+
+The pieces are the ones a chat reply uses: the trained router and the ReplyPlanner (adapter,
+system prompt and the live decoding policy, which on a fresh database is the built-in default
+per intent), the knowledge retrieval over a database the seed was imported into, the grounded
+system turn of adapters/grounding.py, the backend's prompt truncation, and the continuous-
+batching engine with the adapters loaded. Sampled policies get a fixed seed per question so a
+re-run gives the same replies. ``grounded=False`` is the path as it was before the knowledge
+base (no facts in the prompt): the "before" baseline.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import torch
+from sqlalchemy.orm import Session
+
+from adapters.grounding import FactSnippet, grounded_system_prompt
+from app.backends.prompting import build_prompt_ids
+from app.chat.planning import ReplyPlanner, load_router
+from app.config import Settings
+from app.knowledge.fact_eval import FactQuestion, Outcome
+
+K_FACTS = 4
+log = logging.getLogger(__name__)
+
+
+def retrieve_facts(session: Session, message: str, earlier: Sequence[str]) -> list[Any]:
+    """The entries the chat path retrieves for this message and the customer's earlier turns."""
+    from app.knowledge.retrieval import retrieve_for_message
+
+    _, hits = retrieve_for_message(session, message, list(earlier), k=K_FACTS)
+    return list(hits)
+
+
+def knowledge_session(workdir: Path) -> Session:
+    """A fresh SQLite database at head with the seed imported (what a new install starts with)."""
+    from app.db.session import session_factory, upgrade_database
+    from app.knowledge.importer import import_path
+
+    url = f"sqlite:///{workdir / 'facts_eval.db'}"
+    upgrade_database(url)
+    session = session_factory(url)()
+    import_path(session)
+    return session
+
+
+@dataclasses.dataclass
+class _Turn:
+    question: FactQuestion
+    history: list[dict[str, str]]
+    replies: list[str]
+    intent: str | None = None
+
+
+def _generate(engine: Any, requests: dict[str, Any]) -> dict[str, tuple[str, int, str | None]]:
+    """Run the requests to completion in one continuous batch: id -> (text, tokens, finish_reason)."""
+    texts: dict[str, list[str]] = {rid: [] for rid in requests}
+    done: dict[str, tuple[str, int, str | None]] = {}
+    for request in requests.values():
+        engine.add_request(request)
+    steps = 0
+    while engine.has_unfinished():
+        steps += 1
+        if steps % 100 == 0:  # a long CPU run shows that it moves
+            log.info(
+                "facts eval: %d of %d replies done after %d engine steps", len(done), len(requests), steps
+            )
+        for event in engine.step():
+            texts[event.request_id].append(event.text)
+            if event.finished:
+                done[event.request_id] = (
+                    "".join(texts[event.request_id]).strip(),
+                    event.completion_tokens,
+                    event.finish_reason,
+                )
+    return done
+
+
+def run_questions(
+    questions: Sequence[FactQuestion], settings: Settings, grounded: bool = True
+) -> tuple[list[Outcome], dict[str, Any]]:
+    """Answer every question (all turns) on the real model; the outcomes and what was run."""
+    from app.engine_factory import build_engine
+    from inference.request import GenerationRequest
+
+    started = time.perf_counter()
+    engine = build_engine(settings).engine  # the serving construction: threads, dtype, quantization, adapters
+    tokenizer = engine.tokenizer
+    planner = ReplyPlanner(load_router(settings.router_path), engine.adapters.names())
+    guard_field = "allowed_values" in {f.name for f in dataclasses.fields(GenerationRequest)}
+    outcomes: dict[str, Outcome] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        session = knowledge_session(Path(tmp))
+        turns = [_Turn(q, [], []) for q in questions]
+        for t_index in range(max(len(q.turns) for q in questions)):
+            live = [t for t in turns if t_index < len(t.question.turns)]
+            requests, meta = {}, {}
+            for n, turn in enumerate(live):
+                text = turn.question.turns[t_index]
+                plan = planner.plan(session, text, turn.intent, None)
+                hits = retrieve_facts(session, text, turn.question.turns[:t_index]) if grounded else []
+                snippets = [FactSnippet(h.key, h.title, h.text) for h in hits]
+                system = (
+                    grounded_system_prompt(plan.system_prompt, snippets) if grounded else plan.system_prompt
+                )
+                messages = [
+                    {"role": "system", "content": system},
+                    *turn.history,
+                    {"role": "user", "content": text},
+                ]
+                params = dataclasses.replace(plan.params, seed=1000 * t_index + n)
+                budget = engine.max_positions - params.max_new_tokens
+                prompt = build_prompt_ids(tokenizer, messages, budget)
+                extra: dict[str, Any] = {}
+                if guard_field and grounded:
+                    from inference.number_guard import allowed_values
+
+                    extra["allowed_values"] = allowed_values([h.text for h in hits])
+                rid = f"{turn.question.id}:{t_index}"
+                requests[rid] = GenerationRequest(prompt.ids, params, plan.adapter, request_id=rid, **extra)
+                meta[rid] = (turn, text, plan, hits)
+            for rid, (reply, tokens, finish) in _generate(engine, requests).items():
+                turn, text, plan, hits = meta[rid]
+                turn.intent = plan.intent
+                turn.history += [{"role": "user", "content": text}, {"role": "assistant", "content": reply}]
+                turn.replies.append(reply)
+                outcomes[turn.question.id] = Outcome(
+                    turn.question,
+                    reply,
+                    plan.intent,
+                    plan.adapter,
+                    [h.key for h in hits],
+                    [h.text for h in hits],
+                    tokens,
+                    finish,
+                    list(turn.replies),
+                )
+        session.close()
+    setup = {
+        "grounded": grounded,
+        "number_guard_while_decoding": guard_field and grounded,
+        "adapters_dir": str(settings.adapters_dir),
+        "dtype": str(next(engine.model.parameters()).dtype),
+        "threads": torch.get_num_threads(),
+        "k_facts": K_FACTS if grounded else 0,
+        "wall_s": time.perf_counter() - started,
+    }
+    return [outcomes[q.id] for q in questions], setup
