@@ -213,6 +213,9 @@ def train(config: TrainConfig, progress: bool = True) -> dict[str, Any]:
         "seconds_per_step": round(elapsed / max(1, step), 2),
         "config": {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(config).items()},
     }
+    if config.init_from is not None and (config.init_from / "switchboard.json").is_file():
+        # The run this one continued: its steps, losses and config stay on record.
+        summary["init"] = json.loads((config.init_from / "switchboard.json").read_text())
     save_adapter(model, config.out, summary)
     return summary
 

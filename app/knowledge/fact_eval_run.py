@@ -22,7 +22,6 @@ from typing import Any
 import torch
 from sqlalchemy.orm import Session
 
-from adapters.grounding import FactSnippet, grounded_system_prompt
 from app.backends.prompting import build_prompt_ids
 from app.chat.planning import ReplyPlanner, load_router
 from app.config import Settings
@@ -32,12 +31,11 @@ K_FACTS = 4
 log = logging.getLogger(__name__)
 
 
-def retrieve_facts(session: Session, message: str, earlier: Sequence[str]) -> list[Any]:
-    """The entries the chat path retrieves for this message and the customer's earlier turns."""
-    from app.knowledge.retrieval import retrieve_for_message
+def retrieve_facts(session: Session, message: str, earlier: Sequence[str]) -> Any:
+    """What the chat path retrieves for a reply: the message plus the customer's recent turns."""
+    from app.knowledge.reply_facts import RECENT_TURNS, facts_for_reply
 
-    _, hits = retrieve_for_message(session, message, list(earlier), k=K_FACTS)
-    return list(hits)
+    return facts_for_reply(session, message, list(earlier)[-RECENT_TURNS:], k=K_FACTS)
 
 
 def knowledge_session(workdir: Path) -> Session:
@@ -58,6 +56,16 @@ class _Turn:
     history: list[dict[str, str]]
     replies: list[str]
     intent: str | None = None
+
+
+def _notice(decision: Any) -> str | None:
+    """The fixed text the web chat shows instead of a generated reply (router hand-off, non-English)."""
+    from app.chat.handoff import HANDOFF_TEXT, NON_ENGLISH, NON_ENGLISH_TEXT
+    from app.router import HANDOFF
+
+    if decision.intent == HANDOFF:
+        return HANDOFF_TEXT
+    return NON_ENGLISH_TEXT if decision.reason == NON_ENGLISH else None
 
 
 def _generate(engine: Any, requests: dict[str, Any]) -> dict[str, tuple[str, int, str | None]]:
@@ -105,12 +113,24 @@ def run_questions(
             requests, meta = {}, {}
             for n, turn in enumerate(live):
                 text = turn.question.turns[t_index]
-                plan = planner.plan(session, text, turn.intent, None)
-                hits = retrieve_facts(session, text, turn.question.turns[:t_index]) if grounded else []
-                snippets = [FactSnippet(h.key, h.title, h.text) for h in hits]
-                system = (
-                    grounded_system_prompt(plan.system_prompt, snippets) if grounded else plan.system_prompt
-                )
+                decision = planner.route(session, text, turn.intent, None)
+                notice = _notice(decision)
+                if notice is not None:  # the chat answers these without the model, as the page does
+                    turn.history += [
+                        {"role": "user", "content": text},
+                        {"role": "assistant", "content": notice},
+                    ]
+                    turn.replies.append(notice)
+                    outcomes[turn.question.id] = Outcome(
+                        turn.question, notice, decision.intent, None, [], [], 0, "stop", list(turn.replies)
+                    )
+                    continue
+                plan = planner.for_intent(session, decision.intent, decision)
+                if grounded:
+                    facts = retrieve_facts(session, text, turn.question.turns[:t_index])
+                    hits, system = list(facts.hits), facts.system_prompt(plan.system_prompt)
+                else:
+                    hits, system = [], plan.system_prompt
                 messages = [
                     {"role": "system", "content": system},
                     *turn.history,
