@@ -16,6 +16,7 @@ def fact_eval_command(
     questions: Path = typer.Option(QUESTIONS_PATH, help="The eval questions (JSONL)."),
     adapters_dir: Path = typer.Option(None, help="Adapters to serve (default: settings.adapters_dir)."),
     ungrounded: bool = typer.Option(False, help="No retrieval, no facts in the prompt (the old chat path)."),
+    number_guard: bool = typer.Option(False, help="Constrain numbers/emails to the facts while decoding."),
     limit: int = typer.Option(0, help="Only every n-th question so that at most this many run (0 = all)."),
     out: Path = typer.Option(RESULTS_DIR, help="Where the results go."),
 ) -> None:
@@ -30,7 +31,7 @@ def fact_eval_command(
         step = len(qs) / limit
         qs = [qs[int(i * step)] for i in range(limit)]
     run_settings = settings.model_copy(update={"adapters_dir": adapters_dir}) if adapters_dir else settings
-    outcomes, setup = run_questions(qs, run_settings, grounded=not ungrounded)
+    outcomes, setup = run_questions(qs, run_settings, grounded=not ungrounded, number_guard=number_guard)
     kb_texts = [e.text for e in read_entries()]
     result = {
         "label": label,

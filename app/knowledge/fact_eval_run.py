@@ -6,7 +6,8 @@ per intent), the knowledge retrieval over a database the seed was imported into,
 system turn of adapters/grounding.py, the backend's prompt truncation, and the continuous-
 batching engine with the adapters loaded. Sampled policies get a fixed seed per question so a
 re-run gives the same replies. ``grounded=False`` is the path as it was before the knowledge
-base (no facts in the prompt): the "before" baseline.
+base (no facts in the prompt): the "before" baseline. ``number_guard`` adds the decode-time number
+constraint (inference/number_guard.py) to every grounded request.
 """
 
 from __future__ import annotations
@@ -93,17 +94,18 @@ def _generate(engine: Any, requests: dict[str, Any]) -> dict[str, tuple[str, int
 
 
 def run_questions(
-    questions: Sequence[FactQuestion], settings: Settings, grounded: bool = True
+    questions: Sequence[FactQuestion], settings: Settings, grounded: bool = True, number_guard: bool = False
 ) -> tuple[list[Outcome], dict[str, Any]]:
     """Answer every question (all turns) on the real model; the outcomes and what was run."""
     from app.engine_factory import build_engine
+    from inference.number_guard import allowed_values
     from inference.request import GenerationRequest
 
     started = time.perf_counter()
     engine = build_engine(settings).engine  # the serving construction: threads, dtype, quantization, adapters
     tokenizer = engine.tokenizer
     planner = ReplyPlanner(load_router(settings.router_path), engine.adapters.names())
-    guard_field = "allowed_values" in {f.name for f in dataclasses.fields(GenerationRequest)}
+    guard = number_guard and grounded
     outcomes: dict[str, Outcome] = {}
     with tempfile.TemporaryDirectory() as tmp:
         session = knowledge_session(Path(tmp))
@@ -140,9 +142,7 @@ def run_questions(
                 budget = engine.max_positions - params.max_new_tokens
                 prompt = build_prompt_ids(tokenizer, messages, budget)
                 extra: dict[str, Any] = {}
-                if guard_field and grounded:
-                    from inference.number_guard import allowed_values
-
+                if guard:  # decode-time constraint: only numbers/emails of the facts may be written
                     extra["allowed_values"] = allowed_values([h.text for h in hits])
                 rid = f"{turn.question.id}:{t_index}"
                 requests[rid] = GenerationRequest(prompt.ids, params, plan.adapter, request_id=rid, **extra)
@@ -166,7 +166,7 @@ def run_questions(
         session.close()
     setup = {
         "grounded": grounded,
-        "number_guard_while_decoding": guard_field and grounded,
+        "number_guard_while_decoding": guard,
         "adapters_dir": str(settings.adapters_dir),
         "dtype": str(next(engine.model.parameters()).dtype),
         "threads": torch.get_num_threads(),
