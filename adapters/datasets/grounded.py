@@ -204,6 +204,7 @@ class Builder:
             if e.kind != "plan":
                 continue
             name = e.text.split(":")[0] if e.key.count("-") else e.title.split()[0]
+            templates: tuple[str, ...]
             if e.key.count("-"):  # one plan: "ShieldGuard Plus: $49.99/year, ..."
                 first, *rest = e.body().split(". ")
                 reply = f"{name} is {first.rstrip('.')}."

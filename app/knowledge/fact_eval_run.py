@@ -102,7 +102,7 @@ def run_questions(
     from inference.request import GenerationRequest
 
     started = time.perf_counter()
-    engine = build_engine(settings).engine  # the serving construction: threads, dtype, quantization, adapters
+    engine = build_engine(settings).core  # the serving construction: threads, dtype, quantization, adapters
     tokenizer = engine.tokenizer
     planner = ReplyPlanner(load_router(settings.router_path), engine.adapters.names())
     guard = number_guard and grounded
@@ -145,7 +145,9 @@ def run_questions(
                 if guard:  # decode-time constraint: only numbers/emails of the facts may be written
                     extra["allowed_values"] = allowed_values([h.text for h in hits])
                 rid = f"{turn.question.id}:{t_index}"
-                requests[rid] = GenerationRequest(prompt.ids, params, plan.adapter, request_id=rid, **extra)
+                requests[rid] = GenerationRequest(
+                    tuple(prompt.ids), params, plan.adapter, request_id=rid, **extra
+                )
                 meta[rid] = (turn, text, plan, hits)
             for rid, (reply, tokens, finish) in _generate(engine, requests).items():
                 turn, text, plan, hits = meta[rid]
