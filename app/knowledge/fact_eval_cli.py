@@ -16,7 +16,7 @@ def fact_eval_command(
     questions: Path = typer.Option(QUESTIONS_PATH, help="The eval questions (JSONL)."),
     adapters_dir: Path = typer.Option(None, help="Adapters to serve (default: settings.adapters_dir)."),
     ungrounded: bool = typer.Option(False, help="No retrieval, no facts in the prompt (the old chat path)."),
-    number_guard: bool = typer.Option(False, help="Constrain numbers/emails to the facts while decoding."),
+    number_guard: str = typer.Option("", help="decode | check | off (default: the chat path's setting)."),
     limit: int = typer.Option(0, help="Only every n-th question so that at most this many run (0 = all)."),
     out: Path = typer.Option(RESULTS_DIR, help="Where the results go."),
 ) -> None:

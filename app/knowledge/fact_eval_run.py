@@ -6,8 +6,9 @@ per intent), the knowledge retrieval over a database the seed was imported into,
 system turn of adapters/grounding.py, the backend's prompt truncation, and the continuous-
 batching engine with the adapters loaded. Sampled policies get a fixed seed per question so a
 re-run gives the same replies. ``grounded=False`` is the path as it was before the knowledge
-base (no facts in the prompt): the "before" baseline. ``number_guard`` adds the decode-time number
-constraint (inference/number_guard.py) to every grounded request.
+base (no facts in the prompt): the "before" baseline. ``number_guard`` ("decode", "check", "off";
+empty = settings.number_guard, the chat path's mode) decides whether decoding is constrained to the
+numbers of the grounded system turn (inference/number_guard.py), as the chat service does.
 """
 
 from __future__ import annotations
@@ -94,18 +95,19 @@ def _generate(engine: Any, requests: dict[str, Any]) -> dict[str, tuple[str, int
 
 
 def run_questions(
-    questions: Sequence[FactQuestion], settings: Settings, grounded: bool = True, number_guard: bool = False
+    questions: Sequence[FactQuestion], settings: Settings, grounded: bool = True, number_guard: str = ""
 ) -> tuple[list[Outcome], dict[str, Any]]:
     """Answer every question (all turns) on the real model; the outcomes and what was run."""
     from app.engine_factory import build_engine
-    from inference.number_guard import allowed_values
+    from app.knowledge.reply_facts import allowed_numbers
     from inference.request import GenerationRequest
 
     started = time.perf_counter()
     engine = build_engine(settings).core  # the serving construction: threads, dtype, quantization, adapters
     tokenizer = engine.tokenizer
     planner = ReplyPlanner(load_router(settings.router_path), engine.adapters.names())
-    guard = number_guard and grounded
+    # The chat path's guard mode (settings.number_guard) unless the caller names one.
+    guard = (number_guard or settings.number_guard) == "decode" and grounded
     outcomes: dict[str, Outcome] = {}
     with tempfile.TemporaryDirectory() as tmp:
         session = knowledge_session(Path(tmp))
@@ -142,8 +144,8 @@ def run_questions(
                 budget = engine.max_positions - params.max_new_tokens
                 prompt = build_prompt_ids(tokenizer, messages, budget)
                 extra: dict[str, Any] = {}
-                if guard:  # decode-time constraint: only numbers/emails of the facts may be written
-                    extra["allowed_values"] = allowed_values([h.text for h in hits])
+                if guard:  # as the chat path: only numbers/emails of the grounded system turn
+                    extra["allowed_values"] = allowed_numbers(system)
                 rid = f"{turn.question.id}:{t_index}"
                 requests[rid] = GenerationRequest(
                     tuple(prompt.ids), params, plan.adapter, request_id=rid, **extra
