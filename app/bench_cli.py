@@ -148,3 +148,30 @@ def load(
     typer.echo((out / "results.md").read_text())
     if result["result"]["storage_problems"]:
         raise typer.Exit(code=1)
+
+
+@bench_app.command("guard")
+def guard(
+    max_new_tokens: int = typer.Option(64, min=1, help="Reply length limit (greedy decoding)."),
+    batch: list[int] = typer.Option([1, 8], help="Batch sizes (requests submitted in waves of this size)."),
+    repeats: int = typer.Option(2, min=1, help="Repeats; (a) and (c) alternate order across them."),
+    threads: int = typer.Option(1, min=1, help="torch threads (1 is steadiest on a shared CPU)."),
+    prompts: int = typer.Option(24, min=1, help="Use the first N of the 24 grounded prompts."),
+    out: Path = typer.Option(Path("bench-results/guard"), help="Where results.json and results.md go."),
+) -> None:
+    """Number guard on the real model: unverified-number rate and latency (none, post-check, decode-time)."""
+    from app.config import settings
+    from inference.bench.guard_bench import GuardBenchConfig, run_guard_bench
+    from inference.loading.loader import ModelLoadError
+
+    try:
+        cfg = GuardBenchConfig(
+            model_dir=settings.model_dir, adapters_dir=settings.adapters_dir, out_dir=out,
+            max_new_tokens=max_new_tokens, batch_sizes=tuple(batch), repeats=repeats, threads=threads,
+            prompts=prompts,
+        )
+        run_guard_bench(cfg, log=typer.echo)
+    except (ValueError, ModelLoadError, OSError) as exc:
+        typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(code=1) from exc
+    typer.echo((out / "results.md").read_text())
