@@ -157,17 +157,29 @@ def guard(
     repeats: int = typer.Option(2, min=1, help="Repeats; (a) and (c) alternate order across them."),
     threads: int = typer.Option(1, min=1, help="torch threads (1 is steadiest on a shared CPU)."),
     prompts: int = typer.Option(24, min=1, help="Use the first N of the 24 grounded prompts."),
+    overhead_from: Path = typer.Option(
+        None, help="Only time the guard alone on the replies in this results.json, and rewrite it."
+    ),
     out: Path = typer.Option(Path("bench-results/guard"), help="Where results.json and results.md go."),
 ) -> None:
     """Number guard on the real model: unverified-number rate and latency (none, post-check, decode-time)."""
     from app.config import settings
-    from inference.bench.guard_bench import GuardBenchConfig, run_guard_bench
+    from inference.bench.guard_bench import GuardBenchConfig, rewrite_overhead, run_guard_bench
     from inference.loading.loader import ModelLoadError
 
+    if overhead_from is not None:
+        rewrite_overhead(overhead_from, settings.model_dir)
+        typer.echo((overhead_from.parent / "results.md").read_text())
+        return
     try:
         cfg = GuardBenchConfig(
-            model_dir=settings.model_dir, adapters_dir=settings.adapters_dir, out_dir=out,
-            max_new_tokens=max_new_tokens, batch_sizes=tuple(batch), repeats=repeats, threads=threads,
+            model_dir=settings.model_dir,
+            adapters_dir=settings.adapters_dir,
+            out_dir=out,
+            max_new_tokens=max_new_tokens,
+            batch_sizes=tuple(batch),
+            repeats=repeats,
+            threads=threads,
             prompts=prompts,
         )
         run_guard_bench(cfg, log=typer.echo)

@@ -174,6 +174,38 @@ def bench_batch(
     return out
 
 
+def add_overhead(results: dict[str, Any], tokenizer: Any, vocab_size: int) -> None:
+    """Time the guard alone on the run's (c) replies; predict its TPOT ratio at each batch size."""
+    from inference.bench.guard_overhead import guard_overhead, predicted_ratio
+
+    first = next(iter(results["batches"].values()))
+    texts = {int(i): r["guard"] for i, r in first["replies"].items()}
+    overhead = guard_overhead(tokenizer, vocab_size, texts, results["config"]["max_new_tokens"])
+    for batch, rows in results["batches"].items():
+        tpot = rows["none"]["tpot_ms"]
+        overhead[f"predicted_tpot_ratio_b{batch}"] = {
+            phase: predicted_ratio(overhead[f"{phase}_us_per_token"], tpot, int(batch))
+            for phase in ("cold", "warm")
+        }
+    results["guard_overhead"] = overhead
+
+
+def rewrite_overhead(results_json: Path, model_dir: Path) -> None:
+    """Add the replayed guard cost to an existing run's results (no model forward needed)."""
+    import json
+
+    import torch
+    from transformers import AutoTokenizer
+
+    from inference.bench.guard_report import write
+
+    torch.set_num_threads(1)
+    results = json.loads(results_json.read_text())
+    vocab = int(json.loads((model_dir / "config.json").read_text())["vocab_size"])
+    add_overhead(results, AutoTokenizer.from_pretrained(str(model_dir)), vocab)
+    write(results, results_json.parent)
+
+
 def run_guard_bench(cfg: GuardBenchConfig, log: Callable[[str], None] = print) -> dict[str, Any]:
     """Load the model and adapters, run every batch size, write results.json and results.md."""
     import torch
@@ -217,5 +249,6 @@ def run_guard_bench(cfg: GuardBenchConfig, log: Callable[[str], None] = print) -
     for batch in cfg.batch_sizes:
         results["batches"][str(batch)] = bench_batch(engine, jobs, prompts, batch, cfg, log)
     results["questions"] = [p.question for p in prompts]
+    add_overhead(results, loaded.tokenizer, int(loaded.model.config.vocab_size))
     write(results, cfg.out_dir)
     return results

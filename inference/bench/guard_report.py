@@ -70,6 +70,23 @@ def markdown(results: dict[str, Any]) -> str:
             f"guard: {', '.join(rows['none']['unverified_examples']) or 'none'}.",
             "",
         ]
+    overhead = results.get("guard_overhead")
+    if overhead:
+        predicted = ", ".join(
+            f"batch {k.rsplit('b', 1)[1]}: {v['cold']:.3f}x cold / {v['warm']:.3f}x warm"
+            for k, v in overhead.items()
+            if k.startswith("predicted_tpot_ratio_b")
+        )
+        lines += [
+            "## The guard's own cost (replayed without the model)",
+            "",
+            f"The (c) replies re-tokenised ({overhead['tokens']} tokens) and fed through a fresh guard "
+            f"(constrain + advance per token, `inference/bench/guard_overhead.py`): "
+            f"**{overhead['cold_us_per_token']:.0f} µs per token with empty mask caches, "
+            f"{overhead['warm_us_per_token']:.0f} µs warm**. Added to (a)'s TPOT that predicts a TPOT ratio "
+            f"of {predicted} — what the end-to-end ratios above measure through the noise of a shared CPU.",
+            "",
+        ]
     batch, first = next(iter(results["batches"].items()))
     lines += [f"## Replies the constraint changed (batch {batch}, first repeat)", ""]
     for i, reply in first["replies"].items():

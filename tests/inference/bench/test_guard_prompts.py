@@ -65,3 +65,12 @@ def test_report_names_cpu_and_command() -> None:
     }
     md = markdown(results)
     assert "Test CPU (avx2)" in md and "switchboard bench guard" in md and "(c) decode-time" in md
+
+
+def test_guard_overhead_replays_replies_through_the_guard(tokenizer) -> None:
+    from inference.bench.guard_overhead import guard_overhead, predicted_ratio
+
+    texts = {0: "The Voltbook Pro 15 is $1,499.", 4: "The Nova X2 is $699."}
+    out = guard_overhead(tokenizer, len(tokenizer), texts, max_new_tokens=64)
+    assert out["tokens"] > 10 and out["cold_us_per_token"] > 0 and out["warm_us_per_token"] > 0
+    assert predicted_ratio(100.0, 10.0, 8) == 1.08
