@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import NoReturn
 
 import typer
 
-from adapters.examples import DATA_DIR, INTENTS
+from adapters.examples import DATA_DIR
+from adapters.intents import INTENTS
 
 adapters_app = typer.Typer(
     help="Build data for, train and evaluate the intent LoRA adapters.", no_args_is_help=True
@@ -14,10 +16,20 @@ adapters_app = typer.Typer(
 ADAPTERS_DIR = Path(__file__).resolve().parent
 
 
-def _fail(message: str) -> None:
+def _fail(message: str) -> NoReturn:
     """One red line on stderr, exit 1: expected failures never show a traceback."""
     typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
     raise typer.Exit(code=1)
+
+
+def _base(ctx: typer.Context, base: Path | None) -> Path:
+    """--base, else the model folder the `switchboard` command serves (it passes it down in ctx.obj)."""
+    if base is not None:
+        return base
+    served = ctx.obj.get("model_dir") if isinstance(ctx.obj, dict) else None
+    if served is None:
+        _fail("--base is required: the base model folder")
+    return Path(served)
 
 
 @adapters_app.command("build-data")
@@ -41,6 +53,7 @@ def build_data(
 
 @adapters_app.command("train")
 def train_cmd(
+    ctx: typer.Context,
     intent: str = typer.Option(..., help=f"One of {', '.join(INTENTS)}."),
     rank: int = typer.Option(16),
     alpha: int = typer.Option(32),
@@ -53,7 +66,7 @@ def train_cmd(
     dropout: float = typer.Option(0.05),
     seed: int = typer.Option(0),
     limit: int = typer.Option(0, help="Use only the first N training examples (0 = all)."),
-    base: Path = typer.Option(None, help="Base model folder (default: settings.model_dir)."),
+    base: Path = typer.Option(None, help="Base model folder (default: the model `switchboard` serves)."),
     data_dir: Path = typer.Option(DATA_DIR),
     out: Path = typer.Option(None, help="Output dir (default: adapters/<intent>)."),
     qlora: bool = typer.Option(False, help="Train on a 4-bit NF4 base (CUDA + bitsandbytes only)."),
@@ -68,12 +81,11 @@ def train_cmd(
 ) -> None:
     """Train one LoRA adapter; writes a PEFT dir plus switchboard.json and system_prompt.txt."""
     from adapters.train import TrainConfig, TrainError, train
-    from app.config import settings
 
     try:
         config = TrainConfig(
             intent=intent,
-            base=base or settings.model_dir,
+            base=_base(ctx, base),
             out=out or ADAPTERS_DIR / intent,
             rank=rank,
             alpha=alpha,
@@ -103,7 +115,8 @@ def train_cmd(
 
 @adapters_app.command("eval")
 def eval_cmd(
-    base: Path = typer.Option(None, help="Base model folder (default: settings.model_dir)."),
+    ctx: typer.Context,
+    base: Path = typer.Option(None, help="Base model folder (default: the model `switchboard` serves)."),
     adapters_dir: Path = typer.Option(ADAPTERS_DIR, help="Folder with one PEFT sub-folder per adapter."),
     data_dir: Path = typer.Option(DATA_DIR),
     out: Path = typer.Option(ADAPTERS_DIR / "eval", help="Where heldout_loss.{md,json} go."),
@@ -116,11 +129,10 @@ def eval_cmd(
     """Held-out loss/perplexity of the base and every adapter on every domain, as markdown + JSON."""
     from adapters.evaluate import BASE, evaluate, render_markdown, sample_replies, write_report
     from adapters.registry import load_adapter_specs
-    from app.config import settings
 
     try:
         specs = load_adapter_specs(adapters_dir)
-        result = evaluate(base or settings.model_dir, specs, data_dir, limit, batch_size, max_len)
+        result = evaluate(_base(ctx, base), specs, data_dir, limit, batch_size, max_len)
     except (ValueError, OSError) as exc:
         _fail(str(exc))
     rows: list[dict[str, str]] = []

@@ -10,7 +10,8 @@ from pathlib import Path
 from adapters.datasets.bitext import build_bitext
 from adapters.datasets.grounded import build_grounded
 from adapters.datasets.templates import expand, load_topics
-from adapters.examples import DATA_DIR, INTENTS, ChatExample, store_facts, write_jsonl
+from adapters.examples import DATA_DIR, ChatExample, store_facts, write_jsonl
+from adapters.intents import INTENTS
 
 SHARED_DATA = Path("/work/shared/data")
 MIXED = "mixed"  # <out>/mixed/train.jsonl: every intent's training examples, for a shared warm start

@@ -13,7 +13,8 @@ from typing import Any
 import torch
 
 from adapters.encoding import collate, encode, prompt_messages, token_losses
-from adapters.examples import INTENTS, ChatExample, read_jsonl
+from adapters.examples import ChatExample, read_jsonl
+from adapters.intents import INTENTS
 from adapters.registry import AdapterSpec
 
 BASE = "base"

@@ -8,32 +8,16 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-INTENTS: tuple[str, ...] = ("general", "tech_support", "sales")
+# INTENTS is re-exported for the router's training data (app/router/dataset.py).
+from adapters.intents import INTENTS as INTENTS
+from adapters.intents import check_intent, system_prompts
+
 DATA_DIR = Path(__file__).resolve().parent / "data"
 FACTS_PATH = DATA_DIR / "store_facts.json"
 
 # Short on purpose: every token of the system prompt is paid on every request and training step.
-SYSTEM_PROMPTS: dict[str, str] = {
-    "general": (
-        "You are Voltline's customer-service assistant. Help with orders, shipping, returns, refunds, "
-        "invoices, accounts and store policies. Be friendly, clear and brief."
-    ),
-    "tech_support": (
-        "You are Voltline's technical-support assistant for our laptops, phones, headphones, routers, "
-        "smart-home devices, CloudKeep backup and ShieldGuard security. Give short numbered steps."
-    ),
-    "sales": (
-        "You are Voltline's sales assistant. Answer questions about prices, plans, discounts, "
-        "availability and which product to buy, using Voltline's real prices. Be helpful and brief."
-    ),
-}
-
-
-def check_intent(intent: str) -> str:
-    """Return ``intent`` if it is one of INTENTS, else raise ValueError naming the field."""
-    if intent not in INTENTS:
-        raise ValueError(f"intent must be one of {', '.join(INTENTS)}; got {intent!r}")
-    return intent
+# The text lives in adapters/<intent>/system_prompt.txt (adapters.intents), shared with serving.
+SYSTEM_PROMPTS: dict[str, str] = system_prompts()
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,8 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from inference.lora import is_lora_folder
+
 
 @dataclass(frozen=True)
 class AdapterSpec:
@@ -40,6 +42,6 @@ def load_adapter_specs(adapters_dir: Path) -> dict[str, AdapterSpec]:
         raise ValueError(f"adapters_dir {adapters_dir} is not a folder")
     specs: dict[str, AdapterSpec] = {}
     for sub in sorted(adapters_dir.iterdir()):
-        if (sub / "adapter_config.json").is_file() and (sub / "adapter_model.safetensors").is_file():
+        if is_lora_folder(sub):
             specs[sub.name] = AdapterSpec(sub.name, sub, read_system_prompt(sub))
     return specs

@@ -12,7 +12,8 @@ from typing import Any
 import torch
 
 from adapters.encoding import Encoded, collate, encode, token_losses
-from adapters.examples import DATA_DIR, SYSTEM_PROMPTS, check_intent, read_jsonl
+from adapters.examples import DATA_DIR, SYSTEM_PROMPTS, read_jsonl
+from adapters.intents import check_intent
 
 ALL_PROJECTIONS = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
 

@@ -23,6 +23,14 @@ kb_app.command("eval")(fact_eval_command)
 cli.add_typer(kb_app, name="kb")
 
 
+@cli.callback()
+def _pass_defaults(ctx: typer.Context) -> None:
+    # Sub-commands of parts below the app (adapters) must not read app.config: hand them what they need.
+    from app.config import settings
+
+    ctx.obj = {"model_dir": settings.model_dir}
+
+
 def _fail(message: str) -> None:
     """Print one clear line on stderr and exit 1 (no traceback for expected failures)."""
     typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
@@ -98,8 +106,8 @@ def worker(
     import signal
 
     from app.config import settings
-    from app.worker import Worker, WorkerConfig
-    from app.worker_engine import build_worker_engine
+    from app.generation.worker import Worker, WorkerConfig
+    from app.generation.worker_engine import build_worker_engine
 
     if not settings.redis_url:
         _fail("REDIS_URL (or SWITCHBOARD_REDIS_URL) must be set for a worker")

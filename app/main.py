@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import importlib
 import logging
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
@@ -14,10 +13,8 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session
 
-from app.api import chat_pages, health, openai_api
+from app.api import auth_pages, chat_pages, health, kb_pages, knowledge, openai_api, operator_console, staff
 from app.api.security_headers import add_security_headers, docs_options
-from app.backends.base import GenerationBackend
-from app.backends.embedded import EmbeddedBackend
 from app.chat import websocket
 from app.chat.hub import ConversationHub, InProcessHub
 from app.chat.metrics import AppMetrics
@@ -28,21 +25,15 @@ from app.chat.tokens import CustomerTokens
 from app.chat.watch_lease import WatchLeases
 from app.config import REPO_ROOT, Settings
 from app.db.session import get_session, session_factory, upgrade_database
-from app.engine_factory import adapter_dirs, build_engine
+from app.generation.backend import GenerationBackend
+from app.generation.embedded import EmbeddedBackend
+from app.generation.engine_factory import adapter_dirs, build_engine
 from app.knowledge.importer import seed_knowledge
 from app.limits.chat_limits import chat_limits_for
 from inference import AsyncEngine
 
 log = logging.getLogger(__name__)
 WEB_DIR = REPO_ROOT / "web"
-# Routers other parts contribute; an absent module is skipped so the chat runs on its own.
-OPTIONAL_ROUTERS = (
-    "app.api.auth_pages",
-    "app.api.staff",
-    "app.api.operator",
-    "app.api.knowledge",
-    "app.api.kb_pages",
-)
 
 
 def create_app(
@@ -69,7 +60,7 @@ def create_app(
         eng = engine
         be = backend
         if be is None and cfg.redis_url:
-            from app.backends.redis_backend import RedisBackend
+            from app.generation.redis_backend import RedisBackend
 
             # Scale-out: workers run the engine; this node only queues jobs and relays events.
             be = RedisBackend(cfg.redis_url, max_queue_depth=cfg.max_queue_depth)
@@ -83,16 +74,7 @@ def create_app(
         planner = ReplyPlanner(router or load_router(cfg.router_path), adapters)
         app.state.engine = eng
         app.state.backend = be
-        app.state.chat = ChatService(
-            sessions,
-            be,
-            planner,
-            app.state.hub,
-            app.state.metrics,
-            resume_grace_s=resume_grace_s,
-            leases=WatchLeases(cfg.redis_url, ttl_s=max(2.0, resume_grace_s)),
-            number_guard=cfg.number_guard,
-        )
+        app.state.chat.connect(be, planner)
         sweep_task = await start_sweeper(app, sessions, be)
         try:
             yield
@@ -106,6 +88,17 @@ def create_app(
     app.state.sessions = sessions
     app.state.hub = hub or _default_hub(cfg)
     app.state.metrics = AppMetrics()
+    # The one façade of every channel; staff work needs no engine, replies wait for `connect`.
+    app.state.chat = ChatService(
+        sessions,
+        None,
+        None,
+        app.state.hub,
+        app.state.metrics,
+        resume_grace_s=resume_grace_s,
+        leases=WatchLeases(cfg.redis_url, ttl_s=max(2.0, resume_grace_s)),
+        number_guard=cfg.number_guard,
+    )
     app.state.customer_tokens = CustomerTokens(cfg.secret_key)
     app.state.chat_limits = chat_limits_for(cfg)
     app.state.templates = Jinja2Templates(directory=str(WEB_DIR / "templates"))
@@ -116,16 +109,18 @@ def create_app(
 
     # Every route that asks for get_session gets this app's database, not the global default.
     app.dependency_overrides[get_session] = _session
-    for module in (chat_pages, health, openai_api, websocket):
+    for module in (
+        chat_pages,
+        health,
+        openai_api,
+        websocket,
+        auth_pages,
+        staff,
+        operator_console,
+        knowledge,
+        kb_pages,
+    ):
         app.include_router(module.router)
-    for name in OPTIONAL_ROUTERS:
-        try:
-            extra = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
-            continue
-        app.include_router(extra.router)
     app.mount("/static", StaticFiles(directory=str(WEB_DIR / "static")), name="static")
     return app
 

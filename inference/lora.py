@@ -42,13 +42,18 @@ def _pattern_value(patterns: dict[str, float], module: str, default: float) -> f
     return default
 
 
+def is_lora_folder(path: Path) -> bool:
+    """Whether ``path`` holds a PEFT LoRA adapter (config and weights) the engine can load."""
+    return (path / "adapter_config.json").is_file() and (path / "adapter_model.safetensors").is_file()
+
+
 def load_adapter(name: str, path: Path, model: Any) -> LoraAdapter:
     """Read a PEFT LoRA folder and prepare its factors on the model's device and dtype."""
     from safetensors.torch import load_file
 
     path = Path(path)
     config_file, weights_file = path / "adapter_config.json", path / "adapter_model.safetensors"
-    if not config_file.is_file() or not weights_file.is_file():
+    if not is_lora_folder(path):
         raise AdapterLoadError(
             f"adapter {name!r}: {path} needs adapter_config.json and adapter_model.safetensors"
         )

@@ -18,6 +18,20 @@ def _is_int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
+def check_stop_strings(stop: Any) -> tuple[str, ...]:
+    """Stop strings as a tuple; ValueError unless a list/tuple of at most MAX_STOP_STRINGS short strings."""
+    if isinstance(stop, str) or not isinstance(stop, tuple | list):
+        raise ValueError(f"stop must be a tuple of strings, got {stop!r}")
+    if len(stop) > MAX_STOP_STRINGS:
+        raise ValueError(f"stop accepts at most {MAX_STOP_STRINGS} strings, got {len(stop)}")
+    for item in stop:
+        if not isinstance(item, str) or not item:
+            raise ValueError(f"stop strings must be non-empty strings, got {item!r}")
+        if len(item) > MAX_STOP_CHARS:
+            raise ValueError(f"each stop string must be at most {MAX_STOP_CHARS} characters")
+    return tuple(stop)
+
+
 def _is_number(value: object) -> bool:
     return (isinstance(value, int | float) and not isinstance(value, bool)) and math.isfinite(value)
 
@@ -87,17 +101,7 @@ class SamplingParams:
             )
 
     def _check_stop(self) -> None:
-        stop: Any = self.stop
-        if isinstance(stop, str) or not isinstance(stop, tuple | list):
-            raise ValueError(f"stop must be a tuple of strings, got {stop!r}")
-        if len(stop) > MAX_STOP_STRINGS:
-            raise ValueError(f"stop accepts at most {MAX_STOP_STRINGS} strings, got {len(stop)}")
-        for item in stop:
-            if not isinstance(item, str) or not item:
-                raise ValueError(f"stop strings must be non-empty strings, got {item!r}")
-            if len(item) > MAX_STOP_CHARS:
-                raise ValueError(f"stop strings must be at most {MAX_STOP_CHARS} characters")
-        object.__setattr__(self, "stop", tuple(stop))
+        object.__setattr__(self, "stop", check_stop_strings(self.stop))
 
     @classmethod
     def greedy(cls, max_new_tokens: int = 256, **kwargs: Any) -> SamplingParams:

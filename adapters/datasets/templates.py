@@ -10,7 +10,8 @@ from typing import Any
 
 from adapters.datasets.noise import vary
 from adapters.datasets.slots import SLOT_FUNCTIONS, SlotFn, Slots
-from adapters.examples import DATA_DIR, ChatExample, check_intent
+from adapters.examples import DATA_DIR, ChatExample
+from adapters.intents import check_intent
 
 TEMPLATES_DIR = DATA_DIR / "templates"
 

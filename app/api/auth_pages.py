@@ -7,7 +7,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
-from sqlalchemy import select
 
 from app.auth.csrf import FORM_FIELD, LOGIN_COOKIE, new_login_token, tokens_match
 from app.auth.deps import (
@@ -19,11 +18,10 @@ from app.auth.deps import (
     require_staff,
     safe_next,
 )
-from app.auth.passwords import dummy_verify, verify_password
+from app.auth.passwords import authenticate
 from app.auth.rate_limit import LoginRateLimited, LoginRateLimiter
 from app.auth.sessions import clear_session_cookie, new_session, set_session_cookie
 from app.config import REPO_ROOT, Settings
-from app.db.models import StaffUser
 
 templates = Jinja2Templates(directory=str(REPO_ROOT / "web" / "templates"))
 router = APIRouter(tags=["auth"])
@@ -102,10 +100,8 @@ def login(
         )
         response.headers["Retry-After"] = str(exc.retry_after_s)
         return response
-    user = session.scalars(select(StaffUser).where(StaffUser.username == username.strip())).first()
+    user = authenticate(session, username, password)
     if user is None:
-        dummy_verify()  # same cost as a wrong password, so timing does not reveal usernames
-    if user is None or not user.is_active or not verify_password(user.password_hash, password):
         limiter.record_failure(username, ip)
         return _login_page(request, settings, next, "Invalid username or password.", 401)
     limiter.reset(username, ip)

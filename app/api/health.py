@@ -9,15 +9,11 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST
-from sqlalchemy import text
+
+from app.db.session import ping
 
 router = APIRouter(tags=["health"])
 DB_TIMEOUT_S = 5.0
-
-
-def _ping(request: Request) -> None:
-    with request.app.state.sessions() as session:
-        session.execute(text("SELECT 1"))
 
 
 @router.get("/healthz")
@@ -25,7 +21,7 @@ async def healthz(request: Request) -> JSONResponse:
     """200 when the database answers and the engine serves; 503 naming what failed otherwise."""
     body: dict[str, Any] = {"status": "ok"}
     try:
-        await asyncio.wait_for(asyncio.to_thread(_ping, request), DB_TIMEOUT_S)
+        await asyncio.wait_for(asyncio.to_thread(ping, request.app.state.sessions), DB_TIMEOUT_S)
         body["db"] = "ok"
     except Exception as exc:
         body["status"], body["db"] = (

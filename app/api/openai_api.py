@@ -5,20 +5,19 @@ from __future__ import annotations
 import dataclasses
 import json
 import time
-import uuid
 from collections.abc import AsyncIterator
 from typing import Any, Literal
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from sqlalchemy.orm import Session
 
 from app.api.openai_limits import RequestTooLarge, check_request_size, context_tokens
 from app.auth.api_keys import verify_api_key
-from app.chat.conversations import assistant_row, create_conversation, store_customer_message
-from app.chat.planning import ReplyPlan
+from app.chat.planning import ReplyPlan, ReplyPlanner
 from app.chat.protocol import ProtocolError, check_text
-from app.knowledge.reply_facts import RECENT_TURNS, allowed_numbers, facts_for_reply, record_facts
+from app.chat.service import ChatService, ReplyNotStarted
 from inference import SamplingParams
 
 router = APIRouter(prefix="/v1", tags=["openai"])
@@ -127,8 +126,7 @@ async def _parse(request: Request) -> ChatCompletionIn:
     return req
 
 
-def _plan(request: Request, req: ChatCompletionIn, session: Any) -> ReplyPlan:
-    planner = request.app.state.chat.planner
+def _plan(request: Request, req: ChatCompletionIn, planner: ReplyPlanner, session: Session) -> ReplyPlan:
     if req.model == AUTO:
         return planner.plan(session, req.messages[-1].content, None, None)  # type: ignore[no-any-return]
     if req.model in planner.loaded_adapters:
@@ -193,50 +191,27 @@ async def chat_completions(request: Request) -> JSONResponse | StreamingResponse
 
 
 async def _complete(request: Request, req: ChatCompletionIn) -> JSONResponse | StreamingResponse:
-    service = request.app.state.chat
-    job_id = uuid.uuid4().hex
-    with request.app.state.sessions() as session:
-        plan = _plan(request, req, session)
-        plan = _with_request_params(plan, req)
-        conv = create_conversation(session, channel="api")
-        customer, _ = store_customer_message(session, conv.id, req.messages[-1].content, None, "api")
-        row = assistant_row(conv.id, customer.id, job_id, plan)
-        session.add(row)
-        conv.current_intent = plan.intent
-        session.flush()
-        # Grounded like every other channel: the request's own earlier user turns give the context.
-        earlier = [m.content for m in req.messages[:-1] if m.role == "user"][-RECENT_TURNS:]
-        facts = facts_for_reply(session, req.messages[-1].content, earlier)
-        record_facts(session, row.id, facts)
-        session.commit()
-    service.metrics.messages.labels("customer", "api").inc()
-    messages = [m.model_dump() for m in req.messages]
-    if messages[0]["role"] == "system":
-        messages[0] = {"role": "system", "content": facts.system_prompt(messages[0]["content"])}
-    else:
-        messages.insert(0, {"role": "system", "content": facts.system_prompt(plan.system_prompt)})
+    service: ChatService = request.app.state.chat
 
-    async def ignore(_: dict[str, Any]) -> None:
-        return None
+    def plan_for(planner: ReplyPlanner, session: Session) -> ReplyPlan:
+        return _with_request_params(_plan(request, req, planner, session), req)
 
-    allowed = allowed_numbers(messages[0]["content"])
-    problem = await service.launch(conv.id, row.id, job_id, plan, messages, ignore, allowed)
-    if problem is not None:
-        raise ApiError(503, problem, kind="server_error", code="unavailable")
-    model = req.model
+    try:
+        started = await service.start_reply([m.model_dump() for m in req.messages], plan_for, channel="api")
+    except ReplyNotStarted as exc:
+        raise ApiError(503, str(exc), kind="server_error", code="unavailable") from None
+    model, job_id = req.model, started.job_id
     if req.stream:
-        return StreamingResponse(_sse(request, job_id, model), media_type="text/event-stream")
-    return JSONResponse({**await _collect(request, job_id, model), "sources": facts.sources()})
+        return StreamingResponse(_sse(service, job_id, model), media_type="text/event-stream")
+    return JSONResponse({**await _collect(service, job_id, model), "sources": started.sources})
 
 
-async def _collect(request: Request, job_id: str, model: str) -> dict[str, Any]:
-    service = request.app.state.chat
+async def _collect(service: ChatService, job_id: str, model: str) -> dict[str, Any]:
     parts: list[str] = []
     final = None
-    async for event in service.backend.events(job_id):
+    async for event in service.stream(job_id):  # the final event comes once the row is stored
         parts.append(event.text)
         final = event
-    await service.recorder.wait(job_id)
     if final is None or final.kind == "error":
         raise ApiError(500, (final.error if final else None) or "generation failed", kind="server_error")
     return {
@@ -259,8 +234,7 @@ async def _collect(request: Request, job_id: str, model: str) -> dict[str, Any]:
     }
 
 
-async def _sse(request: Request, job_id: str, model: str) -> AsyncIterator[str]:
-    service = request.app.state.chat
+async def _sse(service: ChatService, job_id: str, model: str) -> AsyncIterator[str]:
     created = int(time.time())
 
     def chunk(delta: dict[str, Any], finish: str | None = None) -> str:
@@ -276,10 +250,9 @@ async def _sse(request: Request, job_id: str, model: str) -> AsyncIterator[str]:
     finished = False
     try:
         yield chunk({"role": "assistant", "content": ""})
-        async for event in service.backend.events(job_id):
+        async for event in service.stream(job_id):  # the final event comes once the row is stored
             if event.kind == "error":
                 finished = True
-                await service.recorder.wait(job_id)
                 error = {"message": event.error or "generation failed", "type": "server_error"}
                 yield f"data: {json.dumps({'error': error})}\n\n"
                 break
@@ -287,9 +260,8 @@ async def _sse(request: Request, job_id: str, model: str) -> AsyncIterator[str]:
                 yield chunk({"content": event.text})
             if event.final:
                 finished = True
-                await service.recorder.wait(job_id)  # the stored row is final before the client hears so
                 yield chunk({}, FINISH.get(event.finish_reason or "stop", "stop"))
         yield "data: [DONE]\n\n"
     finally:
         if not finished:  # the client went away mid-stream: free the engine's resources now
-            await service.backend.cancel(job_id)
+            await service.cancel(job_id)

@@ -8,16 +8,18 @@ from fastapi import APIRouter, Body, Depends, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
 from pydantic import ValidationError
 
+from adapters.intents import INTENTS
 from app.api.auth_pages import render
 from app.api.staff_slots import staff_db_slot
 from app.auth.deps import CurrentStaff, SessionDep, SettingsDep, csrf_for, require_staff
-from app.db.models import Conversation, Message, StaffUser
-from app.decoding_policy import INTENTS, field_errors
+from app.chat.service import ChatService
+from app.db.models import StaffUser
+from app.decoding.policy import field_errors
 from app.staff import export
 from app.staff.filters import STATUSES, ConversationFilter
-from app.staff.handoff import HandoffConflict, hand_back, reply_as_staff, take_over
+from app.staff.handoff import HandoffConflict
 from app.staff.search import search_conversations
-from app.staff.transcript import ConversationNotFound, load_transcript
+from app.staff.transcript import ConversationNotFound, load_transcript, require_conversation
 
 # The slot comes first: a request waiting for one holds no database connection yet.
 pages = APIRouter(tags=["staff"], dependencies=[Depends(staff_db_slot), Depends(require_staff)])
@@ -25,6 +27,13 @@ api = APIRouter(
     prefix="/api/staff", tags=["staff"], dependencies=[Depends(staff_db_slot), Depends(require_staff)]
 )
 FilterDep = Annotated[ConversationFilter, Query()]
+
+
+def _chat(request: Request) -> ChatService:
+    return request.app.state.chat  # type: ignore[no-any-return]
+
+
+ChatDep = Annotated[ChatService, Depends(_chat)]
 
 
 def _context(request: Request, user: StaffUser, settings: Any, **extra: Any) -> dict[str, Any]:
@@ -88,8 +97,10 @@ def export_one(
     session: SessionDep, conversation_id: str, format: Literal["csv", "json"] = "json"
 ) -> StreamingResponse:
     """Download one transcript as CSV or JSON."""
-    if session.get(Conversation, conversation_id) is None:
-        raise HTTPException(404, f"conversation {conversation_id!r} not found")
+    try:
+        require_conversation(session, conversation_id)
+    except ConversationNotFound as exc:
+        raise HTTPException(404, str(exc)) from None
     return _download(
         export.render(session, [conversation_id], format), format, f"conversation-{conversation_id}"
     )
@@ -104,12 +115,6 @@ def export_filtered(
     return _download(export.render(session, ids, format), format, "conversations")
 
 
-async def _publish(request: Request, conversation_id: str, event: dict[str, Any]) -> None:
-    hub = getattr(request.app.state, "hub", None)
-    if hub is not None:
-        await hub.publish(conversation_id, event)
-
-
 def _handoff_errors(exc: Exception) -> HTTPException:
     if isinstance(exc, ConversationNotFound):
         return HTTPException(404, str(exc))
@@ -117,65 +122,39 @@ def _handoff_errors(exc: Exception) -> HTTPException:
 
 
 @api.post("/conversations/{conversation_id}/take-over")
-async def take_over_conversation(
-    conversation_id: str, request: Request, user: CurrentStaff, session: SessionDep
-) -> dict[str, Any]:
+async def take_over_conversation(conversation_id: str, chat: ChatDep, user: CurrentStaff) -> dict[str, Any]:
     """Assign the conversation to me and silence the bot; the customer is told a person joined."""
     try:
-        conv = take_over(session, conversation_id, user)
+        state = await chat.take_over(conversation_id, user)
     except (ConversationNotFound, HandoffConflict) as exc:
         raise _handoff_errors(exc) from None
-    chat = getattr(request.app.state, "chat", None)
-    if chat is not None:  # the bot stops mid-reply once a person has the conversation
-        await chat.stop(conv.id)
-    await _publish(
-        request,
-        conv.id,
-        {"type": "status", "status": "human", "text": f"{user.username} from our team has joined the chat."},
-    )
-    return {"id": conv.id, "status": conv.status, "assigned_to": user.username}
+    return {"id": state.conversation_id, "status": state.status, "assigned_to": user.username}
 
 
 @api.post("/conversations/{conversation_id}/reply")
 async def reply(
     conversation_id: str,
-    request: Request,
+    chat: ChatDep,
     user: CurrentStaff,
-    session: SessionDep,
     text: Annotated[str, Body(embed=True, max_length=8000)],
 ) -> dict[str, Any]:
     """Store my reply (role=staff) and push it into the customer's open chat."""
     try:
-        row: Message = reply_as_staff(session, conversation_id, user, text)
+        return await chat.staff_reply(conversation_id, user, text)
     except ValueError as exc:
         raise HTTPException(422, {"errors": {"text": str(exc)}}) from None
     except (ConversationNotFound, HandoffConflict) as exc:
         raise _handoff_errors(exc) from None
-    message = {
-        "message_id": row.id,
-        "text": row.text,
-        "staff": user.username,
-        "created_at": row.created_at.isoformat(),
-    }
-    await _publish(request, conversation_id, {"type": "staff_message", **message})
-    return message
 
 
 @api.post("/conversations/{conversation_id}/hand-back")
-async def hand_back_conversation(
-    conversation_id: str, request: Request, user: CurrentStaff, session: SessionDep
-) -> dict[str, Any]:
+async def hand_back_conversation(conversation_id: str, chat: ChatDep, user: CurrentStaff) -> dict[str, Any]:
     """Give the conversation back to the bot."""
     try:
-        conv = hand_back(session, conversation_id, user)
+        state = await chat.hand_back(conversation_id, user)
     except (ConversationNotFound, HandoffConflict) as exc:
         raise _handoff_errors(exc) from None
-    await _publish(
-        request,
-        conv.id,
-        {"type": "status", "status": "active", "text": "You are chatting with our assistant again."},
-    )
-    return {"id": conv.id, "status": conv.status}
+    return {"id": state.conversation_id, "status": state.status}
 
 
 router = APIRouter()

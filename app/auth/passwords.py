@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.db.models import StaffUser
 
 MIN_PASSWORD_CHARS = 8
 MAX_PASSWORD_CHARS = 1024  # argon2 is slow by design; an unbounded input is a DoS lever
@@ -33,6 +37,16 @@ def verify_password(password_hash: str, password: str) -> bool:
         return _hasher.verify(password_hash, password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
+
+
+def authenticate(session: Session, username: str, password: str) -> StaffUser | None:
+    """The active account with these credentials, or None (an unknown name costs a verification too)."""
+    user = session.scalars(select(StaffUser).where(StaffUser.username == username.strip())).first()
+    if user is None:
+        dummy_verify()  # same cost as a wrong password, so timing does not reveal usernames
+    if user is None or not user.is_active or not verify_password(user.password_hash, password):
+        return None
+    return user
 
 
 def dummy_verify() -> None:

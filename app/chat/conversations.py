@@ -51,7 +51,7 @@ def message_dict(
         "status": m.status,
         "intent": m.intent,
         "adapter": m.adapter,
-        "job_id": m.request_id,
+        "job_id": m.job_id,
         "rating": rating,
         "created_at": m.created_at.isoformat() if m.created_at else None,
         **reply_notes(m, sources, handoff_offer),
@@ -166,6 +166,21 @@ def request_handoff(session: Session, conversation_id: str) -> str:
     return conv.status
 
 
+def reply_id_for(session: Session, job_id: str) -> int | None:
+    """The id of the reply row a job fills."""
+    return session.scalar(select(Message.id).where(Message.job_id == job_id))
+
+
+def streaming_job_ids(session: Session, conversation_id: str, job_ids: list[str]) -> list[str]:
+    """Of ``job_ids``, those whose reply in this conversation is still streaming."""
+    query = select(Message.job_id).where(
+        Message.conversation_id == conversation_id,
+        Message.job_id.in_(job_ids),
+        Message.status == "streaming",
+    )
+    return [j for j in session.scalars(query) if j is not None]
+
+
 def assistant_row(conversation_id: str, customer_id: int, job_id: str, plan: ReplyPlan | None) -> Message:
     """The bot's row, created `streaming` before generation with everything about how it is made."""
     row = Message(
@@ -173,7 +188,7 @@ def assistant_row(conversation_id: str, customer_id: int, job_id: str, plan: Rep
         role="assistant",
         text="",
         status="streaming",
-        request_id=job_id,
+        job_id=job_id,
         reply_to_id=customer_id,
     )
     if plan is not None:

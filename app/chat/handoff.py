@@ -59,7 +59,7 @@ def non_english_reply(
         role="assistant",
         text=NON_ENGLISH_TEXT,
         status="done",
-        request_id=job_id,
+        job_id=job_id,
         reply_to_id=customer_id,
         intent=FALLBACK,
         router_confidence=decision.confidence,

@@ -52,7 +52,3 @@ class InProcessHub(ConversationHub):
             self._subscribers[conversation_id].discard(queue)
             if not self._subscribers[conversation_id]:
                 del self._subscribers[conversation_id]
-
-    def subscriber_count(self, conversation_id: str) -> int:
-        """How many sockets listen to the conversation."""
-        return len(self._subscribers.get(conversation_id, ()))

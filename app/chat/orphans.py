@@ -43,7 +43,7 @@ class OrphanSweeper:
         cutoff = utcnow() - timedelta(seconds=min_age_s)
         with self.sessions() as session:
             query = (
-                select(Message.id, Message.request_id)
+                select(Message.id, Message.job_id)
                 .where(Message.status == "streaming", Message.created_at <= cutoff)
                 .order_by(Message.id)
                 .limit(MAX_ROWS_PER_SWEEP)

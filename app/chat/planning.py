@@ -9,8 +9,9 @@ from typing import Any, Protocol
 
 from sqlalchemy.orm import Session
 
-from adapters.examples import SYSTEM_PROMPTS
-from app.decoding_policy import DecodingPolicy, live_policy
+from adapters.intents import system_prompt
+from app.decoding.policy import DecodingPolicy
+from app.decoding.store import live_policy
 from app.router import HANDOFF, RouteDecision
 from inference import SamplingParams
 
@@ -19,11 +20,14 @@ FALLBACK_INTENT = "general"
 
 
 class Router(Protocol):
+    """What the planner asks of a router: app.router.IntentRouter, or UntrainedRouter."""
+
     def route(
         self,
         text: str,
         previous_intent: str | None = None,
         pinned: str | None = None,
+        *,
         threshold: float | None = None,
         ambiguity_threshold: float | None = None,
     ) -> RouteDecision: ...
@@ -33,12 +37,7 @@ class UntrainedRouter:
     """Stands in while no router model is trained: pinned > previous intent > general, and says so."""
 
     def route(
-        self,
-        text: str,
-        previous_intent: str | None = None,
-        pinned: str | None = None,
-        threshold: float | None = None,
-        ambiguity_threshold: float | None = None,
+        self, text: str, previous_intent: str | None = None, pinned: str | None = None, **_: float | None
     ) -> RouteDecision:
         """Never classifies: confidence 0 and reason 'router_missing' make that visible on every row."""
         intent = pinned or previous_intent or FALLBACK_INTENT
@@ -123,7 +122,7 @@ class ReplyPlanner:
         return ReplyPlan(
             intent=intent,
             adapter=intent if intent in self.loaded_adapters else None,
-            system_prompt=policy.system_prompt or SYSTEM_PROMPTS.get(intent, ""),
+            system_prompt=policy.system_prompt or system_prompt(intent),
             params=params,
             decoding=_decoding_record(policy, params),
             decoding_version=version,

@@ -7,8 +7,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.backends.base import JobEvent
 from app.chat.customer_errors import GENERATION
+from app.generation.backend import JobEvent
 
 MAX_DEPTH = 4
 MAX_ID_CHARS = 64

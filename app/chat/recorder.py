@@ -9,10 +9,10 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.backends.base import GenerationBackend
-from app.backends.embedded import UnknownJobError
 from app.chat.metrics import AppMetrics
 from app.db.models import Message
+from app.generation.backend import GenerationBackend
+from app.generation.embedded import UnknownJobError
 from app.knowledge.reply_facts import allowed_from_sources
 from inference import unverified_numbers
 

@@ -7,42 +7,54 @@ import logging
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from collections.abc import AsyncGenerator, Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.backends.base import BackendBusy, GenerationBackend, GenerationJob
+from adapters.intents import system_prompt
+from app.chat import conversations as convs
 from app.chat.conversations import (
     BOT_SILENT,
-    assistant_row,
-    context_messages,
-    get_conversation,
-    store_customer_message,
 )
 from app.chat.customer_errors import customer_error
-from app.chat.handoff import NON_ENGLISH, handoff_by_router, handoff_event, non_english_reply, notice_frames
+from app.chat.desk import ConversationDesk
 from app.chat.hub import ConversationHub
 from app.chat.metrics import AppMetrics
 from app.chat.planning import ReplyPlan, ReplyPlanner
 from app.chat.recorder import JobRecorder
 from app.chat.reply_notes import done_notes
+from app.chat.turns import PlanFor, fail_reply, prepare_reply, store_message, store_turn
 from app.chat.watch_lease import WatchLeases
-from app.db.models import Message
-from app.knowledge.reply_facts import (
-    GUARD_MODES,
-    allowed_numbers,
-    facts_for_reply,
-    recent_customer_turns,
-    record_facts,
-)
-from app.router import HANDOFF
+from app.decoding.policy import DecodingPolicy
+from app.generation.backend import BackendBusy, GenerationBackend, GenerationJob, JobEvent
+from app.knowledge.reply_facts import GUARD_MODES, allowed_numbers
+from app.operator.try_it import TryResult, try_policy
 
 log = logging.getLogger(__name__)
 Emit = Callable[[dict[str, Any]], Awaitable[None]]
 BUSY_MESSAGE = "busy, retrying"
+
+
+class EngineNotReady(RuntimeError):
+    """No generation backend is connected yet (the app's lifespan has not started the engine)."""
+
+
+@dataclass(frozen=True)
+class StartedReply:
+    """A stateless channel's reply, launched: its job and the knowledge entries it is grounded in."""
+
+    job_id: str
+    sources: list[dict[str, Any]]
+
+
+class ReplyNotStarted(RuntimeError):
+    """The reply's job could not be started (busy, engine down); the messages are stored."""
+
+
+async def _ignore(_: dict[str, Any]) -> None:
+    return None
 
 
 @dataclass(frozen=True)
@@ -53,34 +65,17 @@ class InFlight:
     message_id: int
 
 
-@dataclass(frozen=True)
-class _Stored:
-    message_id: int
-    new: bool
-    status: str
-    previous_intent: str | None
-    pinned: str | None
+class ChatService(ConversationDesk):
+    """The one façade of every channel: a customer's message in, a streaming, recorded bot reply out.
 
-
-@dataclass(frozen=True)
-class _Prepared:
-    message_id: int
-    plan: ReplyPlan | None
-    messages: list[dict[str, str]]
-    problem: str | None
-    answered: list[dict[str, Any]] = field(default_factory=list)  # frames of a reply made without the model
-    allowed: frozenset[str] | None = None  # numbers the reply may state (its grounded system turn's)
-    handoff: dict[str, Any] | None = None  # the status event to publish: the router handed off to a person
-
-
-class ChatService:
-    """Turns a customer's message into a stored message and a streaming, recorded bot reply."""
+    Conversation and staff work (open, feedback, hand-off, take-over) come from ConversationDesk.
+    """
 
     def __init__(
         self,
         sessions: sessionmaker[Session],
-        backend: GenerationBackend,
-        planner: ReplyPlanner,
+        backend: GenerationBackend | None,
+        planner: ReplyPlanner | None,
         hub: ConversationHub,
         metrics: AppMetrics,
         *,
@@ -90,15 +85,15 @@ class ChatService:
         busy_delay_s: float = 0.25,
         number_guard: str = "decode",
     ) -> None:
-        self.sessions = sessions
-        self.backend = backend
-        self.planner = planner
-        self.hub = hub
-        self.metrics = metrics
+        super().__init__(sessions, hub, metrics)
         if number_guard not in GUARD_MODES:
             raise ValueError(f"number_guard must be one of {', '.join(GUARD_MODES)}; got {number_guard!r}")
         self.number_guard = number_guard
-        self.recorder = JobRecorder(sessions, backend, metrics, check_numbers=number_guard != "off")
+        self._backend: GenerationBackend | None = None
+        self._planner: ReplyPlanner | None = None
+        self._recorder: JobRecorder | None = None
+        if backend is not None and planner is not None:
+            self.connect(backend, planner)
         self.resume_grace_s = resume_grace_s
         self.busy_retries = busy_retries
         self.busy_delay_s = busy_delay_s
@@ -107,13 +102,48 @@ class ChatService:
         self._watchers: dict[str, int] = defaultdict(int)
         self._cancel_timers: dict[str, asyncio.TimerHandle] = {}
 
+    def connect(self, backend: GenerationBackend, planner: ReplyPlanner) -> None:
+        """Plug in what generates replies (the app's lifespan does, once the engine runs)."""
+        self._backend, self._planner = backend, planner
+        self._recorder = JobRecorder(
+            self.sessions, backend, self.metrics, check_numbers=self.number_guard != "off"
+        )
+
+    @property
+    def ready(self) -> bool:
+        """Whether the bot can reply (a backend is connected); staff work needs no engine."""
+        return self._backend is not None
+
+    @property
+    def backend(self) -> GenerationBackend:
+        """The generation backend; EngineNotReady before ``connect``."""
+        if self._backend is None:
+            raise EngineNotReady("the generation engine is not running")
+        return self._backend
+
+    @property
+    def planner(self) -> ReplyPlanner:
+        """The reply planner; EngineNotReady before ``connect``."""
+        if self._planner is None:
+            raise EngineNotReady("the generation engine is not running")
+        return self._planner
+
+    @property
+    def recorder(self) -> JobRecorder:
+        """What writes each reply's row as its job streams; EngineNotReady before ``connect``."""
+        if self._recorder is None:
+            raise EngineNotReady("the generation engine is not running")
+        return self._recorder
+
     async def send(
         self, conversation_id: str, text: str, client_id: str | None, emit: Emit, channel: str = "web"
     ) -> str | None:
         """Store the message (committed first), then start the bot's reply; the reply's job id or None."""
         job_id = uuid.uuid4().hex
         # Database work runs in a thread: a slow or locked database must not stall every socket.
-        stored = await asyncio.to_thread(self._store, conversation_id, text, client_id, channel)
+        stored = await asyncio.to_thread(
+            store_message, self.sessions, conversation_id, text, client_id, channel
+        )
         if not stored.new:
             await emit(
                 {"type": "stored", "message_id": stored.message_id, "client_id": client_id, "duplicate": True}
@@ -137,7 +167,9 @@ class ChatService:
                 {"type": "status", "status": stored.status, "text": "A member of our team will answer here."}
             )
             return None
-        prepared = await asyncio.to_thread(self._prepare, conversation_id, stored, text, job_id)
+        prepared = await asyncio.to_thread(
+            prepare_reply, self.sessions, self.planner, conversation_id, stored, text, job_id
+        )
         if prepared.handoff is not None:  # the same event as the page's "talk to a human" link
             await self.hub.publish(conversation_id, prepared.handoff)
             return None
@@ -158,49 +190,6 @@ class ChatService:
             prepared.allowed,
         )
         return job_id if failure is None else None
-
-    def _store(self, conversation_id: str, text: str, client_id: str | None, channel: str) -> _Stored:
-        with self.sessions() as session:
-            row, new = store_customer_message(session, conversation_id, text, client_id, channel)
-            conv = get_conversation(session, conversation_id)
-            return _Stored(row.id, new, conv.status, conv.current_intent, conv.pinned_adapter)
-
-    def _prepare(self, conversation_id: str, stored: _Stored, text: str, job_id: str) -> _Prepared:
-        """Plan the reply and create its row (`streaming`, or `error` if no plan could be made)."""
-        with self.sessions() as session:
-            plan: ReplyPlan | None = None
-            problem = None
-            try:
-                decision = self.planner.route(session, text, stored.previous_intent, stored.pinned)
-                if decision.intent == HANDOFF:
-                    status = handoff_by_router(session, conversation_id, stored.message_id, decision)
-                    return _Prepared(
-                        stored.message_id, None, [], None, handoff=handoff_event(status, decision)
-                    )
-                if decision.reason == NON_ENGLISH:
-                    row = non_english_reply(conversation_id, stored.message_id, job_id, decision)
-                    session.add(row)
-                    session.commit()
-                    return _Prepared(row.id, None, [], None, answered=notice_frames(job_id, row.id, decision))
-                plan = self.planner.for_intent(session, decision.intent, decision)
-            except Exception as exc:  # a bad stored policy or pin must not lose the customer's message
-                log.exception("planning the reply failed")
-                problem = f"could not prepare a reply: {exc}"
-            msg = assistant_row(conversation_id, stored.message_id, job_id, plan)
-            session.add(msg)
-            if plan is None:
-                msg.status, msg.error = "error", problem
-                session.commit()
-                return _Prepared(msg.id, None, [], problem)
-            get_conversation(session, conversation_id).current_intent = plan.intent
-            session.flush()
-            earlier = recent_customer_turns(session, conversation_id, stored.message_id)
-            facts = facts_for_reply(session, text, earlier)
-            record_facts(session, msg.id, facts)
-            session.commit()
-            system = facts.system_prompt(plan.system_prompt)
-            messages = context_messages(session, conversation_id, system, before_id=msg.id)
-            return _Prepared(msg.id, plan, messages, None, allowed=allowed_numbers(system))
 
     async def launch(
         self,
@@ -233,7 +222,7 @@ class ChatService:
         )
         failure = await self._submit(job, emit)
         if failure is not None:
-            await asyncio.to_thread(self._fail_row, message_id, failure)
+            await asyncio.to_thread(fail_reply, self.sessions, message_id, failure)
             await self._report(emit, job_id, message_id, failure, "submit")
             return failure
         self.in_flight[job_id] = InFlight(conversation_id, message_id)
@@ -266,19 +255,96 @@ class ChatService:
         message = customer_error(kind, problem)
         await emit({"type": "error", "job_id": job_id, "message_id": message_id, "message": message})
 
-    def _fail_row(self, message_id: int, problem: str) -> None:
-        with self.sessions() as session:
-            row = session.get(Message, message_id)
-            if row is not None:
-                row.status, row.error = "error", problem
-                session.commit()
-
     def _finished(self, job_id: str) -> None:
         self.in_flight.pop(job_id, None)
         timer = self._cancel_timers.pop(job_id, None)
         if timer is not None:
             timer.cancel()
         self._watchers.pop(job_id, None)
+
+    async def start_reply(
+        self, messages: list[dict[str, str]], plan_for: PlanFor, channel: str = "api"
+    ) -> StartedReply:
+        """A stateless channel's turn (OpenAI API): plan, store in a new conversation, launch.
+
+        ``messages`` is the caller's whole chat, the last one the customer's; ``plan_for`` picks the
+        plan (the API's ``model``) and may raise to refuse before anything is stored. The reply is
+        grounded like every other channel's, the caller's earlier user turns giving the context.
+        """
+        job_id = uuid.uuid4().hex
+        turn = await asyncio.to_thread(
+            store_turn, self.sessions, self.planner, messages, job_id, plan_for, channel
+        )
+        self.metrics.messages.labels("customer", channel).inc()
+        facts, plan = turn.facts, turn.plan
+        # The facts go into the caller's system message, or into the intent's system prompt.
+        if messages[0]["role"] == "system":
+            system, messages = messages[0]["content"], messages[1:]
+        else:
+            system = plan.system_prompt
+        messages = [{"role": "system", "content": facts.system_prompt(system)}, *messages]
+        allowed = allowed_numbers(messages[0]["content"])
+        problem = await self.launch(
+            turn.conversation_id, turn.message_id, job_id, plan, messages, _ignore, allowed
+        )
+        if problem is not None:
+            raise ReplyNotStarted(problem)
+        return StartedReply(job_id, facts.sources())
+
+    def done_notes(self, message_id: int) -> dict[str, Any]:
+        """What a reply's `done` frame adds from the database: its sources (key, title, kind) and
+        whether it offers a person (app.chat.reply_notes.done_notes)."""
+        with self.sessions() as session:
+            return done_notes(session, message_id)
+
+    async def stream(
+        self, job_id: str, after: int = -1, message_id: int | None = None
+    ) -> AsyncGenerator[JobEvent, None]:
+        """The job's events after ``after``; the final one comes once its row is final in the database.
+
+        While someone streams a job it lives; when the last reader leaves mid-reply, the job is
+        cancelled after the resume grace. KeyError: the job is not known (any more). With the
+        reply's ``message_id`` this node records the reply too: one begun on another node (maybe
+        dead now) is still stored when its stream ends here (the first final write wins).
+        """
+        if message_id is not None:
+            self.recorder.follow(job_id, message_id)
+        self.watch(job_id)
+        lease = asyncio.create_task(self.leases.keep(job_id))  # seen by every node's cancel timer
+        finished = False
+        try:
+            async for event in self.backend.events(job_id, after):
+                if event.final:
+                    await self.recorder.wait(job_id)
+                    finished = True
+                yield event
+        finally:
+            lease.cancel()
+            if not finished:
+                self.unwatch(job_id)
+
+    async def cancel(self, job_id: str) -> None:
+        """Stop one reply now (its row ends `interrupted`)."""
+        await self.backend.cancel(job_id)
+
+    async def streaming_elsewhere(self, conversation_id: str, job_ids: list[str]) -> list[str]:
+        """Of ``job_ids``, the conversation's replies still streaming that this node did not start."""
+        others = [j for j in job_ids if j not in self.jobs_of(conversation_id)]
+        if not others:
+            return []
+        found: list[str] = await asyncio.to_thread(
+            self._in_session, convs.streaming_job_ids, conversation_id, others
+        )
+        return found
+
+    async def try_policy(
+        self, intent: str, policy: DecodingPolicy, message: str, seed: int | None = None
+    ) -> TryResult:
+        """Answer an operator's test message with a draft policy on the intent's adapter (not stored)."""
+        loaded = self.planner.loaded_adapters
+        adapter_for = lambda name: name if name in loaded else None  # noqa: E731
+        prompt = system_prompt(intent)
+        return await try_policy(self.backend, adapter_for, intent, policy, message, prompt, seed)
 
     async def stop(self, conversation_id: str) -> list[str]:
         """Cancel the conversation's replies in flight (their rows end `interrupted`); the job ids."""
@@ -296,13 +362,7 @@ class ChatService:
         if job_id in self.in_flight:
             return self.in_flight[job_id].message_id
         with self.sessions() as session:
-            return session.scalar(select(Message.id).where(Message.request_id == job_id))
-
-    def done_notes(self, message_id: int) -> dict[str, Any]:
-        """What a reply's `done` frame adds from the database: its sources (key, title, kind) and
-        whether it offers a person (app.chat.reply_notes.done_notes)."""
-        with self.sessions() as session:
-            return done_notes(session, message_id)
+            return convs.reply_id_for(session, job_id)
 
     def watch(self, job_id: str) -> None:
         """A socket streams this job: keep it alive even if an earlier socket dropped."""

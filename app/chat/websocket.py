@@ -5,17 +5,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, WebSocket
-from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.websockets import WebSocketState
 
 from app.chat import conversations as convs
-from app.chat.handoff import handoff_event
-from app.chat.over_limit import store_over_limit
+from app.chat.desk import OpenedConversation
 from app.chat.protocol import (
     FIRST_BACKEND_SEQ,
     Feedback,
@@ -30,8 +27,8 @@ from app.chat.protocol import (
     parse_frame,
 )
 from app.chat.ratelimit import RateLimited
+from app.chat.service import ChatService
 from app.chat.tokens import InvalidToken
-from app.db.models import Message
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["chat"])
@@ -52,7 +49,8 @@ class ChatSocket:
     def __init__(self, ws: WebSocket) -> None:
         self.ws = ws
         state = ws.app.state
-        self.service = state.chat
+        self.service: ChatService = state.chat
+        self.metrics = state.metrics
         self.settings = state.settings
         self.tokens = state.customer_tokens
         self.limits = state.chat_limits
@@ -75,7 +73,7 @@ class ChatSocket:
 
     async def run(self) -> None:
         """Receive frames until the client leaves, then release its streams (grace-period cancel)."""
-        metrics = self.service.metrics
+        metrics = self.metrics
         metrics.ws_connections.inc()
         try:
             while self.open:
@@ -117,10 +115,7 @@ class ChatSocket:
             try:
                 await asyncio.to_thread(self.limits.message, cid, self.ip)
             except RateLimited as exc:
-                service = self.service
-                await store_over_limit(
-                    service.sessions, service.metrics, cid, frame.text, frame.client_id, self.send, exc
-                )
+                await self.service.store_over_limit(cid, frame.text, frame.client_id, self.send, exc)
                 return
             job_id = await self.service.send(cid, frame.text, frame.client_id, self.send)
             if job_id is not None:
@@ -129,22 +124,17 @@ class ChatSocket:
             stopped = await self.service.stop(cid)
             await self.send({"type": "status", "status": "stopping", "jobs": stopped})
         elif isinstance(frame, Feedback):
-            await asyncio.to_thread(self._in_session, convs.set_feedback, cid, frame.message_id, frame.rating)
+            await self.service.feedback(cid, frame.message_id, frame.rating)
             await self.send({"type": "status", "status": "feedback_saved", "message_id": frame.message_id})
         elif isinstance(frame, Handoff):
-            status = await asyncio.to_thread(self._in_session, convs.request_handoff, cid)
-            await self.service.hub.publish(cid, handoff_event(status))
+            await self.service.request_handoff(cid)
         elif isinstance(frame, Resume):
             self.resume(frame.job_id, frame.after)
 
-    def _in_session(self, fn: Callable[..., Any], *args: Any) -> Any:
-        """Run ``fn(session, *args)`` in a fresh session (called in a worker thread)."""
-        with self.service.sessions() as session:
-            return fn(session, *args)
-
     async def hello(self, frame: Hello) -> None:
         """Open the token's conversation (or a new one), send history, resume replies in flight."""
-        cid, token, history, status = await asyncio.to_thread(self._open, frame)
+        opened, token = await self._open(frame)
+        cid = opened.conversation_id
         if cid != self.conversation_id:  # a second hello may switch conversations: drop the old one's feeds
             for task in [*self.streams.values(), self.hub_task]:
                 if task is not None:
@@ -152,41 +142,33 @@ class ChatSocket:
             self.hub_task = asyncio.create_task(self._forward_hub(cid))
         self.conversation_id = cid
         await self.send(
-            {"type": "welcome", "token": token, "conversation_id": cid, "status": status, "history": history}
+            {
+                "type": "welcome",
+                "token": token,
+                "conversation_id": cid,
+                "status": opened.status,
+                "history": opened.history,
+            }
         )
         local = self.service.jobs_of(cid)
-        others = [j for j in frame.last_seq if j not in local]
-        elsewhere = await asyncio.to_thread(self._streaming_elsewhere, cid, others) if others else []
+        elsewhere = await self.service.streaming_elsewhere(cid, list(frame.last_seq))
         for job_id in local:
             self.resume(job_id, frame.last_seq.get(job_id, -1))
         for job_id in elsewhere:  # started on another API node: its events are in the shared backend
             self.stream(job_id, frame.last_seq[job_id])
 
-    def _streaming_elsewhere(self, cid: str, job_ids: list[str]) -> list[str]:
-        """Of ``job_ids``, this conversation's replies still streaming (begun on another node)."""
-        with self.service.sessions() as session:
-            query = select(Message.request_id).where(
-                Message.conversation_id == cid, Message.request_id.in_(job_ids), Message.status == "streaming"
-            )
-            return [j for j in session.scalars(query) if j is not None]
-
-    def _open(self, frame: Hello) -> tuple[str, str, list[dict[str, Any]], str]:
-        """The conversation the hello may open (checked against its token), its token, history, status."""
-        with self.service.sessions() as session:
-            if frame.token:
-                cid = self.tokens.verify(frame.token)
-                if frame.conversation_id and frame.conversation_id != cid:
-                    raise convs.ConversationError("this token does not open that conversation")
-                convs.get_conversation(session, cid)
-                token = frame.token
-            else:
-                if frame.conversation_id:
-                    raise convs.ConversationError("a conversation can only be opened with its token")
-                self.limits.new_conversation(self.ip)  # opening conversations is no way around the limits
-                cid = convs.create_conversation(session).id
-                token = self.tokens.issue(cid)
-            history = convs.history(session, cid)
-            return cid, token, history, convs.get_conversation(session, cid).status
+    async def _open(self, frame: Hello) -> tuple[OpenedConversation, str]:
+        """The conversation the hello may open (checked against its token), and its token."""
+        if frame.token:
+            cid = self.tokens.verify(frame.token)
+            if frame.conversation_id and frame.conversation_id != cid:
+                raise convs.ConversationError("this token does not open that conversation")
+            return await self.service.open(cid), frame.token
+        if frame.conversation_id:
+            raise convs.ConversationError("a conversation can only be opened with its token")
+        await asyncio.to_thread(self.limits.new_conversation, self.ip)  # no way around the limits
+        opened = await self.service.open(None)
+        return opened, self.tokens.issue(opened.conversation_id)
 
     def resume(self, job_id: str, after: int) -> None:
         """Stream the rest of a job after the client's last frame seq (nothing twice)."""
@@ -211,37 +193,25 @@ class ChatSocket:
         self.streams[job_id] = asyncio.create_task(self._pump(job_id, after))
 
     async def _pump(self, job_id: str, after: int) -> None:
-        service = self.service
-        service.watch(job_id)
-        lease = asyncio.create_task(service.leases.keep(job_id))  # seen by every node's cancel timer
-        finished = False
         try:
-            message_id = await asyncio.to_thread(service.message_id_for, job_id)
-            if message_id is not None:
-                # A reply begun on another node (maybe dead now) is recorded here too, so the `done`
-                # below still means the row is stored; the first final write wins.
-                service.recorder.follow(job_id, message_id)
-            async for event in service.backend.events(job_id, after):
-                frame = job_frame(event, message_id)
-                if event.final:
-                    await service.recorder.wait(job_id)  # `done` means the row is final in the database
-                    finished = True
+            message_id = await asyncio.to_thread(self.service.message_id_for, job_id)
+            # aclosing: a socket that leaves mid-reply stops watching the job now, not when collected
+            async with contextlib.aclosing(self.service.stream(job_id, after, message_id)) as events:
+                async for event in events:
+                    frame = job_frame(event, message_id)
                     if frame["type"] == "done" and message_id is not None:
-                        frame |= await asyncio.to_thread(service.done_notes, message_id)
-                await self.send(frame)
-                if not self.open:
-                    break
+                        frame |= await asyncio.to_thread(self.service.done_notes, message_id)
+                    await self.send(frame)
+                    if not self.open:
+                        break
         except KeyError:
             await self.send(error_frame("that reply is no longer available", job_id=job_id))
         finally:
-            lease.cancel()
-            if not finished:
-                service.unwatch(job_id)
             if self.streams.get(job_id) is asyncio.current_task():
                 del self.streams[job_id]
 
     async def _forward_hub(self, conversation_id: str) -> None:
-        async with self.service.hub.subscribe(conversation_id) as events:
+        async with self.service.subscribe(conversation_id) as events:
             async for event in events:
                 if event.get("type") in HUB_TYPES:
                     await self.send(event)

@@ -71,7 +71,8 @@ class Message(Base):
     status: Mapped[str] = mapped_column(String(16), default="done", index=True)
     # status: received | streaming | done | interrupted | error
     client_message_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
-    request_id: Mapped[str | None] = mapped_column(String(64), nullable=True, unique=True)
+    # The generation job that writes this reply; the column keeps its first name (no migration).
+    job_id: Mapped[str | None] = mapped_column("request_id", String(64), nullable=True, unique=True)
     reply_to_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"), nullable=True)
     intent: Mapped[str | None] = mapped_column(String(32), nullable=True, index=True)
     router_confidence: Mapped[float | None] = mapped_column(Float, nullable=True)

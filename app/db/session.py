@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.config import REPO_ROOT, settings
@@ -32,6 +32,12 @@ def make_engine(url: str) -> Engine:
 def get_engine(url: str | None = None) -> Engine:
     """One engine per database URL for the whole process."""
     return make_engine(url or settings.database_url)
+
+
+def ping(sessions: sessionmaker[Session]) -> None:
+    """One round trip to the database (raises when it does not answer)."""
+    with sessions() as session:
+        session.execute(text("SELECT 1"))
 
 
 def session_factory(url: str | None = None) -> sessionmaker[Session]:

@@ -1,6 +1,6 @@
 """Knowledge entries in the database: add, edit, delete, roll back, list, history — every change versioned.
 
-Like the decoding settings (app/decoding_policy.py), history is append-only: each change writes a
+Like the decoding settings (app/decoding/store.py), history is append-only: each change writes a
 `knowledge_versions` row, and a rollback writes a *new* version equal to the old one. The live row in
 `knowledge_entries` carries the latest version, and retrieval reads it on every message, so an edit
 applies to the next reply on every node without a cache to invalidate.

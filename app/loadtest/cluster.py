@@ -170,9 +170,11 @@ class Cluster:
     def _create_database(self) -> str:
         from sqlalchemy import create_engine, text
 
+        from adapters.intents import INTENTS
         from app.db.models import Base  # noqa: F401 - the models the migration creates
         from app.db.session import session_factory, upgrade_database
-        from app.decoding_policy import DecodingPolicy, save_policy
+        from app.decoding.policy import DecodingPolicy
+        from app.decoding.store import save_policy
 
         admin = create_engine(self.spec.pg_admin_url, isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
@@ -181,7 +183,7 @@ class Cluster:
         url = self.spec.pg_admin_url.rsplit("/", 1)[0] + f"/{self._db_name}"
         upgrade_database(url)  # once, before the API nodes start (they would race to migrate)
         with session_factory(url)() as session:
-            for intent in ("general", "tech_support", "sales"):
+            for intent in INTENTS:
                 policy = DecodingPolicy(strategy="greedy", max_new_tokens=self.spec.max_new_tokens)
                 save_policy(session, intent, policy, None, "load run")
         return url

@@ -11,8 +11,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from adapters.intents import INTENTS
 from app.db.models import Feedback, Message
-from app.decoding_policy import INTENTS
 
 MAX_ROWS = 50_000  # a window with more replies than this is summarised from its newest rows
 

@@ -9,8 +9,9 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from app.backends.base import GenerationBackend, GenerationJob
-from app.decoding_policy import DecodingPolicy, check_intent
+from adapters.intents import check_intent
+from app.decoding.policy import DecodingPolicy
+from app.generation.backend import GenerationBackend, GenerationJob
 
 MAX_TRY_CHARS = 2000
 TRY_TIMEOUT_S = 60.0

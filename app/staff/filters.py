@@ -7,6 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
+from adapters.intents import Intent
+
 STATUSES = ("active", "pending", "human", "closed")
 MAX_QUERY_CHARS = 200
 
@@ -17,7 +19,7 @@ class ConversationFilter(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
     q: str = Field(default="", max_length=MAX_QUERY_CHARS)
-    intent: Literal["general", "tech_support", "sales"] | None = None
+    intent: Intent | None = None
     adapter: str | None = Field(default=None, max_length=64)
     status: Literal["active", "pending", "human", "closed"] | None = None
     feedback: Literal["up", "down", "none"] | None = None

@@ -107,11 +107,17 @@ def message_records(session: Session, conversation_ids: list[str], after_id: int
     return records
 
 
-def load_transcript(session: Session, conversation_id: str, after_id: int = 0) -> Transcript:
-    """The transcript (messages newer than ``after_id`` only, for live polling)."""
+def require_conversation(session: Session, conversation_id: str) -> Conversation:
+    """The conversation, or ConversationNotFound."""
     conv = session.get(Conversation, conversation_id)
     if conv is None:
         raise ConversationNotFound(f"conversation {conversation_id!r} not found")
+    return conv
+
+
+def load_transcript(session: Session, conversation_id: str, after_id: int = 0) -> Transcript:
+    """The transcript (messages newer than ``after_id`` only, for live polling)."""
+    conv = require_conversation(session, conversation_id)
     names = _staff_names(session, {conv.assigned_staff_id} if conv.assigned_staff_id else set())
     return Transcript(
         conversation=conv,

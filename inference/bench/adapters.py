@@ -8,14 +8,15 @@ from typing import Any
 
 import torch
 
+from inference.lora import is_lora_folder
+
 ADAPTER_NAMES = ("general", "tech_support", "sales")
 PROJECTIONS = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
 
 
 def _trained(adapters_dir: Path, name: str) -> Path | None:
     path = adapters_dir / name
-    ok = (path / "adapter_config.json").is_file() and (path / "adapter_model.safetensors").is_file()
-    return path if ok else None
+    return path if is_lora_folder(path) else None
 
 
 def write_random_adapter(model: Any, path: Path, rank: int = 16, seed: int = 0) -> Path:

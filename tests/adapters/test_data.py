@@ -12,7 +12,8 @@ from adapters.datasets.bitext import fill_placeholders, placeholder_values
 from adapters.datasets.noise import vary
 from adapters.datasets.templates import expand, load_topics
 from adapters.encoding import IGNORE, encode
-from adapters.examples import DATA_DIR, INTENTS, ChatExample, read_jsonl, store_facts
+from adapters.examples import DATA_DIR, ChatExample, read_jsonl, store_facts
+from adapters.intents import INTENTS
 
 
 def test_split_is_by_group_and_deterministic() -> None:

@@ -39,12 +39,7 @@ class KeywordRouter:
     """Deterministic stand-in for the trained router: tech words -> tech_support, price words -> sales."""
 
     def route(
-        self,
-        text: str,
-        previous_intent: str | None = None,
-        pinned: str | None = None,
-        threshold: float | None = None,
-        ambiguity_threshold: float | None = None,
+        self, text: str, previous_intent: str | None = None, pinned: str | None = None, **_: float | None
     ) -> RouteDecision:
         lower = text.lower()
         scores = {"general": 0.2, "tech_support": 0.1, "sales": 0.1}

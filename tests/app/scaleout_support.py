@@ -15,10 +15,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from app.backends.base import GenerationJob, JobEvent
-from app.backends.redis_backend import RedisBackend
 from app.config import REPO_ROOT
-from app.worker import Worker, WorkerConfig
+from app.generation.backend import GenerationJob, JobEvent
+from app.generation.redis_backend import RedisBackend
+from app.generation.worker import Worker, WorkerConfig
 from inference import SamplingParams
 from tests.app.chat_support import make_engine
 

@@ -14,7 +14,8 @@ from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
 from app.db.models import Message
-from app.decoding_policy import DecodingPolicy, save_policy
+from app.decoding.policy import DecodingPolicy
+from app.decoding.store import save_policy
 from app.main import create_app
 from tests.app.chat_support import KeywordRouter, make_engine, read_until, settings_for
 

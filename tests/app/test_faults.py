@@ -18,13 +18,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from websockets.sync.client import ClientConnection, connect
 
-from app.backends.base import JobEvent
-from app.backends.redis_backend import RedisBackend
 from app.db.models import Message
-from app.decoding_policy import DecodingPolicy, save_policy
+from app.decoding.policy import DecodingPolicy
+from app.decoding.store import save_policy
+from app.generation.backend import JobEvent
+from app.generation.redis_backend import RedisBackend
+from app.generation.worker import Worker, WorkerConfig
 from app.loadtest.cluster import Cluster, ClusterSpec
 from app.main import create_app
-from app.worker import Worker, WorkerConfig
 from tests.app.chat_support import KeywordRouter, make_engine, read_until, settings_for, wait_for
 from tests.app.scaleout_support import TcpProxy, collect, flushed, job, private_redis
 

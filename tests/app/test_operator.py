@@ -13,9 +13,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.backends.base import GenerationJob
 from app.db.models import Conversation, Feedback, Message
-from app.decoding_policy import DecodingPolicy, live_policy
+from app.decoding.policy import DecodingPolicy
+from app.decoding.store import live_policy
+from app.generation.backend import GenerationJob
 from app.operator.stats import intent_figures, percentile
 from tests.app.chat_support import make_adapters, make_engine, read_until
 from tests.app.console_support import add_user, console_app, sign_in

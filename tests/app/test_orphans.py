@@ -12,10 +12,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from app.backends.redis_backend import RedisBackend
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from app.backends.redis_backend import RedisBackend
 from app.chat.conversations import assistant_row, create_conversation, store_customer_message
 from app.chat.metrics import AppMetrics
 from app.chat.orphans import OrphanSweeper

@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 from app.api.security_headers import HEADERS
 from app.auth.revocation import SessionRevocations
 from app.auth.sessions import COOKIE_NAME
-from app.backends.base import JobEvent
 from app.chat.protocol import job_frame
+from app.generation.backend import JobEvent
 from tests.app.console_support import add_user, console_app, sign_in
 
 PROD = {"environment": "production", "secret_key": "p" * 40, "metrics_token": "scrape-" + "m" * 30}

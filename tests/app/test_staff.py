@@ -15,7 +15,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.db.models import Conversation, Message, utcnow
-from app.decoding_policy import DecodingPolicy, save_policy
+from app.decoding.policy import DecodingPolicy
+from app.decoding.store import save_policy
 from app.staff.filters import ConversationFilter
 from app.staff.search import search_conversations
 from tests.app.chat_support import make_engine, read_until

@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session
 
 from app.auth.sessions import COOKIE_NAME, encode_session, new_session
 from app.db.models import Message
-from app.decoding_policy import DecodingPolicy, save_policy
+from app.decoding.policy import DecodingPolicy
+from app.decoding.store import save_policy
 from app.knowledge.store import get_entry
 from tests.app.chat_support import KeywordRouter, live_server, make_adapters, make_engine, settings_for
 from tests.app.console_support import add_user

@@ -18,10 +18,11 @@ from sqlalchemy.orm import Session
 
 from adapters.grounding import FACTS_HEADER, NO_FACTS_LINE
 from app.auth.api_keys import create_api_key
-from app.backends.base import GenerationJob
-from app.backends.embedded import EmbeddedBackend
 from app.db.models import Message, MessageSource, Retrieval
-from app.decoding_policy import DecodingPolicy, save_policy
+from app.decoding.policy import DecodingPolicy
+from app.decoding.store import save_policy
+from app.generation.backend import GenerationJob
+from app.generation.embedded import EmbeddedBackend
 from app.knowledge import store
 from app.knowledge.entries import EntryData
 from app.main import create_app

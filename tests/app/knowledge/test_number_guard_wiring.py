@@ -11,7 +11,6 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.backends.base import GenerationBackend, GenerationJob, JobEvent
 from app.chat.conversations import create_conversation
 from app.chat.hub import InProcessHub
 from app.chat.metrics import AppMetrics
@@ -19,6 +18,7 @@ from app.chat.planning import ReplyPlanner
 from app.chat.service import ChatService
 from app.db.models import Message
 from app.db.session import session_factory
+from app.generation.backend import GenerationBackend, GenerationJob, JobEvent
 from app.knowledge.importer import import_path
 from inference import unverified_numbers
 from tests.app.chat_support import KeywordRouter
@@ -66,7 +66,7 @@ async def _reply_row(pg_url: str, db: Session, backend: ScriptedBackend, mode: s
     assert job_id is not None
     await service.recorder.wait(job_id)
     db.expire_all()
-    row = db.scalars(select(Message).where(Message.request_id == job_id)).one()
+    row = db.scalars(select(Message).where(Message.job_id == job_id)).one()
     assert "switchboard_unverified_numbers_total" in service.metrics.render()
     return row
 

@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session
 
 from app.chat.ratelimit import RateLimited
 from app.db.models import Message
-from app.decoding_policy import DecodingPolicy, save_policy
+from app.decoding.policy import DecodingPolicy
+from app.decoding.store import save_policy
 from app.limits.chat_limits import ChatLimitConfig, ChatLimits, NewConversationLimited
 from app.limits.window import RedisWindow
 from app.main import create_app

@@ -15,7 +15,7 @@ from typing import Any
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
-from app.backends.base import JobEvent
+from app.generation.backend import JobEvent
 
 REQUESTS = "sb:requests"
 GROUP = "sb:workers"

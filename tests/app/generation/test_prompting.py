@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from app.backends.prompting import TRUNCATION_NOTE, PromptError, build_prompt_ids
+from app.generation.prompting import TRUNCATION_NOTE, PromptError, build_prompt_ids
 
 SYSTEM = {"role": "system", "content": "You are Voltline's assistant."}
 
@@ -106,7 +106,7 @@ class _CountingTokenizer:
 
 def _one_turn_at_a_time(tokenizer: Any, chat: list[dict[str, str]], budget: int) -> list[int]:
     """The reference: re-template after every dropped turn (what the loop did alone)."""
-    from app.backends.prompting import _encode
+    from app.generation.prompting import _encode
 
     system, turns = chat[:1], chat[1:]
     while len(ids := _encode(tokenizer, system + turns)) > budget:

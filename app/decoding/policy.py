@@ -1,20 +1,13 @@
-"""Per-intent decoding policies: validated by field, versioned in the database, live on the next message."""
+"""DecodingPolicy: how one intent's replies are generated, validated field by field (stored by store.py)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
-from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
-from app.db.models import DecodingSetting, StaffUser
-from inference.params import MAX_NEW_TOKENS_CAP, MAX_STOP_CHARS, MAX_STOP_STRINGS, SamplingParams
+from inference.params import MAX_NEW_TOKENS_CAP, MAX_STOP_STRINGS, SamplingParams, check_stop_strings
 
-INTENTS = ("general", "tech_support", "sales")
 Strategy = Literal["greedy", "beam", "nucleus", "top_k", "sampling"]
 SAMPLED = ("nucleus", "top_k", "sampling")
 MAX_BEAMS = 8
@@ -76,13 +69,9 @@ class DecodingPolicy(BaseModel):
     def _stop_strings(cls, value: Any) -> Any:
         if isinstance(value, str):  # the form sends one stop string per line
             value = [line for line in value.splitlines() if line]
-        if isinstance(value, list | tuple):
-            for item in value:
-                if not isinstance(item, str) or not item:
-                    raise ValueError("stop strings must be non-empty strings")
-                if len(item) > MAX_STOP_CHARS:
-                    raise ValueError(f"each stop string must be at most {MAX_STOP_CHARS} characters")
-        return value
+        if isinstance(value, list | tuple) and len(value) <= MAX_STOP_STRINGS:
+            return check_stop_strings(value)  # the engine's own rule, so a saved policy always runs
+        return value  # the wrong type or too many: the field's own error says so
 
     @field_validator("ambiguity_threshold")
     @classmethod
@@ -141,7 +130,7 @@ def field_errors(exc: ValidationError) -> dict[str, str]:
 
 
 # No system prompt by default: an empty one means "the prompt the intent's adapter was trained
-# with" (adapters/examples.py), so a fresh install answers in the style the adapters learned.
+# with" (adapters/<intent>/system_prompt.txt), so a fresh install answers in the style the adapters learned.
 DEFAULT_POLICIES: dict[str, DecodingPolicy] = {
     "general": DecodingPolicy(
         strategy="nucleus",
@@ -165,119 +154,3 @@ DEFAULT_POLICIES: dict[str, DecodingPolicy] = {
         max_new_tokens=160,
     ),
 }
-
-
-def check_intent(intent: str) -> str:
-    """Return ``intent`` or raise ValueError naming the known intents."""
-    if intent not in INTENTS:
-        raise ValueError(f"intent must be one of {', '.join(INTENTS)}; got {intent!r}")
-    return intent
-
-
-def _latest(session: Session, intent: str) -> DecodingSetting | None:
-    stmt = (
-        select(DecodingSetting)
-        .where(DecodingSetting.intent == intent)
-        .order_by(DecodingSetting.version.desc())
-        .limit(1)
-    )
-    return session.scalars(stmt).first()
-
-
-def live_policy(session: Session, intent: str) -> tuple[DecodingPolicy, int]:
-    """The intent's current policy and version (0 = built-in default); read fresh on every call.
-
-    Not cached: one indexed single-row query per message is cheap, and it means an operator's
-    save applies to the very next message in every process without invalidation.
-    """
-    check_intent(intent)
-    row = _latest(session, intent)
-    if row is None:
-        return DEFAULT_POLICIES[intent], 0
-    return DecodingPolicy.model_validate(row.settings), row.version
-
-
-def save_policy(
-    session: Session, intent: str, policy: DecodingPolicy, user: StaffUser | None, comment: str = ""
-) -> DecodingSetting:
-    """Store ``policy`` as the intent's next version and commit it."""
-    check_intent(intent)
-    if len(comment) > 255:
-        raise ValueError("comment must be at most 255 characters")
-    for _attempt in range(5):
-        current = session.scalar(
-            select(func.max(DecodingSetting.version)).where(DecodingSetting.intent == intent)
-        )
-        row = DecodingSetting(
-            intent=intent,
-            version=(current or 0) + 1,
-            settings=policy.model_dump(mode="json"),
-            comment=comment,
-            created_by_id=user.id if user is not None else None,
-        )
-        session.add(row)
-        try:
-            session.commit()
-            return row
-        except IntegrityError:  # two operators saved at once; take the next number
-            session.rollback()
-    raise RuntimeError(f"could not save a new version for {intent}: too many concurrent saves")
-
-
-def rollback(session: Session, intent: str, version: int, user: StaffUser | None) -> DecodingSetting:
-    """Make ``version`` live again by adding a new version equal to it (history is never rewritten)."""
-    check_intent(intent)
-    if version == 0:
-        policy = DEFAULT_POLICIES[intent]
-    else:
-        stmt = select(DecodingSetting).where(
-            DecodingSetting.intent == intent, DecodingSetting.version == version
-        )
-        old = session.scalars(stmt).first()
-        if old is None:
-            raise LookupError(f"{intent} has no version {version}")
-        policy = DecodingPolicy.model_validate(old.settings)
-    return save_policy(session, intent, policy, user, comment=f"rollback to v{version}")
-
-
-@dataclass(frozen=True)
-class PolicyVersion:
-    """One row of an intent's history, as the operator console lists it."""
-
-    version: int
-    policy: DecodingPolicy
-    comment: str
-    created_by: str | None
-    created_at: datetime
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form."""
-        return {
-            "version": self.version,
-            "policy": self.policy.model_dump(mode="json"),
-            "comment": self.comment,
-            "created_by": self.created_by,
-            "created_at": self.created_at.isoformat(),
-        }
-
-
-def history(session: Session, intent: str, limit: int = 50) -> list[PolicyVersion]:
-    """The intent's versions, newest first."""
-    check_intent(intent)
-    stmt = (
-        select(DecodingSetting, StaffUser.username)
-        .outerjoin(StaffUser, StaffUser.id == DecodingSetting.created_by_id)
-        .where(DecodingSetting.intent == intent)
-        .order_by(DecodingSetting.version.desc())
-        .limit(max(1, min(limit, 500)))
-    )
-    return [
-        PolicyVersion(
-            version=row.version,
-            policy=DecodingPolicy.model_validate(row.settings),
-            comment=row.comment,
-            created_by=username,
-            created_at=row.created_at,
-        )
-        for row, username in session.execute(stmt)
-    ]

@@ -12,7 +12,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.db.models import Conversation, Feedback, Message
-from app.decoding_policy import DecodingPolicy, save_policy
+from app.decoding.policy import DecodingPolicy
+from app.decoding.store import save_policy
 from app.main import create_app
 from tests.app.chat_support import (
     KeywordRouter,
@@ -92,7 +93,7 @@ def test_message_is_stored_routed_streamed_and_recorded(client: TestClient, db: 
     customer, reply = _rows(db, cid)
     assert reply.id == route["message_id"] == done["message_id"]
     assert reply.text == "".join(f["text"] for f in tokens + [done]) and reply.status == "done"
-    assert reply.reply_to_id == customer.id and reply.request_id == stored["job_id"]
+    assert reply.reply_to_id == customer.id and reply.job_id == stored["job_id"]
     assert (reply.intent, reply.adapter, reply.router_confidence) == ("tech_support", "tech_support", 0.9)
     assert reply.router_scores == {"general": 0.05, "tech_support": 0.9, "sales": 0.05}
     assert reply.decoding["strategy"] == "greedy" and reply.decoding["params"]["temperature"] == 0.0

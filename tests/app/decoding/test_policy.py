@@ -8,17 +8,10 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
+from adapters.intents import INTENTS
 from app.db.models import StaffUser
-from app.decoding_policy import (
-    DEFAULT_POLICIES,
-    INTENTS,
-    DecodingPolicy,
-    field_errors,
-    history,
-    live_policy,
-    rollback,
-    save_policy,
-)
+from app.decoding.policy import DEFAULT_POLICIES, DecodingPolicy, field_errors
+from app.decoding.store import history, live_policy, rollback, save_policy
 from inference import SamplingParams
 
 

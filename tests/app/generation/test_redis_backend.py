@@ -11,11 +11,11 @@ from redis.asyncio import Redis
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.backends import redis_streams as rs
-from app.backends.base import BackendBusy, JobEvent
-from app.backends.embedded import UnknownJobError
-from app.backends.redis_backend import RedisBackend
 from app.db.models import Message
+from app.generation import redis_streams as rs
+from app.generation.backend import BackendBusy, JobEvent
+from app.generation.embedded import UnknownJobError
+from app.generation.redis_backend import RedisBackend
 from app.main import create_app
 from tests.app.chat_support import KeywordRouter, read_until, settings_for
 from tests.app.scaleout_support import RunningWorker, collect, eventually, flushed, job, private_redis

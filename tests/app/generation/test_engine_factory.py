@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import torch
 
-from app.engine_factory import (
+from app.generation.engine_factory import (
     EngineBuildError,
     adapter_dirs,
     build_engine,

@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from app.backends import redis_streams as rs
-from app.backends.base import JobEvent
-from app.backends.redis_backend import RedisBackend
-from app.worker import WorkerConfig
+from app.generation import redis_streams as rs
+from app.generation.backend import JobEvent
+from app.generation.redis_backend import RedisBackend
+from app.generation.worker import WorkerConfig
 from tests.app.chat_support import make_adapters
 from tests.app.scaleout_support import RunningWorker, collect, eventually, flushed, job, private_redis
 

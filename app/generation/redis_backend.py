@@ -17,9 +17,9 @@ from redis.asyncio import BlockingConnectionPool, Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from app.backends import redis_streams as rs
-from app.backends.base import BackendBusy, GenerationBackend, GenerationJob, JobEvent
-from app.backends.embedded import UnknownJobError
+from app.generation import redis_streams as rs
+from app.generation.backend import BackendBusy, GenerationBackend, GenerationJob, JobEvent
+from app.generation.embedded import UnknownJobError
 
 log = logging.getLogger(__name__)
 REDIS_DOWN = (RedisConnectionError, RedisTimeoutError, OSError)

@@ -6,8 +6,9 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from adapters.intents import INTENTS
 from app.config import Settings
-from app.engine_factory import ADAPTER_NAMES, build_engine, build_llm_engine
+from app.generation.engine_factory import build_engine, build_llm_engine
 from inference import AsyncEngine
 
 # Small random LoRAs keep every intent's adapter path real (multi-LoRA batches) at tiny cost.
@@ -19,7 +20,7 @@ def write_random_adapters(base: Any, root: Path, seed: int = 0) -> Path:
     import torch
     from peft import LoraConfig, get_peft_model
 
-    for i, name in enumerate(ADAPTER_NAMES):
+    for i, name in enumerate(INTENTS):
         config = LoraConfig(
             r=DUMMY_LORA_RANK, lora_alpha=2 * DUMMY_LORA_RANK, target_modules=["q_proj", "v_proj"],
             init_lora_weights=False, lora_dropout=0.0,

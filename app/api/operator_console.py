@@ -9,20 +9,14 @@ from fastapi import APIRouter, Body, Depends, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import ValidationError
 
+from adapters.intents import INTENTS
 from app.api.auth_pages import render
 from app.auth.deps import CurrentStaff, SessionDep, SettingsDep, csrf_for, require_operator
-from app.decoding_policy import (
-    DEFAULT_POLICIES,
-    INTENTS,
-    DecodingPolicy,
-    field_errors,
-    history,
-    live_policy,
-    rollback,
-    save_policy,
-)
+from app.chat.service import ChatService
+from app.decoding.policy import DEFAULT_POLICIES, DecodingPolicy, field_errors
+from app.decoding.store import history, live_policy, rollback, save_policy
 from app.operator.stats import intent_figures
-from app.operator.try_it import MAX_TRY_CHARS, try_policy
+from app.operator.try_it import MAX_TRY_CHARS
 
 router = APIRouter(tags=["operator"], dependencies=[Depends(require_operator)])
 FIELDS = list(DecodingPolicy.model_fields)
@@ -106,12 +100,6 @@ def rollback_policy(
     return {"intent": intent, "version": row.version, "policy": row.settings}
 
 
-def _adapter_for(request: Request) -> Any:
-    chat = getattr(request.app.state, "chat", None)
-    loaded = chat.planner.loaded_adapters if chat is not None else set()
-    return lambda intent: intent if intent in loaded else None
-
-
 @router.post("/api/operator/try", response_model=None)
 async def try_draft(
     request: Request,
@@ -124,16 +112,12 @@ async def try_draft(
     checked = _policy_or_422(policy)
     if isinstance(checked, JSONResponse):
         return checked
-    backend = getattr(request.app.state, "backend", None)
-    if backend is None:
+    chat: ChatService = request.app.state.chat
+    if not chat.ready:
         raise HTTPException(503, "the generation engine is not running")
-    from adapters.examples import SYSTEM_PROMPTS
-
     _intent(intent)
     try:
-        result = await try_policy(
-            backend, _adapter_for(request), intent, checked, message, SYSTEM_PROMPTS.get(intent, ""), seed
-        )
+        result = await chat.try_policy(intent, checked, message, seed)
     except ValueError as exc:
         return JSONResponse({"detail": str(exc), "errors": {"message": str(exc)}}, status_code=422)
     return result.to_dict()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections import OrderedDict
@@ -11,9 +10,9 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.backends.base import BackendBusy, GenerationBackend, GenerationJob, JobEvent
-from app.backends.prompting import build_prompt_ids
-from inference import AsyncEngine, GenerationRequest, SamplingParams
+from app.generation.backend import BackendBusy, GenerationBackend, GenerationJob, JobEvent
+from app.generation.runner import JobRun
+from inference import AsyncEngine
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +45,6 @@ class EmbeddedBackend(GenerationBackend):
         max_logs: int = 2000,
     ) -> None:
         self.engine = engine
-        self.tokenizer = engine.tokenizer
         self.max_queue_depth = max_queue_depth
         self.max_prompt_tokens = max_prompt_tokens
         self.log_ttl_s = log_ttl_s
@@ -80,71 +78,30 @@ class EmbeddedBackend(GenerationBackend):
         self._expire()
         if self.active_jobs() >= self.max_queue_depth:
             raise BackendBusy(f"{self.active_jobs()} jobs in flight (limit {self.max_queue_depth})")
-        params = SamplingParams.from_dict(job.params)
-        budget = self.max_prompt_tokens or self.engine.max_positions - params.max_new_tokens
-        # Templating and truncating a long chat takes a while: never on the loop other streams share.
-        prompt = await asyncio.to_thread(build_prompt_ids, self.tokenizer, job.messages, budget)
+        run = await JobRun.prepare(self.engine, job, max_prompt_tokens=self.max_prompt_tokens)
         if job.job_id in self._logs:  # submitted again while this one was being templated
             raise ValueError(f"job_id {job.job_id!r} was already submitted")
-        request = GenerationRequest(
-            prompt_ids=tuple(prompt.ids),
-            params=params,
-            adapter=job.adapter,
-            priority=job.priority,
-            request_id=job.job_id,
-            allowed_values=None if job.allowed_values is None else frozenset(job.allowed_values),
-        )
-        stream = self.engine.generate(request)  # raises UnknownAdapterError here, at submit
-        entry = _JobLog(started=time.monotonic())
+        run.start()  # raises UnknownAdapterError here, at submit
+        entry = _JobLog(started=run.started)
         self._logs[job.job_id] = entry
-        entry.task = asyncio.create_task(self._pump(job.job_id, entry, stream, prompt.truncated_last_message))
+        entry.task = asyncio.create_task(self._pump(job.job_id, entry, run))
 
-    async def _pump(self, job_id: str, entry: _JobLog, stream: AsyncIterator[Any], truncated: bool) -> None:
-        first = True
+    async def _pump(self, job_id: str, entry: _JobLog, run: JobRun) -> None:
         try:
-            async for ev in stream:
-                elapsed_ms = (time.monotonic() - entry.started) * 1000
-                extra: dict[str, Any] = {"elapsed_ms": elapsed_ms}
-                if first and (ev.text or ev.finished):
-                    extra["ttft_ms"] = elapsed_ms
-                    extra["prompt_truncated"] = truncated
-                if ev.finished:
-                    kind = "error" if ev.finish_reason == "error" else "done"
-                    await self._append(entry, job_id, kind, ev.text, ev.finish_reason, ev.error, ev, extra)
+            async for event in run.events():
+                await self._append(entry, event)
+                if event.final:
                     return
-                if ev.text:  # token ids that are not yet whole characters come with the next delta
-                    first = False
-                    await self._append(entry, job_id, "token", ev.text, None, None, ev, extra)
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # the stream broke: the job ends with an error event, never silently
             log.exception("job %s failed", job_id)
-            await self._append(entry, job_id, "error", "", "error", f"generation failed: {exc}", None, {})
+            error = JobEvent(job_id, len(entry.events), "error", "", "error", f"generation failed: {exc}")
+            await self._append(entry, error)
         finally:
             entry.finished_at = entry.finished_at or time.monotonic()
 
-    async def _append(
-        self,
-        entry: _JobLog,
-        job_id: str,
-        kind: Any,
-        text: str,
-        reason: str | None,
-        error: str | None,
-        ev: Any,
-        extra: dict[str, Any],
-    ) -> None:
-        event = JobEvent(
-            job_id=job_id,
-            seq=len(entry.events),
-            kind=kind,
-            text=text,
-            finish_reason=reason,
-            error=error,
-            prompt_tokens=getattr(ev, "prompt_tokens", 0),
-            completion_tokens=getattr(ev, "completion_tokens", 0),
-            extra=extra,
-        )
+    async def _append(self, entry: _JobLog, event: JobEvent) -> None:
         async with entry.wake:
             entry.events.append(event)
             if event.final:
@@ -196,14 +153,3 @@ class EmbeddedBackend(GenerationBackend):
             done = entry.finished_at
             if done is not None and (now - done > self.log_ttl_s or len(self._logs) > self.max_logs):
                 del self._logs[job_id]
-
-    def known(self, job_id: str) -> bool:
-        """Whether the job's log is still held (resume possible)."""
-        return job_id in self._logs
-
-    async def wait_idle(self) -> None:
-        """Wait until every job's pump has finished (tests, shutdown)."""
-        for entry in list(self._logs.values()):
-            if entry.task is not None:
-                with contextlib.suppress(asyncio.CancelledError):
-                    await entry.task

@@ -7,7 +7,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from app.chat.planning import ReplyPlanner
-from app.decoding_policy import DecodingPolicy, save_policy
+from app.decoding.policy import DecodingPolicy
+from app.decoding.store import save_policy
 from app.router import RouteDecision
 
 

@@ -11,8 +11,6 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.backends.base import GenerationJob
-from app.backends.embedded import EmbeddedBackend
 from app.chat.conversations import create_conversation
 from app.chat.hub import InProcessHub
 from app.chat.metrics import AppMetrics
@@ -20,6 +18,8 @@ from app.chat.planning import ReplyPlanner, UntrainedRouter
 from app.chat.service import BUSY_MESSAGE, ChatService
 from app.db.models import DecodingSetting, Message
 from app.db.session import session_factory
+from app.generation.backend import GenerationJob
+from app.generation.embedded import EmbeddedBackend
 from inference import SamplingParams
 from tests.app.chat_support import KeywordRouter, make_adapters, make_engine
 
@@ -51,9 +51,8 @@ def _rows(db: Session, cid: str) -> list[Message]:
 
 async def _finish(service: ChatService, job_id: str | None) -> None:
     assert job_id is not None
-    async for _ in service.backend.events(job_id):
+    async for _ in service.stream(job_id):  # the final event comes once the row is stored
         pass
-    await service.recorder.wait(job_id)
 
 
 async def test_busy_backend_is_retried_with_backoff(

@@ -9,19 +9,17 @@ covers, so the new worker reads the events already written, appends those ids to
 generates only the rest (with ``max_new_tokens`` reduced to match), writing events from the next
 seq. The customer sees the text so far once and the rest once. Two workers that both believe they
 own a job (a slow one, not a dead one) cannot interleave: writing seq n is a compare-and-set
-(see app.backends.redis_streams), and the loser stops its generation.
+(see app.generation.redis_streams), and the loser stops its generation.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import json
 import logging
 import os
 import socket
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,11 +27,11 @@ from typing import Any
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
-from app.backends import redis_streams as rs
-from app.backends.base import EventKind, GenerationJob, JobEvent
-from app.backends.prompting import build_prompt_ids
-from app.backends.redis_backend import REDIS_DOWN
-from inference import AsyncEngine, GenerationRequest, SamplingParams
+from app.generation import redis_streams as rs
+from app.generation.backend import GenerationJob, JobEvent
+from app.generation.redis_backend import REDIS_DOWN
+from app.generation.runner import JobRun
+from inference import AsyncEngine
 
 log = logging.getLogger(__name__)
 
@@ -198,56 +196,21 @@ class Worker:
 
     async def _generate(self, job: GenerationJob) -> bool:
         """Run (or continue) the job; True when its stream holds a final event."""
-        started = time.monotonic()
         written = await rs.read_all(self.redis, job.job_id)
         if written and written[-1].final:
             return True
-        seq = len(written)
         done_ids = [int(i) for e in written for i in e.extra.get("ids", [])]
-        params = SamplingParams.from_dict(job.params)
-        budget = self.engine.max_positions - params.max_new_tokens
-        if budget < 1:
-            raise ValueError(
-                f"max_new_tokens={params.max_new_tokens} leaves no room for the prompt "
-                f"in the model's {self.engine.max_positions}-token context"
-            )
-        # Off the event loop: other jobs' events keep flowing while a long chat is templated.
-        prompt = await asyncio.to_thread(build_prompt_ids, self.engine.tokenizer, job.messages, budget)
-        left = params.max_new_tokens - len(done_ids)
-        if await self.redis.exists(rs.cancel_key(job.job_id)) or left <= 0:
-            reason = "length" if left <= 0 else "cancelled"
-            end = JobEvent(job.job_id, seq, "done", finish_reason=reason, completion_tokens=len(done_ids))
-            return await rs.append_event(self.redis, end)
-        request = GenerationRequest(
-            prompt_ids=(*prompt.ids, *done_ids),
-            params=dataclasses.replace(params, max_new_tokens=left) if done_ids else params,
-            adapter=job.adapter,
-            priority=job.priority,
-            request_id=job.job_id,
-            allowed_values=None if job.allowed_values is None else frozenset(job.allowed_values),
-        )
-        stream = self.engine.generate(request)
-        ids: list[int] = []
-        async for ev in stream:
-            ids.extend(ev.token_ids)
-            if not (ev.text or ev.finished):
-                continue  # bytes of a character not yet complete: they travel with the next text
-            elapsed_ms = (time.monotonic() - started) * 1000
-            extra: dict[str, Any] = {"ids": ids, "elapsed_ms": elapsed_ms}
-            if seq == 0:
-                extra.update(ttft_ms=elapsed_ms, prompt_truncated=prompt.truncated_last_message)
-            if done_ids and seq == len(written):
-                extra["resumed_after_tokens"] = len(done_ids)
-            kind: EventKind = ("error" if ev.finish_reason == "error" else "done") if ev.finished else "token"
-            event = JobEvent(
-                job.job_id, seq, kind, ev.text, ev.finish_reason, ev.error,
-                len(prompt.ids), ev.completion_tokens + len(done_ids), extra,
-            )  # fmt: skip
+        run = await JobRun.prepare(self.engine, job, first_seq=len(written), done_ids=done_ids)
+        if await self.redis.exists(rs.cancel_key(job.job_id)) or run.left <= 0:
+            reason = "length" if run.left <= 0 else "cancelled"
+            return await rs.append_event(self.redis, run.end_without_generating(reason))
+        run.start()
+        events = run.events()
+        async for event in events:
             if not await self.write(event):
-                log.warning("job %s: seq %d already written by another worker; stopping", job.job_id, seq)
-                await stream.aclose()  # type: ignore[attr-defined]
+                log.warning("job %s: seq %d written by another worker; stopping", job.job_id, event.seq)
+                await events.aclose()  # type: ignore[attr-defined]
                 return False
-            seq, ids = seq + 1, []
-            if ev.finished:
+            if event.final:
                 return True
         return False

@@ -8,12 +8,13 @@ from typing import Any
 
 import torch
 
+from adapters.intents import INTENTS
 from app.config import Settings
 from inference import AsyncEngine, EngineConfig, LLMEngine
+from inference.lora import is_lora_folder
 from inference.quantization import QuantizationError, quantize_model
 
 log = logging.getLogger(__name__)
-ADAPTER_NAMES = ("general", "tech_support", "sales")
 
 
 class EngineBuildError(RuntimeError):
@@ -40,11 +41,11 @@ def quantize(model: Any, method: str, int8_scheme: str = "auto") -> Any:
 
 
 def adapter_dirs(adapters_dir: Path) -> dict[str, Path]:
-    """The trained adapters present under ``adapters_dir`` (PEFT folders with adapter_config.json)."""
+    """The intents' trained adapters present under ``adapters_dir`` (loadable PEFT folders)."""
     found = {}
-    for name in ADAPTER_NAMES:
+    for name in INTENTS:
         path = adapters_dir / name
-        if (path / "adapter_config.json").is_file():
+        if is_lora_folder(path):
             found[name] = path
         else:
             log.warning("adapter %s not found at %s: its intent is served by the base model", name, path)

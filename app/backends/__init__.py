@@ -1,1 +1,0 @@
-"""Generation backends: the engine in process, or workers behind a Redis Stream."""

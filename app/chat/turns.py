@@ -1,0 +1,153 @@
+"""A turn in the database: store the customer's message, plan and create the reply row, fail it."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.chat import conversations as convs
+from app.chat.conversations import assistant_row, context_messages, get_conversation, store_customer_message
+from app.chat.handoff import NON_ENGLISH, handoff_by_router, handoff_event, non_english_reply, notice_frames
+from app.chat.planning import ReplyPlan, ReplyPlanner
+from app.db.models import Message
+from app.knowledge.reply_facts import (
+    RECENT_TURNS,
+    ReplyFacts,
+    allowed_numbers,
+    facts_for_reply,
+    recent_customer_turns,
+    record_facts,
+)
+from app.router import HANDOFF
+
+log = logging.getLogger(__name__)
+Sessions = sessionmaker[Session]
+PlanFor = Callable[[ReplyPlanner, Session], ReplyPlan]
+
+
+@dataclass(frozen=True)
+class StoredMessage:
+    """The stored customer message and where its conversation stands."""
+
+    message_id: int
+    new: bool
+    status: str
+    previous_intent: str | None
+    pinned: str | None
+
+
+@dataclass(frozen=True)
+class PreparedReply:
+    """The reply's row and plan (None: planning failed, ``problem`` says why)."""
+
+    message_id: int
+    plan: ReplyPlan | None
+    messages: list[dict[str, str]]
+    problem: str | None
+    answered: list[dict[str, Any]] = field(default_factory=list)  # frames of a reply made without the model
+    allowed: frozenset[str] | None = None  # numbers the reply may state (its grounded system turn's)
+    handoff: dict[str, Any] | None = None  # the status event to publish: the router handed off to a person
+
+
+@dataclass(frozen=True)
+class StoredTurn:
+    """A stateless channel's stored turn: the new conversation, the reply row, its plan and facts."""
+
+    conversation_id: str
+    message_id: int
+    plan: ReplyPlan
+    facts: ReplyFacts
+
+
+def store_message(
+    sessions: Sessions, conversation_id: str, text: str, client_id: str | None, channel: str
+) -> StoredMessage:
+    """Store (idempotently, by client id) a customer message; committed before anything else happens."""
+    with sessions() as session:
+        row, new = store_customer_message(session, conversation_id, text, client_id, channel)
+        conv = get_conversation(session, conversation_id)
+        return StoredMessage(row.id, new, conv.status, conv.current_intent, conv.pinned_adapter)
+
+
+def prepare_reply(
+    sessions: Sessions,
+    planner: ReplyPlanner,
+    conversation_id: str,
+    stored: StoredMessage,
+    text: str,
+    job_id: str,
+) -> PreparedReply:
+    """Plan the reply and create its row (`streaming`, or `error` if no plan could be made)."""
+    with sessions() as session:
+        plan: ReplyPlan | None = None
+        problem = None
+        try:
+            decision = planner.route(session, text, stored.previous_intent, stored.pinned)
+            if decision.intent == HANDOFF:
+                status = handoff_by_router(session, conversation_id, stored.message_id, decision)
+                return PreparedReply(
+                    stored.message_id, None, [], None, handoff=handoff_event(status, decision)
+                )
+            if decision.reason == NON_ENGLISH:
+                row = non_english_reply(conversation_id, stored.message_id, job_id, decision)
+                session.add(row)
+                session.commit()
+                return PreparedReply(row.id, None, [], None, answered=notice_frames(job_id, row.id, decision))
+            plan = planner.for_intent(session, decision.intent, decision)
+        except Exception as exc:  # a bad stored policy or pin must not lose the customer's message
+            log.exception("planning the reply failed")
+            problem = f"could not prepare a reply: {exc}"
+        msg = assistant_row(conversation_id, stored.message_id, job_id, plan)
+        session.add(msg)
+        if plan is None:
+            msg.status, msg.error = "error", problem
+            session.commit()
+            return PreparedReply(msg.id, None, [], problem)
+        get_conversation(session, conversation_id).current_intent = plan.intent
+        session.flush()
+        earlier = recent_customer_turns(session, conversation_id, stored.message_id)
+        facts = facts_for_reply(session, text, earlier)
+        record_facts(session, msg.id, facts)
+        session.commit()
+        system = facts.system_prompt(plan.system_prompt)
+        messages = context_messages(session, conversation_id, system, before_id=msg.id)
+        return PreparedReply(msg.id, plan, messages, None, allowed=allowed_numbers(system))
+
+
+def fail_reply(sessions: Sessions, message_id: int, problem: str) -> None:
+    """Mark a reply row `error` with the problem (its job never started)."""
+    with sessions() as session:
+        row = session.get(Message, message_id)
+        if row is not None:
+            row.status, row.error = "error", problem
+            session.commit()
+
+
+def store_turn(
+    sessions: Sessions,
+    planner: ReplyPlanner,
+    messages: list[dict[str, str]],
+    job_id: str,
+    plan_for: PlanFor,
+    channel: str,
+) -> StoredTurn:
+    """A stateless channel's turn: plan first (it may refuse), then a new conversation, both rows,
+    and the facts the reply is grounded in (the caller's earlier user turns give the context)."""
+    text = messages[-1]["content"]
+    with sessions() as session:
+        plan = plan_for(planner, session)
+        conv = convs.create_conversation(session, channel=channel)
+        customer, _ = store_customer_message(session, conv.id, text, None, channel)
+        row = assistant_row(conv.id, customer.id, job_id, plan)
+        session.add(row)
+        conv.current_intent = plan.intent
+        session.flush()
+        earlier = [m["content"] for m in messages[:-1] if m["role"] == "user"][-RECENT_TURNS:]
+        facts = facts_for_reply(session, text, earlier)
+        record_facts(session, row.id, facts)
+        session.commit()
+        return StoredTurn(conv.id, row.id, plan, facts)

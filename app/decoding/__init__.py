@@ -1,0 +1,1 @@
+"""Per-intent decoding: the DecodingPolicy value object (policy.py) and its versioned store (store.py)."""
