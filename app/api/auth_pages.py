@@ -19,9 +19,9 @@ from app.auth.deps import (
     safe_next,
 )
 from app.auth.passwords import authenticate
-from app.auth.rate_limit import LoginRateLimited, LoginRateLimiter
 from app.auth.sessions import clear_session_cookie, new_session, set_session_cookie
 from app.config import REPO_ROOT, Settings
+from app.limits.login import LoginRateLimited, LoginRateLimiter
 
 templates = Jinja2Templates(directory=str(REPO_ROOT / "web" / "templates"))
 router = APIRouter(tags=["auth"])

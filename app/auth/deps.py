@@ -10,13 +10,13 @@ from sqlalchemy.orm import Session
 
 from app.auth.clock import Clock, get_clock
 from app.auth.csrf import SAFE_METHODS, csrf_token, submitted_token, tokens_match
-from app.auth.rate_limit import LoginRateLimiter
 from app.auth.revocation import SessionRevocations
 from app.auth.sessions import COOKIE_NAME, StaffSession, decode_session
 from app.config import Settings
 from app.config import settings as default_settings
 from app.db.models import StaffUser
 from app.db.session import get_session
+from app.limits.login import LoginRateLimiter
 from app.limits.window import make_window
 
 ROLES = ("staff", "operator")

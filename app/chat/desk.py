@@ -15,8 +15,8 @@ from app.chat.handoff import handoff_event
 from app.chat.hub import ConversationHub
 from app.chat.metrics import AppMetrics
 from app.chat.over_limit import Emit, store_over_limit
-from app.chat.ratelimit import RateLimited
 from app.db.models import Conversation, StaffUser
+from app.limits.chat_limits import RateLimited
 from app.staff import handoff
 
 

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.chat.conversations import store_customer_message
 from app.chat.metrics import AppMetrics
-from app.chat.ratelimit import RateLimited
+from app.limits.chat_limits import RateLimited
 
 RATE_LIMITED = "rate_limited"  # a customer row's status: kept, shown, never sent to the model
 Emit = Callable[[dict[str, Any]], Awaitable[None]]

@@ -26,9 +26,9 @@ from app.chat.protocol import (
     job_frame,
     parse_frame,
 )
-from app.chat.ratelimit import RateLimited
 from app.chat.service import ChatService
 from app.chat.tokens import InvalidToken
+from app.limits.chat_limits import RateLimited
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["chat"])

@@ -1,1 +1,1 @@
-"""Request limits shared across nodes: counting windows and the chat's per-IP/system-wide limits."""
+"""Limits: counting windows shared across nodes, the chat's budgets, and login throttling."""

@@ -11,13 +11,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from app.chat.ratelimit import RateLimited
 from app.limits.window import Window, make_window
 
 if TYPE_CHECKING:
     from app.config import Settings
 
 MINUTE = 60.0
+
+
+class RateLimited(Exception):
+    """Too many messages; ``retry_after`` seconds until the next one is accepted."""
+
+    def __init__(self, limit: int, retry_after: float) -> None:
+        super().__init__(f"too many messages: at most {limit} per minute; try again in {retry_after:.0f} s")
+        self.retry_after = retry_after
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,6 @@ from app.auth.api_keys import create_api_key, revoke_api_key, verify_api_key
 from app.auth.csrf import csrf_token, tokens_match
 from app.auth.deps import safe_next
 from app.auth.passwords import hash_password, verify_password
-from app.auth.rate_limit import LoginRateLimited, LoginRateLimiter
 from app.auth.sessions import (
     COOKIE_NAME,
     decode_session,
@@ -20,6 +19,7 @@ from app.auth.sessions import (
 )
 from app.config import Settings
 from app.db.models import StaffUser
+from app.limits.login import LoginRateLimited, LoginRateLimiter
 from app.limits.window import MemoryWindow, RedisWindow
 
 SETTINGS = Settings(secret_key="test-secret", session_max_age_s=3600, environment="test")

@@ -16,11 +16,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.chat.ratelimit import RateLimited
 from app.db.models import Message
 from app.decoding.policy import DecodingPolicy
 from app.decoding.store import save_policy
-from app.limits.chat_limits import ChatLimitConfig, ChatLimits, NewConversationLimited
+from app.limits.chat_limits import ChatLimitConfig, ChatLimits, NewConversationLimited, RateLimited
 from app.limits.window import RedisWindow
 from app.main import create_app
 from tests.app.chat_support import KeywordRouter, make_engine, read_until, settings_for
@@ -143,3 +142,9 @@ def test_the_system_wide_budget_caps_many_addresses(redis_url: str) -> None:
 def test_limit_config_refuses_zero_budgets() -> None:
     with pytest.raises(ValueError, match="per_ip must be >= 1"):
         ChatLimitConfig(per_ip=0)
+
+
+def test_rate_limited_says_the_limit_and_the_wait() -> None:
+    exc = RateLimited(2, 59.6)
+    assert "at most 2 per minute" in str(exc) and "try again in 60 s" in str(exc)
+    assert exc.retry_after == pytest.approx(59.6)

@@ -12,7 +12,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from app.backends.redis_backend import RedisBackend
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
@@ -22,6 +21,7 @@ from app.chat.orphans import OrphanSweeper
 from app.chat.recorder import LOST_WITH_SERVER, JobRecorder
 from app.db.models import Message
 from app.db.session import session_factory
+from app.generation.redis_backend import RedisBackend
 from app.main import create_app
 from tests.app.chat_support import KeywordRouter, make_engine, settings_for
 from tests.app.scaleout_support import RunningWorker, collect, flushed, job, private_redis
