@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
+from adapters.intents import INTENTS
 from app.db.models import Message
 from app.decoding.policy import DecodingPolicy
 from app.decoding.store import save_policy
@@ -37,7 +38,7 @@ def _app(pg_url: str, engine: Any, **overrides: Any) -> Any:
 
 @pytest.fixture()
 def client(pg_url: str, engine: Any, db: Session) -> Iterator[TestClient]:
-    for intent in ("general", "tech_support", "sales"):
+    for intent in INTENTS:
         save_policy(db, intent, DecodingPolicy(strategy="greedy", max_new_tokens=3), None)
     with TestClient(_app(pg_url, engine)) as test_client:
         yield test_client
@@ -139,7 +140,7 @@ def test_a_prompt_longer_than_the_context_is_truncated_and_answered(
     pg_url: str, engine: Any, db: Session
 ) -> None:
     """Policy: the stored message is kept whole; the prompt keeps its beginning and is cut to fit."""
-    for intent in ("general", "tech_support", "sales"):
+    for intent in INTENTS:
         save_policy(db, intent, DecodingPolicy(strategy="greedy", max_new_tokens=3), None)
     context = engine.core.max_positions
     text = " ".join(f"word{i}" for i in range(context * 2))  # well over the context in tokens
@@ -159,7 +160,7 @@ def test_a_prompt_longer_than_the_context_is_truncated_and_answered(
 
 
 def test_per_client_rate_limit_gives_a_clear_error(pg_url: str, engine: Any, db: Session) -> None:
-    for intent in ("general", "tech_support", "sales"):
+    for intent in INTENTS:
         save_policy(db, intent, DecodingPolicy(strategy="greedy", max_new_tokens=2), None)
     with TestClient(_app(pg_url, engine, messages_per_minute=3)) as client:
         with client.websocket_connect("/ws/chat") as ws:

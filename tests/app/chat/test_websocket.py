@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from adapters.intents import INTENTS
 from app.db.models import Conversation, Feedback, Message
 from app.decoding.policy import DecodingPolicy
 from app.decoding.store import save_policy
@@ -45,7 +46,7 @@ def client(pg_url: str, tokenizer: Any, adapters: dict[str, Path], db: Session) 
 
 def _long_replies(db: Session, tokens: int = 1500) -> None:
     """Greedy, long replies for every intent, so there is time to stop or drop mid-stream."""
-    for intent in ("general", "tech_support", "sales"):
+    for intent in INTENTS:
         save_policy(db, intent, DecodingPolicy(strategy="greedy", max_new_tokens=tokens), None)
 
 

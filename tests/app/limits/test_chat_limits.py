@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from adapters.intents import INTENTS
 from app.db.models import Message
 from app.decoding.policy import DecodingPolicy
 from app.decoding.store import save_policy
@@ -33,7 +34,7 @@ LIMITS = {
 
 @pytest.fixture()
 def app(pg_url: str, tokenizer: Any, db: Session) -> Iterator[Any]:
-    for intent in ("general", "tech_support", "sales"):
+    for intent in INTENTS:
         save_policy(db, intent, DecodingPolicy(strategy="greedy", max_new_tokens=2), None)
     yield create_app(
         settings_for(pg_url, **LIMITS), engine=make_engine(tokenizer, {}), router=KeywordRouter()
@@ -99,7 +100,7 @@ def test_history_shows_the_real_state_of_an_over_limit_message(
     app = create_app(
         settings_for(pg_url, messages_per_minute=1), engine=make_engine(tokenizer, {}), router=KeywordRouter()
     )
-    for intent in ("general", "tech_support", "sales"):
+    for intent in INTENTS:
         save_policy(db, intent, DecodingPolicy(strategy="greedy", max_new_tokens=2), None)
     with TestClient(app) as client, client.websocket_connect("/ws/chat") as ws:
         token = _hello(ws)["token"]
