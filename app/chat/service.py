@@ -92,7 +92,7 @@ class ChatService(ConversationDesk):
         self._backend: GenerationBackend | None = None
         self._planner: ReplyPlanner | None = None
         self._recorder: JobRecorder | None = None
-        if backend is not None and planner is not None:
+        if backend is not None:
             self.connect(backend, planner)
         self.resume_grace_s = resume_grace_s
         self.busy_retries = busy_retries
@@ -102,7 +102,7 @@ class ChatService(ConversationDesk):
         self._watchers: dict[str, int] = defaultdict(int)
         self._cancel_timers: dict[str, asyncio.TimerHandle] = {}
 
-    def connect(self, backend: GenerationBackend, planner: ReplyPlanner) -> None:
+    def connect(self, backend: GenerationBackend, planner: ReplyPlanner | None) -> None:
         """Plug in what generates replies (the app's lifespan does, once the engine runs)."""
         self._backend, self._planner = backend, planner
         self._recorder = JobRecorder(
