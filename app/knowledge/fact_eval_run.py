@@ -24,9 +24,9 @@ from typing import Any
 import torch
 from sqlalchemy.orm import Session
 
-from app.backends.prompting import build_prompt_ids
 from app.chat.planning import ReplyPlanner, load_router
 from app.config import Settings
+from app.generation.prompting import build_prompt_ids
 from app.knowledge.fact_eval import FactQuestion, Outcome
 
 K_FACTS = 4
@@ -98,7 +98,7 @@ def run_questions(
     questions: Sequence[FactQuestion], settings: Settings, grounded: bool = True, number_guard: str = ""
 ) -> tuple[list[Outcome], dict[str, Any]]:
     """Answer every question (all turns) on the real model; the outcomes and what was run."""
-    from app.engine_factory import build_engine
+    from app.generation.engine_factory import build_engine
     from app.knowledge.reply_facts import allowed_numbers
     from inference.request import GenerationRequest
 
