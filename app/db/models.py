@@ -69,7 +69,7 @@ class Message(Base):
     role: Mapped[str] = mapped_column(String(16))  # customer | assistant | staff | system
     text: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[str] = mapped_column(String(16), default="done", index=True)
-    # status: received | streaming | done | interrupted | error
+    # status: received | rate_limited (customer, never answered) | streaming | done | interrupted | error
     client_message_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     # The generation job that writes this reply; the column keeps its first name (no migration).
     job_id: Mapped[str | None] = mapped_column("request_id", String(64), nullable=True, unique=True)

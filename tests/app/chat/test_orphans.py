@@ -69,12 +69,12 @@ async def test_a_reply_whose_node_died_is_stored_by_another_node(
     await node_b.start()
     worker = RunningWorker(tokenizer, url, "w1")
     try:
-        reply = job(24)
+        reply = job(300)  # long enough to be mid-reply when node A stops
         message_id = _streaming_row(db, reply.job_id)
         await node_a.submit(reply)
         recorder_a = JobRecorder(sessions, node_a, AppMetrics())
         recorder_a.follow(reply.job_id, message_id)
-        await asyncio.sleep(0.2)
+        await anext(node_b.events(reply.job_id))  # the worker has started
         recorder_a.tasks[reply.job_id].cancel()  # node A stops mid-reply (SIGTERM)
         with contextlib.suppress(asyncio.CancelledError):
             await recorder_a.wait(reply.job_id)
@@ -84,7 +84,7 @@ async def test_a_reply_whose_node_died_is_stored_by_another_node(
         assert await sweeper.sweep_once(min_age_s=0) == 1
         await sweeper.wait_idle()
         row = _row(db, message_id)
-        assert row.status == "done" and row.text == expected and row.completion_tokens == 24
+        assert row.status == "done" and row.text == expected and row.completion_tokens == 300
         assert await sweeper.sweep_once(min_age_s=0) == 0  # nothing left streaming
     finally:
         await worker.close()
