@@ -17,6 +17,7 @@ def fact_eval_command(
     adapters_dir: Path = typer.Option(None, help="Adapters to serve (default: settings.adapters_dir)."),
     ungrounded: bool = typer.Option(False, help="No retrieval, no facts in the prompt (the old chat path)."),
     number_guard: str = typer.Option("", help="decode | check | off (default: the chat path's setting)."),
+    greedy: bool = typer.Option(False, help="What-if: greedy decoding for every intent."),
     limit: int = typer.Option(0, help="Only every n-th question so that at most this many run (0 = all)."),
     out: Path = typer.Option(RESULTS_DIR, help="Where the results go."),
 ) -> None:
@@ -31,7 +32,9 @@ def fact_eval_command(
         step = len(qs) / limit
         qs = [qs[int(i * step)] for i in range(limit)]
     run_settings = settings.model_copy(update={"adapters_dir": adapters_dir}) if adapters_dir else settings
-    outcomes, setup = run_questions(qs, run_settings, grounded=not ungrounded, number_guard=number_guard)
+    outcomes, setup = run_questions(
+        qs, run_settings, grounded=not ungrounded, number_guard=number_guard, greedy=greedy
+    )
     kb_texts = [e.text for e in read_entries()]
     result = {
         "label": label,

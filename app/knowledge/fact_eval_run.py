@@ -95,7 +95,11 @@ def _generate(engine: Any, requests: dict[str, Any]) -> dict[str, tuple[str, int
 
 
 def run_questions(
-    questions: Sequence[FactQuestion], settings: Settings, grounded: bool = True, number_guard: str = ""
+    questions: Sequence[FactQuestion],
+    settings: Settings,
+    grounded: bool = True,
+    number_guard: str = "",
+    greedy: bool = False,
 ) -> tuple[list[Outcome], dict[str, Any]]:
     """Answer every question (all turns) on the real model; the outcomes and what was run."""
     from app.generation.engine_factory import build_engine
@@ -141,6 +145,8 @@ def run_questions(
                     {"role": "user", "content": text},
                 ]
                 params = dataclasses.replace(plan.params, seed=1000 * t_index + n)
+                if greedy:  # a what-if: every intent decodes greedily (temperature 0), the rest as planned
+                    params = dataclasses.replace(params, temperature=0.0, top_p=1.0, top_k=0, do_sample=False)
                 budget = engine.max_positions - params.max_new_tokens
                 prompt = build_prompt_ids(tokenizer, messages, budget)
                 extra: dict[str, Any] = {}
@@ -171,6 +177,7 @@ def run_questions(
     setup = {
         "grounded": grounded,
         "number_guard_while_decoding": guard,
+        "greedy_override": greedy,
         "adapters_dir": str(settings.adapters_dir),
         "dtype": str(next(engine.model.parameters()).dtype),
         "threads": torch.get_num_threads(),
