@@ -53,7 +53,8 @@ def server(pg_url: str, db: Session, tokenizer: Any, tmp_path: Path) -> Iterator
 def page(server: str) -> Iterator[Any]:
     with sync_api.sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        context = browser.new_context(viewport={"width": 420, "height": 820})  # phone-sized
+        # bypass_csp: the test's own waits evaluate JS; markup must stay inert even without the CSP.
+        context = browser.new_context(viewport={"width": 420, "height": 820}, bypass_csp=True)  # phone
         tab = context.new_page()
         tab.set_default_timeout(TIMEOUT_MS)
         tab.goto(server + "/")

@@ -232,7 +232,9 @@ def test_rate_limit_is_per_client_with_a_clear_error(client: TestClient, db: Ses
     from app.limits.chat_limits import ChatLimitConfig, ChatLimits
     from app.limits.window import MemoryWindow
 
-    client.app.state.chat_limits = ChatLimits(MemoryWindow(), ChatLimitConfig(per_conversation=2))
+    # A frozen clock: minute-aligned windows would otherwise reset if the test crossed a minute.
+    frozen = MemoryWindow(clock=lambda: 1_800_000_030.0)
+    client.app.state.chat_limits = ChatLimits(frozen, ChatLimitConfig(per_conversation=2))
     with client.websocket_connect("/ws/chat") as ws:
         _hello(ws)
         for _ in range(2):
