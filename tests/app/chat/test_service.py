@@ -55,10 +55,8 @@ async def _finish(service: ChatService, job_id: str | None) -> None:
         pass
 
 
-async def test_busy_backend_is_retried_with_backoff(
-    pg_url: str, backend: EmbeddedBackend, db: Session
-) -> None:
-    service = _service(pg_url, backend)
+async def _submit_blocker(backend: EmbeddedBackend) -> GenerationJob:
+    """A long job that fills the backend's queue (depth 1 in these tests) until it is cancelled."""
     blocker = GenerationJob(
         uuid.uuid4().hex,
         "x",
@@ -67,6 +65,14 @@ async def test_busy_backend_is_retried_with_backoff(
         SamplingParams.greedy(1500).to_dict(),
     )
     await backend.submit(blocker)
+    return blocker
+
+
+async def test_busy_backend_is_retried_with_backoff(
+    pg_url: str, backend: EmbeddedBackend, db: Session
+) -> None:
+    service = _service(pg_url, backend)
+    blocker = await _submit_blocker(backend)
     frames: list[dict[str, Any]] = []
 
     async def emit(frame: dict[str, Any]) -> None:
@@ -87,14 +93,7 @@ async def test_always_busy_keeps_the_message_and_errors_the_reply(
     pg_url: str, backend: EmbeddedBackend, db: Session
 ) -> None:
     service = _service(pg_url, backend)
-    blocker = GenerationJob(
-        uuid.uuid4().hex,
-        "x",
-        [{"role": "user", "content": "hi"}],
-        None,
-        SamplingParams.greedy(1500).to_dict(),
-    )
-    await backend.submit(blocker)
+    blocker = await _submit_blocker(backend)
     frames: list[dict[str, Any]] = []
 
     async def emit(frame: dict[str, Any]) -> None:
