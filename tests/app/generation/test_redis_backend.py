@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -18,19 +18,7 @@ from app.generation.embedded import UnknownJobError
 from app.generation.redis_backend import RedisBackend
 from app.main import create_app
 from tests.app.chat_support import KeywordRouter, read_until, settings_for
-from tests.app.scaleout_support import RunningWorker, collect, eventually, flushed, job, private_redis
-
-
-# Our own redis-server: other suites flush the shared Redis's test database while they run.
-@pytest.fixture(scope="module")
-def redis_server() -> Iterator[str]:
-    with private_redis() as (url, _):
-        yield url
-
-
-@pytest.fixture()
-def redis_url(redis_server: str) -> str:
-    return flushed(redis_server)
+from tests.app.scaleout_support import RunningWorker, collect, eventually, job
 
 
 @pytest.fixture()

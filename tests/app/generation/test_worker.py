@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -15,24 +15,12 @@ from app.generation.backend import JobEvent
 from app.generation.redis_backend import RedisBackend
 from app.generation.worker import WorkerConfig
 from tests.app.chat_support import make_adapters
-from tests.app.scaleout_support import RunningWorker, collect, eventually, flushed, job, private_redis
+from tests.app.scaleout_support import RunningWorker, collect, eventually, job
 
 
 @pytest.fixture(scope="module")
 def adapters(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return make_adapters(tmp_path_factory.mktemp("worker-adapters"))
-
-
-# Our own redis-server: other suites flush the shared Redis's test database while they run.
-@pytest.fixture(scope="module")
-def redis_server() -> Iterator[str]:
-    with private_redis() as (url, _):
-        yield url
-
-
-@pytest.fixture()
-def redis_url(redis_server: str) -> str:
-    return flushed(redis_server)
 
 
 @pytest.fixture()
