@@ -10,13 +10,14 @@ from fastapi import APIRouter, Body, Depends, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from app.api.auth_pages import render
+from app.api.staff_slots import staff_db_slot
 from app.auth.deps import CurrentStaff, SessionDep, SettingsDep, csrf_for, require_operator
 from app.knowledge import store
 from app.knowledge.browse import entry_dict, find_entries, version_dict
 from app.knowledge.entries import KINDS, EntryData
 from app.knowledge.report import gap_report
 
-router = APIRouter(tags=["knowledge"], dependencies=[Depends(require_operator)])
+router = APIRouter(tags=["knowledge"], dependencies=[Depends(staff_db_slot), Depends(require_operator)])
 BASE = "/api/operator/knowledge"
 ENTRY_FIELDS = ("key", "kind", "title", "text", "keywords", "note")
 NoteBody = Annotated[str, Body(max_length=store.MAX_NOTE_CHARS)]

@@ -11,6 +11,7 @@ from pydantic import ValidationError
 
 from adapters.intents import INTENTS
 from app.api.auth_pages import render
+from app.api.staff_slots import staff_db_slot
 from app.auth.deps import CurrentStaff, SessionDep, SettingsDep, csrf_for, require_operator
 from app.chat.service import ChatService
 from app.decoding.policy import DEFAULT_POLICIES, DecodingPolicy, field_errors
@@ -18,7 +19,7 @@ from app.decoding.store import history, live_policy, rollback, save_policy
 from app.operator.stats import intent_figures
 from app.operator.try_it import MAX_TRY_CHARS
 
-router = APIRouter(tags=["operator"], dependencies=[Depends(require_operator)])
+router = APIRouter(tags=["operator"], dependencies=[Depends(staff_db_slot), Depends(require_operator)])
 FIELDS = list(DecodingPolicy.model_fields)
 
 

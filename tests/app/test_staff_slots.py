@@ -54,3 +54,18 @@ def test_a_full_console_answers_busy_not_a_database_error(pg_url: str, db: Sessi
     assert busy.status_code == 503 and busy.json()["detail"] == BUSY and busy.headers["retry-after"] == "2"
     client.app.state.staff_slots = asyncio.Semaphore(1)  # type: ignore[attr-defined]
     assert client.get("/api/staff/conversations").status_code == 200
+
+
+def test_operator_and_knowledge_routes_queue_for_the_same_slots(pg_url: str, db: Session) -> None:
+    import asyncio
+
+    client = TestClient(console_app(pg_url, staff_slot_wait_s=0.05))
+    sign_in(client, add_user(db, "olga", "operator"))
+    routes = ("/operator", "/api/operator/policies", "/operator/knowledge", "/api/operator/knowledge")
+    for path in routes:
+        # Every slot taken; a fresh semaphore each time because each request runs on its own loop.
+        client.app.state.staff_slots = asyncio.Semaphore(0)  # type: ignore[attr-defined]
+        busy = client.get(path)
+        assert busy.status_code == 503 and busy.json()["detail"] == BUSY, path
+    client.app.state.staff_slots = asyncio.Semaphore(1)  # type: ignore[attr-defined]
+    assert [client.get(path).status_code for path in routes] == [200] * len(routes)
