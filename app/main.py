@@ -86,8 +86,8 @@ def create_app(
     add_security_headers(app)
     app.state.settings = cfg
     app.state.sessions = sessions
-    app.state.hub = hub or _default_hub(cfg)
     app.state.metrics = AppMetrics()
+    app.state.hub = hub or _default_hub(cfg, app.state.metrics)
     # The one façade of every channel; staff work needs no engine, replies wait for `connect`.
     app.state.chat = ChatService(
         sessions,
@@ -139,10 +139,11 @@ async def start_sweeper(app: FastAPI, sessions: Any, backend: GenerationBackend)
     return asyncio.create_task(sweeper.run())
 
 
-def _default_hub(cfg: Settings) -> ConversationHub:
+def _default_hub(cfg: Settings, metrics: AppMetrics) -> ConversationHub:
     """Redis pub/sub when nodes share a Redis (a staff reply reaches any node), else in process."""
     if cfg.redis_url:
         from app.chat.redis_hub import RedisHub
 
-        return RedisHub(cfg.redis_url)
+        failures = metrics.hub_failures
+        return RedisHub(cfg.redis_url, on_failure=lambda kind: failures.labels(kind=kind).inc())
     return InProcessHub()

@@ -1,4 +1,4 @@
-"""App-level Prometheus metrics (messages, replies, errors, websocket connections), one registry per app."""
+"""App-level Prometheus metrics (messages, replies, errors, sockets, hub failures), one registry per app."""
 
 from __future__ import annotations
 
@@ -36,6 +36,12 @@ class AppMetrics:
             "switchboard_unverified_numbers_total",
             "Numbers, emails and phones in finished replies that none of the reply's facts hold",
             ["adapter"],
+            registry=self.registry,
+        )
+        self.hub_failures = Counter(
+            "switchboard_hub_failures_total",
+            "Redis pub/sub hub failures: lost reader connections and failed publishes",
+            ["kind"],
             registry=self.registry,
         )
         self.reply_latency = Histogram(

@@ -6,6 +6,8 @@ InProcessHub). Idle sockets therefore cost Redis nothing, and Redis ``maxclients
 bounds how many customers a node can hold. Failures are loud: the reader logs and counts each
 lost connection and reconnects, and a failed publish is logged and counted (the staff message is
 already stored, so the customer still sees it in the history) instead of failing the request.
+The count is the ``switchboard_hub_failures_total{kind=publish|connection}`` metric; the log lines
+name the event type and the error class only, never the message text.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -35,11 +37,12 @@ def channel(conversation_id: str) -> str:
 class RedisHub(ConversationHub):
     """Same interface as InProcessHub; delivery is best effort, like pub/sub (history is in the DB)."""
 
-    def __init__(self, redis_url: str) -> None:
+    def __init__(self, redis_url: str, on_failure: Callable[[str], None] | None = None) -> None:
         self.redis = Redis.from_url(redis_url, socket_connect_timeout=5, max_connections=64)
         self.local = InProcessHub()
         self.connected = False
         self.failures = 0  # lost reader connections and failed publishes, for logs and health
+        self._on_failure = on_failure  # the app's metric, by kind ("publish" or "connection")
         self._reader: asyncio.Task[None] | None = None
         self._ready = asyncio.Event()
 
@@ -48,7 +51,7 @@ class RedisHub(ConversationHub):
         try:
             await self.redis.publish(channel(conversation_id), json.dumps(event, ensure_ascii=False))
         except (RedisError, OSError) as exc:
-            self.failures += 1
+            self._failed("publish")
             log.error("hub publish of a %s event failed (%s); it is stored, not pushed live",
                       event.get("type"), type(exc).__name__)  # fmt: skip
 
@@ -79,11 +82,16 @@ class RedisHub(ConversationHub):
                         await self._deliver(message)
             except (RedisError, OSError) as exc:
                 self.connected = False
-                self.failures += 1
+                self._failed("connection")
                 log.error("hub connection lost (%s); reconnecting", type(exc).__name__)
                 await asyncio.sleep(0.5)
             finally:
                 await pubsub.aclose()
+
+    def _failed(self, kind: str) -> None:
+        self.failures += 1
+        if self._on_failure is not None:
+            self._on_failure(kind)
 
     async def _deliver(self, message: dict[str, Any]) -> None:
         name = message["channel"]

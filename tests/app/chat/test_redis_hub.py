@@ -61,7 +61,8 @@ async def test_idle_sockets_share_one_pubsub_connection(redis_url: str) -> None:
 async def test_a_hub_that_lost_redis_says_so_and_comes_back(redis_url: str) -> None:
     import redis
 
-    node = RedisHub(redis_url)
+    kinds: list[str] = []
+    node = RedisHub(redis_url, on_failure=kinds.append)
     probe = redis.Redis.from_url(redis_url)
     try:
         async with node.subscribe("conv-1") as events:
@@ -72,6 +73,7 @@ async def test_a_hub_that_lost_redis_says_so_and_comes_back(redis_url: str) -> N
                     break
                 await asyncio.sleep(0.02)
             assert node.failures >= 1 and node.connected
+            assert kinds and set(kinds) == {"connection"}  # what the app's metric is fed
             await asyncio.sleep(0.1)
             await node.publish("conv-1", {"type": "status", "status": "pending"})
             assert (await asyncio.wait_for(anext(events), 10))["status"] == "pending"
@@ -115,3 +117,31 @@ def test_redis_down_during_a_staff_reply_stores_it_once_and_answers_200(pg_url: 
         select(Message).where(Message.conversation_id == conv.id, Message.role == "staff")
     ).all()
     assert [r.text for r in rows] == ["Hi, Ana here"]
+
+
+def test_hub_failures_are_a_metric_and_logged_without_the_message_text(
+    pg_url: str, db: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    import logging
+
+    from fastapi.testclient import TestClient
+
+    from tests.app.console_support import add_conversation, add_user, console_app, sign_in
+    from tests.app.scaleout_support import free_port
+
+    # The hub the app builds itself from its settings, on a Redis that is down.
+    client = TestClient(console_app(pg_url, redis_url=f"redis://127.0.0.1:{free_port()}/0"))
+    headers = sign_in(client, add_user(db, "ana"))
+    conv = add_conversation(db, [("customer", "a person please")], status="pending")
+    secret = "your new card ends in 4242, Ana here"
+    base = f"/api/staff/conversations/{conv.id}"
+    with caplog.at_level(logging.ERROR, logger="app.chat.redis_hub"):
+        assert client.post(f"{base}/take-over", headers=headers).status_code == 200
+        sent = client.post(f"{base}/reply", json={"text": secret}, headers=headers)
+    assert sent.status_code == 200
+    client.app.state.engine = None  # type: ignore[attr-defined]  # no lifespan ran: no engine here
+    metrics = client.get("/metrics").text
+    assert 'switchboard_hub_failures_total{kind="publish"} 2.0' in metrics  # status change + staff reply
+    hub_lines = [r.getMessage() for r in caplog.records if r.name == "app.chat.redis_hub"]
+    assert any("staff_message" in line for line in hub_lines) and len(hub_lines) == 2
+    assert all(secret not in line and "4242" not in line for line in hub_lines)
