@@ -136,7 +136,9 @@
         const pending = log.querySelector('[data-client-id="' + CSS.escape(f.client_id || "") + '"]');
         if (pending) { pending.classList.remove("sending"); pending.dataset.messageId = f.message_id; }
         if (pending && f.status === "rate_limited") markNotAnswered(pending);
-        if (f.job_id && !jobs[f.job_id]) jobs[f.job_id] = { seq: f.seq, text: "", done: false };
+        // No job is tracked yet: a message the bot stays silent on (a person has the chat, or the
+        // router hands it off) names a job that never streams, and would keep "typing" up forever.
+        // The `route` frame starts the job; a reply already streaming after a drop is in the history.
         break;
       }
       case "route": {
@@ -192,6 +194,7 @@
       case "status":
         if (f.text) notice(f.text);
         if (f.status === "pending" || f.status === "human") setConnection("Connected · waiting for our team");
+        else if (f.status === "active") setConnection("Connected"); // handed back to the assistant
         break;
     }
   }
