@@ -47,8 +47,13 @@ def page(served: tuple[str, Any]) -> Iterator[Any]:
         browser.close()
 
 
+DONE = "#log li.msg.assistant:not(.streaming)"
+MORE_DONE = f"n => document.querySelectorAll('{DONE}').length > n"
+IDLE = "document.getElementById('typing').hidden && document.getElementById('stop').hidden"
+
+
 def _replies_done(page: Any) -> int:
-    return int(page.locator("#log li.msg.assistant:not(.streaming)").count())
+    return int(page.locator(DONE).count())
 
 
 def _say(page: Any, text: str) -> None:
@@ -57,7 +62,7 @@ def _say(page: Any, text: str) -> None:
 
 
 def _idle(page: Any) -> bool:
-    return bool(page.evaluate("document.getElementById('typing').hidden && document.getElementById('stop').hidden"))
+    return bool(page.evaluate(IDLE))
 
 
 def test_after_a_human_episode_the_page_is_idle_and_connected(
@@ -65,8 +70,7 @@ def test_after_a_human_episode_the_page_is_idle_and_connected(
 ) -> None:
     base, app = served
     _say(page, "hello there")
-    page.wait_for_function("n => document.querySelectorAll('#log li.msg.assistant:not(.streaming)').length >= n",
-                           arg=1)  # fmt: skip
+    page.wait_for_function(MORE_DONE, arg=0)
     page.click("#handoff")
     page.wait_for_selector("#connection:text('waiting for our team')")
     conv = db.scalars(select(Conversation).order_by(Conversation.created_at.desc())).first()
@@ -86,8 +90,7 @@ def test_after_a_human_episode_the_page_is_idle_and_connected(
 
     before = _replies_done(page)
     _say(page, "one more question")
-    page.wait_for_function("n => document.querySelectorAll('#log li.msg.assistant:not(.streaming)').length > n",
-                           arg=before)  # fmt: skip
+    page.wait_for_function(MORE_DONE, arg=before)
     page.wait_for_function("document.getElementById('typing').hidden")
     assert _idle(page)  # no job left waiting forever for a `done`
     page.reload()  # and the same after a reload (the welcome's history)
