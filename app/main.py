@@ -13,7 +13,17 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session
 
-from app.api import auth_pages, chat_pages, health, kb_pages, knowledge, openai_api, operator_console, staff
+from app.api import (
+    admin,
+    auth_pages,
+    chat_pages,
+    health,
+    kb_pages,
+    knowledge,
+    openai_api,
+    operator_console,
+    staff,
+)
 from app.api.security_headers import add_security_headers, docs_options
 from app.chat import websocket
 from app.chat.hub import ConversationHub, InProcessHub
@@ -119,6 +129,7 @@ def create_app(
         operator_console,
         knowledge,
         kb_pages,
+        admin,
     ):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=str(WEB_DIR / "static")), name="static")

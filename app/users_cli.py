@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-import re
-
 import typer
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from app.admin.accounts import create_user
 from app.auth.api_keys import KEY_PREFIX, create_api_key, revoke_api_key
-from app.auth.passwords import hash_password
 from app.db.models import ApiKey, StaffUser
 
 users_app = typer.Typer(help="Staff and operator accounts, and API keys.", no_args_is_help=True)
 api_key_app = typer.Typer(help="API keys for the OpenAI-compatible API.", no_args_is_help=True)
 users_app.add_typer(api_key_app, name="api-key")
 
-USERNAME_RE = re.compile(r"^[A-Za-z0-9_.@-]{2,64}$")
 DB_OPTION = typer.Option(None, "--database-url", help="Database URL (default: from settings).")
 
 
@@ -31,22 +27,6 @@ def _session(database_url: str | None) -> Session:
 def _fail(message: str) -> None:
     typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
     raise typer.Exit(code=1)
-
-
-def create_user(session: Session, username: str, role: str, password: str) -> StaffUser:
-    """Store a new account; ValueError naming the field when the input is not acceptable."""
-    if not USERNAME_RE.match(username or ""):
-        raise ValueError("username must be 2-64 letters, digits or . _ @ -")
-    if role not in ("staff", "operator"):
-        raise ValueError("role must be staff or operator")
-    user = StaffUser(username=username, role=role, password_hash=hash_password(password))
-    session.add(user)
-    try:
-        session.commit()
-    except IntegrityError:
-        session.rollback()
-        raise ValueError(f"username {username!r} is already taken") from None
-    return user
 
 
 @users_app.command("create")

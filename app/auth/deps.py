@@ -87,6 +87,9 @@ def get_current_staff(
     user = session.get(StaffUser, staff_session.user_id)
     if user is None or not user.is_active or user.role not in ROLES:
         raise _not_authenticated(request)
+    # Disabling, a role change or a password reset ends every session issued before it.
+    if user.sessions_valid_from is not None and staff_session.issued_at < user.sessions_valid_from:
+        raise _not_authenticated(request)
     request.state.staff_session = staff_session
     return user
 

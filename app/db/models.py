@@ -46,6 +46,8 @@ class Conversation(Base):
     current_intent: Mapped[str | None] = mapped_column(String(32), nullable=True)
     pinned_adapter: Mapped[str | None] = mapped_column(String(64), nullable=True)
     assigned_staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"), nullable=True)
+    # The embedding site (sites.key) when the chat came through the widget; None for the full page.
+    site_key: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
 
@@ -106,6 +108,9 @@ class StaffUser(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(16), default="staff")  # staff | operator
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Sessions issued before this time (epoch seconds, the app clock) are refused: set on disable,
+    # password reset and role change, so a copied or open session stops working at once.
+    sessions_valid_from: Mapped[float | None] = mapped_column(Float, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
@@ -213,3 +218,38 @@ class Retrieval(Base):
     hits: Mapped[int] = mapped_column(Integer, index=True)
     top_score: Mapped[float] = mapped_column(Float, default=0.0)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+
+
+class Site(Base):
+    """A website that embeds the chat widget: its look, greeting, name and the origins allowed to embed it."""
+
+    __tablename__ = "sites"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)  # the widget's data-site value
+    business_name: Mapped[str] = mapped_column(String(80))
+    greeting: Mapped[str] = mapped_column(String(500), default="")
+    color: Mapped[str] = mapped_column(String(7), default="#1f5eff")  # launcher and header
+    text_color: Mapped[str] = mapped_column(String(7), default="#ffffff")
+    position: Mapped[str] = mapped_column(String(8), default="right")  # right | left
+    allowed_origins: Mapped[list[str]] = mapped_column(JSON, default=list)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    updated_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+
+class AuditEvent(Base):
+    """One administrative action: who (a snapshot of the name survives the account), what, when, to what."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    actor_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_users.id", ondelete="SET NULL"), nullable=True
+    )
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(64), index=True)
+    target: Mapped[str] = mapped_column(String(200), default="")
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

@@ -18,9 +18,10 @@ from app.knowledge.entries import EntryData
 from app.knowledge.store import add_entry
 from tests.app.console_support import PASSWORD, FakeClock, add_user, console_app, sign_in
 
-PROTECTED = re.compile(r"^/(staff|operator|api/staff|api/operator|logout)(/|$)")
-OPERATOR_ONLY = re.compile(r"^/(operator|api/operator)(/|$)")
-PATH_VALUES = {"conversation_id": "0" * 32, "intent": "sales", "key": "policy.returns"}
+PROTECTED = re.compile(r"^/(staff|operator|admin|api/staff|api/operator|api/admin|logout)(/|$)")
+OPERATOR_ONLY = re.compile(r"^/(operator|admin|api/operator|api/admin)(/|$)")
+PATH_VALUES = {"conversation_id": "0" * 32, "intent": "sales", "key": "policy.returns", "user_id": "999999"}
+PATH_VALUES |= {"key_id": "999999"}
 MAX_AGE = 3600
 
 
@@ -86,6 +87,20 @@ def test_the_route_list_is_complete(app: Any) -> None:
         ("POST", "/api/operator/knowledge/policy.returns/rollback"),
         ("GET", "/api/operator/knowledge-report"),
         ("POST", "/logout"),
+        ("GET", "/admin"),
+        ("GET", "/api/admin/users"),
+        ("POST", "/api/admin/users"),
+        ("POST", "/api/admin/users/999999/active"),
+        ("POST", "/api/admin/users/999999/role"),
+        ("POST", "/api/admin/users/999999/reset-password"),
+        ("GET", "/api/admin/keys"),
+        ("POST", "/api/admin/keys"),
+        ("POST", "/api/admin/keys/999999/revoke"),
+        ("GET", "/api/admin/retention"),
+        ("POST", "/api/admin/retention"),
+        ("POST", "/api/admin/customer/export"),
+        ("POST", "/api/admin/customer/erase"),
+        ("GET", "/api/admin/audit"),
     }
     assert expected <= calls
 

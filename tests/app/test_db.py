@@ -14,6 +14,7 @@ from app.db.session import get_engine, upgrade_database
 
 TABLES = {"conversations", "messages", "staff_users", "decoding_settings", "feedback", "api_keys"}
 TABLES |= {"knowledge_entries", "knowledge_versions", "message_sources", "retrievals"}
+TABLES |= {"sites", "audit_events"}
 
 
 def test_postgres_schema_has_every_table(pg_url: str) -> None:
@@ -43,6 +44,27 @@ def test_knowledge_migration_downgrades_and_upgrades_on_sqlite(tmp_path: Path) -
     assert "knowledge_entries" not in names and "knowledge_fts" not in names
     command.upgrade(config, "head")
     assert "knowledge_fts" in set(inspect(get_engine(url)).get_table_names())
+
+
+def test_sites_audit_migration_downgrades_and_upgrades(tmp_path: Path, pg_url: str) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    from app.config import REPO_ROOT
+
+    for url in (f"sqlite:///{tmp_path / 'sb.db'}", pg_url):
+        upgrade_database(url)
+        config = Config(str(REPO_ROOT / "alembic.ini"))
+        config.set_main_option("script_location", str(REPO_ROOT / "migrations"))
+        config.set_main_option("sqlalchemy.url", url)
+        command.downgrade(config, "0002")
+        inspector = inspect(get_engine(url))
+        assert "sites" not in inspector.get_table_names()
+        assert "site_key" not in {c["name"] for c in inspector.get_columns("conversations")}
+        command.upgrade(config, "head")
+        inspector = inspect(get_engine(url))
+        assert {"sites", "audit_events"} <= set(inspector.get_table_names())
+        assert "sessions_valid_from" in {c["name"] for c in inspector.get_columns("staff_users")}
 
 
 def test_client_message_id_is_unique_per_conversation(db: Session) -> None:

@@ -1,0 +1,1 @@
+"""Administration by operators: accounts, API keys, retention, one customer's data, all audited."""
