@@ -1,71 +1,52 @@
-// Safe markdown for chat replies: escape ALL html first, then add a tiny subset back
-// (bold, italics, inline code, code blocks, lists, http(s) links). Nothing the model writes
-// can become a tag or an attribute, because every tag here is produced by this file.
+// Chat replies as markdown through two well-kept libraries (web/static/vendor/, see its README):
+// markdown-it with raw HTML off, so nothing the model writes becomes a tag, then DOMPurify with an
+// allow-list over that output, so a bug in one of them alone still cannot put script on the page.
 (function (root) {
   "use strict";
+  const markdownit = root.markdownit || require("./vendor/markdown-it/markdown-it.umd.min.js");
+
+  const SAFE_URL = /^https?:\/\/\S+$/i; // absolute http(s) only: no javascript:, data:, relative paths
+  const TAGS = ["p", "br", "strong", "em", "s", "code", "pre", "ul", "ol", "li", "a", "blockquote",
+    "h1", "h2", "h3", "h4", "h5", "h6", "hr", "table", "thead", "tbody", "tr", "th", "td"];
+  const PURIFY = {
+    ALLOWED_TAGS: TAGS,
+    ALLOWED_ATTR: ["href", "rel", "target", "start"], // no style: table alignment is not worth CSS
+    ALLOWED_URI_REGEXP: /^https?:\/\//i,
+    // DOMPurify checks every other attribute's value against that pattern too; these hold no URL.
+    ADD_URI_SAFE_ATTR: ["rel", "target", "start"],
+  };
+
+  // breaks: the model writes one line per step; a single newline is a line break, as typed.
+  const md = markdownit({ html: false, linkify: false, breaks: true, typographer: false });
+  md.disable(["image"]); // a reply must never make the customer's browser fetch anything
+  md.validateLink = (url) => SAFE_URL.test(url.trim());
+  const linkOpen = md.renderer.rules.link_open ||
+    ((tokens, idx, options, env, self) => self.renderToken(tokens, idx, options));
+  md.renderer.rules.link_open = (tokens, idx, options, env, self) => {
+    tokens[idx].attrSet("rel", "noopener noreferrer nofollow");
+    tokens[idx].attrSet("target", "_blank");
+    return linkOpen(tokens, idx, options, env, self);
+  };
 
   function escapeHtml(text) {
-    return String(text)
-      .replace(/&/g, "&amp;")
-      .replace(/</g, "&lt;")
-      .replace(/>/g, "&gt;")
-      .replace(/"/g, "&quot;")
-      .replace(/'/g, "&#39;");
+    return String(text).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;")
+      .replace(/"/g, "&quot;").replace(/'/g, "&#39;");
   }
 
-  // Only absolute http(s) URLs; the text is already escaped, so quotes cannot break the attribute.
-  function safeHref(escapedUrl) {
-    return /^https?:\/\/[^\s]+$/i.test(escapedUrl) ? escapedUrl : null;
+  // markdown-it alone (Node runs this in the unit tests: it has no DOM for DOMPurify).
+  // NULs are dropped (a stray one is no character anyone meant); \r\n is markdown-it's newline.
+  function toHtml(text) {
+    return md.render(String(text == null ? "" : text).replace(/\u0000/g, ""));
   }
 
-  function inline(escaped) {
-    // Code spans first, kept aside so their contents are not formatted.
-    const spans = [];
-    let out = escaped.replace(/`([^`\n]+)`/g, function (_, code) {
-      spans.push("<code>" + code + "</code>");
-      return "\u0000" + (spans.length - 1) + "\u0000";
-    });
-    out = out.replace(/\[([^\]\n]+)\]\(([^)\s]+)\)/g, function (whole, label, url) {
-      const href = safeHref(url);
-      return href ? '<a href="' + href + '" rel="noopener noreferrer nofollow" target="_blank">' + label + "</a>" : whole;
-    });
-    out = out.replace(/\*\*([^*\n]+)\*\*/g, "<strong>$1</strong>");
-    out = out.replace(/(^|[^*\w])\*([^*\n]+)\*(?!\w)/g, "$1<em>$2</em>");
-    out = out.replace(/(^|[^_\w])_([^_\n]+)_(?!\w)/g, "$1<em>$2</em>");
-    return out.replace(/\u0000(\d+)\u0000/g, function (_, i) { return spans[Number(i)]; });
-  }
-
+  // What the page puts in innerHTML. Without DOMPurify (a failed load) the reply is shown as text.
   function render(text) {
-    const lines = escapeHtml(text).split("\n");
-    const html = [];
-    let list = null; // "ul" | "ol" | null
-    let code = null; // lines of an open ``` block
-    function closeList() { if (list) { html.push("</" + list + ">"); list = null; } }
-    for (const line of lines) {
-      if (/^\s*```/.test(line)) {
-        if (code === null) { closeList(); code = []; } else { html.push("<pre><code>" + code.join("\n") + "</code></pre>"); code = null; }
-        continue;
-      }
-      if (code !== null) { code.push(line); continue; }
-      const bullet = /^\s*[-*]\s+(.*)$/.exec(line);
-      const numbered = /^\s*\d+[.)]\s+(.*)$/.exec(line);
-      const item = bullet || numbered;
-      if (item) {
-        const kind = bullet ? "ul" : "ol";
-        if (list !== kind) { closeList(); html.push("<" + kind + ">"); list = kind; }
-        html.push("<li>" + inline(item[1]) + "</li>");
-        continue;
-      }
-      closeList();
-      if (line.trim() === "") { html.push("<br>"); continue; }
-      html.push("<p>" + inline(line) + "</p>");
-    }
-    closeList();
-    if (code !== null) html.push("<pre><code>" + code.join("\n") + "</code></pre>");
-    return html.join("");
+    const purify = root.DOMPurify;
+    if (!purify || !purify.isSupported) return "<p>" + escapeHtml(text == null ? "" : text) + "</p>";
+    return purify.sanitize(toHtml(text), PURIFY);
   }
 
-  const api = { render: render, escapeHtml: escapeHtml };
+  const api = { render: render, toHtml: toHtml, escapeHtml: escapeHtml };
   if (typeof module !== "undefined" && module.exports) module.exports = api;
   else root.SafeMarkdown = api;
 })(typeof window !== "undefined" ? window : globalThis);
