@@ -55,6 +55,8 @@ class Settings(BaseSettings):
     system_messages_per_minute: int = Field(default=3000, ge=1)
     ip_conversations_per_minute: int = Field(default=10, ge=1)
     system_conversations_per_minute: int = Field(default=600, ge=1)
+    # OpenAI API requests per minute per API key, shared across nodes (app/limits/api_limits.py).
+    api_requests_per_minute: int = Field(default=120, ge=1)
     max_queue_depth: int = Field(default=256, ge=1)
     # Production: /metrics answers only a scraper sending this bearer token (unset: /metrics is off).
     metrics_token: str = ""

@@ -24,6 +24,7 @@ from app.api import (
     operator_console,
     staff,
 )
+from app.api.openai_errors import install_openai_errors
 from app.api.security_headers import add_security_headers, docs_options
 from app.chat import websocket
 from app.chat.hub import ConversationHub, InProcessHub
@@ -39,6 +40,7 @@ from app.generation.backend import GenerationBackend
 from app.generation.embedded import EmbeddedBackend
 from app.generation.engine_factory import adapter_dirs, build_engine
 from app.knowledge.importer import seed_knowledge
+from app.limits.api_limits import api_limits_for
 from app.limits.chat_limits import chat_limits_for
 from inference import AsyncEngine
 
@@ -94,6 +96,7 @@ def create_app(
 
     app = FastAPI(title="Switchboard", lifespan=lifespan, **docs_options(cfg.environment))
     add_security_headers(app)
+    install_openai_errors(app)
     app.state.settings = cfg
     app.state.sessions = sessions
     app.state.metrics = AppMetrics()
@@ -111,6 +114,7 @@ def create_app(
     )
     app.state.customer_tokens = CustomerTokens(cfg.secret_key)
     app.state.chat_limits = chat_limits_for(cfg)
+    app.state.api_limits = api_limits_for(cfg)
     app.state.templates = Jinja2Templates(directory=str(WEB_DIR / "templates"))
 
     def _session() -> Iterator[Session]:

@@ -25,7 +25,7 @@ from app.chat.metrics import AppMetrics
 from app.chat.planning import ReplyPlan, ReplyPlanner
 from app.chat.recorder import JobRecorder
 from app.chat.reply_notes import done_notes
-from app.chat.turns import PlanFor, fail_reply, prepare_reply, store_message, store_turn
+from app.chat.turns import PlanFor, fail_reply, prepare_reply, store_message, store_refused, store_turn
 from app.chat.watch_lease import WatchLeases
 from app.decoding.policy import DecodingPolicy
 from app.generation.backend import BackendBusy, GenerationBackend, GenerationJob, JobEvent
@@ -47,6 +47,16 @@ class StartedReply:
 
     job_id: str
     sources: list[dict[str, Any]]
+    conversation_id: str
+    plan: ReplyPlan
+
+
+class ConversationWithStaff(RuntimeError):
+    """A person holds the conversation (pending, human, closed): the message is stored, no bot reply."""
+
+    def __init__(self, conversation_id: str) -> None:
+        super().__init__("a member of staff has this conversation; the message is stored for them")
+        self.conversation_id = conversation_id
 
 
 class ReplyNotStarted(RuntimeError):
@@ -263,19 +273,31 @@ class ChatService(ConversationDesk):
         self._watchers.pop(job_id, None)
 
     async def start_reply(
-        self, messages: list[dict[str, str]], plan_for: PlanFor, channel: str = "api"
+        self,
+        messages: list[dict[str, str]],
+        plan_for: PlanFor,
+        channel: str = "api",
+        thread: str | None = None,
     ) -> StartedReply:
-        """A stateless channel's turn (OpenAI API): plan, store in a new conversation, launch.
+        """A stateless channel's turn (OpenAI API): plan, store, launch.
 
         ``messages`` is the caller's whole chat, the last one the customer's; ``plan_for`` picks the
-        plan (the API's ``model``) and may raise to refuse before anything is stored. The reply is
-        grounded like every other channel's, the caller's earlier user turns giving the context.
+        plan (the API's ``model``) and may raise to refuse before anything is stored. ``thread``
+        names the conversation calls share (app.chat.api_threads), None a new one each call. The
+        reply is grounded like every other channel's, the caller's earlier user turns giving the
+        context. ConversationWithStaff: stored, but a person answers this conversation now.
         """
         job_id = uuid.uuid4().hex
         turn = await asyncio.to_thread(
-            store_turn, self.sessions, self.planner, messages, job_id, plan_for, channel
+            store_turn, self.sessions, self.planner, messages, job_id, plan_for, channel, thread
         )
         self.metrics.messages.labels("customer", channel).inc()
+        if turn.silent or turn.facts is None:
+            await self.hub.publish(
+                turn.conversation_id,
+                {"type": "customer_message", "message_id": turn.message_id, "text": messages[-1]["content"]},
+            )
+            raise ConversationWithStaff(turn.conversation_id)
         facts, plan = turn.facts, turn.plan
         # The facts go into the caller's system message, or into the intent's system prompt.
         if messages[0]["role"] == "system":
@@ -289,7 +311,14 @@ class ChatService(ConversationDesk):
         )
         if problem is not None:
             raise ReplyNotStarted(problem)
-        return StartedReply(job_id, facts.sources())
+        return StartedReply(job_id, facts.sources(), turn.conversation_id, plan)
+
+    async def refuse_reply(self, messages: list[dict[str, str]], channel: str, thread: str | None) -> str:
+        """Store a turn the rate limit refused (never answered); its conversation id."""
+        conversation_id = await asyncio.to_thread(store_refused, self.sessions, messages, channel, thread)
+        self.metrics.messages.labels("customer", channel).inc()
+        self.metrics.errors.labels("rate_limited").inc()
+        return conversation_id
 
     def done_notes(self, message_id: int) -> dict[str, Any]:
         """What a reply's `done` frame adds from the database: its sources (key, title, kind) and

@@ -9,9 +9,16 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.chat import conversations as convs
-from app.chat.conversations import assistant_row, context_messages, get_conversation, store_customer_message
+from app.chat.api_threads import open_thread, peek_thread, store_sent
+from app.chat.conversations import (
+    BOT_SILENT,
+    assistant_row,
+    context_messages,
+    get_conversation,
+    store_customer_message,
+)
 from app.chat.handoff import NON_ENGLISH, handoff_by_router, handoff_event, non_english_reply, notice_frames
+from app.chat.over_limit import RATE_LIMITED
 from app.chat.planning import ReplyPlan, ReplyPlanner
 from app.db.models import Message
 from app.knowledge.reply_facts import (
@@ -26,7 +33,8 @@ from app.router import HANDOFF
 
 log = logging.getLogger(__name__)
 Sessions = sessionmaker[Session]
-PlanFor = Callable[[ReplyPlanner, Session], ReplyPlan]
+# (planner, session, the thread's current intent) -> plan; it may raise to refuse the turn.
+PlanFor = Callable[[ReplyPlanner, Session, str | None], ReplyPlan]
 
 
 @dataclass(frozen=True)
@@ -58,9 +66,10 @@ class StoredTurn:
     """A stateless channel's stored turn: the new conversation, the reply row, its plan and facts."""
 
     conversation_id: str
-    message_id: int
+    message_id: int  # the reply's row; with ``silent``, the customer's
     plan: ReplyPlan
-    facts: ReplyFacts
+    facts: ReplyFacts | None
+    silent: bool = False  # staff hold the conversation: stored, the bot does not answer
 
 
 def store_message(
@@ -134,14 +143,20 @@ def store_turn(
     job_id: str,
     plan_for: PlanFor,
     channel: str,
+    thread: str | None = None,
 ) -> StoredTurn:
-    """A stateless channel's turn: plan first (it may refuse), then a new conversation, both rows,
-    and the facts the reply is grounded in (the caller's earlier user turns give the context)."""
+    """A stateless channel's turn: plan first (it may refuse), then the conversation (``thread``'s,
+    else a new one), the sent messages it lacks, the reply row, and the facts the reply is grounded
+    in (the caller's earlier user turns give the context). With staff holding the conversation the
+    messages are stored and no reply row is made (``silent``)."""
     text = messages[-1]["content"]
     with sessions() as session:
-        plan = plan_for(planner, session)
-        conv = convs.create_conversation(session, channel=channel)
-        customer, _ = store_customer_message(session, conv.id, text, None, channel)
+        prior = peek_thread(session, thread)
+        plan = plan_for(planner, session, prior.current_intent if prior else None)
+        conv = open_thread(session, thread, channel)
+        customer = store_sent(session, conv.id, messages)
+        if conv.status in BOT_SILENT:
+            return StoredTurn(conv.id, customer.id, plan, facts=None, silent=True)
         row = assistant_row(conv.id, customer.id, job_id, plan)
         session.add(row)
         conv.current_intent = plan.intent
@@ -151,3 +166,14 @@ def store_turn(
         record_facts(session, row.id, facts)
         session.commit()
         return StoredTurn(conv.id, row.id, plan, facts)
+
+
+def store_refused(
+    sessions: Sessions, messages: list[dict[str, str]], channel: str, thread: str | None = None
+) -> str:
+    """Store a turn refused by the rate limit (newest message `rate_limited`, never answered); its
+    conversation id. A retry of it reuses that row (app.chat.api_threads.store_sent)."""
+    with sessions() as session:
+        conv = open_thread(session, thread, channel)
+        store_sent(session, conv.id, messages, status=RATE_LIMITED)
+        return conv.id

@@ -2,37 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import openai
 import pytest
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.auth.api_keys import create_api_key
-from app.db.models import Conversation, Message
-from app.main import create_app
-from tests.app.chat_support import KeywordRouter, live_server, make_adapters, make_engine, settings_for
-
-
-@pytest.fixture(scope="module")
-def server(pg_url: str, tokenizer: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    adapters = make_adapters(tmp_path_factory.mktemp("api-adapters"))
-    app = create_app(settings_for(pg_url), engine=make_engine(tokenizer, adapters), router=KeywordRouter())
-    with live_server(app) as url:
-        yield f"{url}/v1"
-
-
-@pytest.fixture()
-def client(server: str, db: Session) -> openai.OpenAI:
-    return openai.OpenAI(base_url=server, api_key=create_api_key(db, "tests"), max_retries=0)
-
-
-def _api_rows(db: Session) -> list[Message]:
-    db.expire_all()
-    stmt = select(Message).join(Conversation).where(Conversation.channel == "api").order_by(Message.id)
-    return list(db.scalars(stmt))
+from tests.app.openai.support import api_rows
 
 
 def test_models_lists_adapters_base_and_auto(client: openai.OpenAI) -> None:
@@ -50,7 +26,7 @@ def test_non_streaming_completion_is_stored(client: openai.OpenAI, db: Session) 
     choice = reply.choices[0]
     assert choice.finish_reason == "length" and choice.message.content
     assert reply.usage is not None and reply.usage.completion_tokens == 8
-    customer, assistant = _api_rows(db)
+    customer, assistant = api_rows(db)
     assert (customer.role, customer.text) == ("customer", "Reset my router")
     assert assistant.text == choice.message.content and assistant.status == "done"
     assert assistant.adapter == "tech_support" and assistant.decoding["params"]["temperature"] == 0.0
@@ -68,7 +44,7 @@ def test_streaming_auto_routes_and_ends_with_done(client: openai.OpenAI, db: Ses
     chunks = list(stream)  # the client stops at `data: [DONE]`
     text = "".join(c.choices[0].delta.content or "" for c in chunks)
     assert chunks[0].choices[0].delta.role == "assistant" and chunks[-1].choices[0].finish_reason == "length"
-    assistant = _api_rows(db)[-1]
+    assistant = api_rows(db)[-1]
     assert assistant.text == text and assistant.intent == "sales" and assistant.adapter == "sales"
 
 
@@ -88,7 +64,7 @@ def test_seed_makes_sampling_repeatable_and_base_model_has_no_adapter(
         return reply.choices[0].message.content or ""
 
     assert ask() == ask()
-    rows = [r for r in _api_rows(db) if r.role == "assistant"]
+    rows = [r for r in api_rows(db) if r.role == "assistant"]
     assert all(r.adapter is None and r.decoding["params"]["seed"] == 7 for r in rows)
     assert rows[0].decoding["params"]["stop"] == ["zzzz"]
 
@@ -146,3 +122,81 @@ def test_every_message_is_length_checked_not_only_the_last(client: openai.OpenAI
             messages=[{"role": "user", "content": huge}, {"role": "assistant", "content": "ok"},
                       {"role": "user", "content": "hi"}],
         )  # fmt: skip
+
+
+def test_auto_names_the_adapter_that_answered_and_the_route_header(client: openai.OpenAI) -> None:
+    raw = client.chat.completions.with_raw_response.create(
+        model="auto", messages=[{"role": "user", "content": "What is the price?"}], max_tokens=4
+    )
+    reply = raw.parse()
+    assert reply.model == "sales"  # not "auto": the caller learns which adapter answered
+    route = raw.headers["x-switchboard-route"]
+    assert route == "intent=sales; confidence=0.800; adapter=sales; reason=classified"
+    assert len(raw.headers["x-switchboard-conversation-id"]) == 32
+    base = client.chat.completions.create(
+        model="smollm2-135m-instruct", messages=[{"role": "user", "content": "hi"}], max_tokens=2
+    )
+    assert base.model == "smollm2-135m-instruct"
+
+
+def test_stream_include_usage_ends_with_a_usage_chunk(client: openai.OpenAI, db: Session) -> None:
+    chunks = list(
+        client.chat.completions.create(
+            model="auto",
+            messages=[{"role": "user", "content": "My laptop is slow"}],
+            max_tokens=6,
+            temperature=0,
+            stream=True,
+            stream_options={"include_usage": True},
+        )
+    )
+    *content, last = chunks
+    assert last.choices == [] and last.usage is not None and last.usage.completion_tokens == 6
+    assert last.usage.total_tokens == last.usage.prompt_tokens + 6 and last.usage.prompt_tokens > 0
+    assert all(c.usage is None and c.model == "tech_support" for c in content)
+    assistant = api_rows(db)[-1]
+    assert assistant.text == "".join(c.choices[0].delta.content or "" for c in content)
+    assert assistant.completion_tokens == 6
+
+
+def test_stream_without_include_usage_has_no_usage_chunk(client: openai.OpenAI) -> None:
+    chunks = list(
+        client.chat.completions.create(
+            model="general", messages=[{"role": "user", "content": "hi"}], max_tokens=3, stream=True
+        )
+    )
+    assert all(c.choices and c.usage is None for c in chunks)
+
+
+def test_content_parts_and_the_developer_role(client: openai.OpenAI, db: Session) -> None:
+    reply = client.chat.completions.create(
+        model="auto",
+        messages=[
+            {"role": "developer", "content": "Answer in one sentence."},
+            {
+                "role": "user",
+                "content": [{"type": "text", "text": "Reset"}, {"type": "text", "text": "my router"}],
+            },  # noqa: E501
+        ],
+        max_tokens=4,
+    )
+    assert reply.model == "tech_support"  # routed on the joined text parts
+    system, customer, assistant = api_rows(db)
+    assert (system.role, system.text) == ("system", "Answer in one sentence.")
+    assert (customer.role, customer.text) == ("customer", "Reset\nmy router")
+    assert assistant.text == reply.choices[0].message.content
+
+
+def test_non_text_content_parts_are_a_400_naming_the_part(client: openai.OpenAI, db: Session) -> None:
+    image = {"type": "image_url", "image_url": {"url": "https://example.com/x.png"}}
+    with pytest.raises(openai.BadRequestError, match="only text parts") as info:
+        client.chat.completions.create(
+            model="general",
+            messages=[{"role": "user", "content": [{"type": "text", "text": "what is this?"}, image]}],
+        )
+    assert isinstance(info.value.body, dict) and info.value.body["param"] == "messages[0].content[1].type"
+    with pytest.raises(openai.BadRequestError, match="'tool' is not supported"):
+        client.chat.completions.create(
+            model="general", messages=[{"role": "tool", "content": "42", "tool_call_id": "x"}]
+        )  # type: ignore[list-item]
+    assert api_rows(db) == []  # refused as sent: nothing half-stored
