@@ -17,6 +17,7 @@ from app.api import (
     admin,
     auth_pages,
     chat_pages,
+    error_pages,
     health,
     kb_pages,
     knowledge,
@@ -136,6 +137,7 @@ def create_app(
         admin,
     ):
         app.include_router(module.router)
+    error_pages.install(app)
     app.mount("/static", StaticFiles(directory=str(WEB_DIR / "static")), name="static")
     return app
 

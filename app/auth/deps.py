@@ -54,7 +54,8 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 ClockDep = Annotated[Clock, Depends(get_clock)]
 
 
-def _wants_page(request: Request) -> bool:
+def wants_page(request: Request) -> bool:
+    """A browser asking for a console page (so errors become pages, not JSON)."""
     return (
         request.method == "GET"
         and not request.url.path.startswith("/api/")
@@ -70,7 +71,7 @@ def safe_next(path: str | None) -> str:
 
 
 def _not_authenticated(request: Request) -> HTTPException:
-    if _wants_page(request):
+    if wants_page(request):
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         location = f"/login?next={quote(safe_next(target), safe='')}"
         return HTTPException(status.HTTP_303_SEE_OTHER, "login required", headers={"Location": location})
@@ -97,6 +98,16 @@ def get_current_staff(
 CurrentStaff = Annotated[StaffUser, Depends(get_current_staff)]
 
 
+class RoleRequired(HTTPException):
+    """Signed in, but the page or call needs another role (403; a page for browsers, see auth_pages)."""
+
+    def __init__(self, role: str, user: StaffUser) -> None:
+        super().__init__(status.HTTP_403_FORBIDDEN, f"{role} role required")
+        self.role = role
+        self.username = user.username
+        self.user_role = user.role
+
+
 def csrf_for(request: Request, settings: Settings) -> str:
     """The CSRF token of the current request's staff session (for templates)."""
     staff_session: StaffSession = request.state.staff_session
@@ -119,6 +130,6 @@ async def require_staff(request: Request, user: CurrentStaff, settings: Settings
 async def require_operator(request: Request, user: CurrentStaff, settings: SettingsDep) -> StaffUser:
     """Operators only (403 for staff), with a valid CSRF token on any state-changing call."""
     if user.role != "operator":
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "operator role required")
+        raise RoleRequired("operator", user)
     await _check_csrf(request, settings)
     return user

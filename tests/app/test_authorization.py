@@ -142,6 +142,17 @@ def test_staff_cannot_touch_operator_routes(app: Any, client: TestClient, db: Se
     assert client.get("/staff").status_code == 200
 
 
+def test_staff_opening_an_operator_page_read_why_not_json(client: TestClient, db: Session) -> None:
+    sign_in(client, add_user(db, "sam", "staff"))
+    for path in ("/operator", "/operator/knowledge"):
+        page = client.get(path, headers={"Accept": "text/html,application/xhtml+xml"})
+        assert page.status_code == 403 and page.headers["content-type"].startswith("text/html"), path
+        assert "This page is for operators" in page.text and "sam" in page.text
+        assert 'href="/staff"' in page.text and "script-src 'self'" in page.headers["content-security-policy"]
+    api = client.get("/api/operator/policies", headers={"Accept": "text/html"})  # an API call stays JSON
+    assert api.status_code == 403 and api.json() == {"detail": "operator role required"}
+
+
 def test_operators_can_do_what_staff_do(app: Any, client: TestClient, db: Session) -> None:
     sign_in(client, add_user(db, "olga", "operator"))
     returns = EntryData("policy.returns", "policy", "Returns policy", "30 days to return any item.")
