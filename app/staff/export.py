@@ -21,8 +21,11 @@ BATCH = 200
 CSV_COLUMNS = (
     "conversation_id", "message_id", "created_at", "role", "text", "status", "intent",
     "router_confidence", "adapter", "strategy", "decoding", "decoding_version", "prompt_tokens",
-    "completion_tokens", "latency_ms", "tokens_per_s", "staff", "rating",
+    "completion_tokens", "latency_ms", "ttft_ms", "tokens_per_s", "staff", "rating",
 )  # fmt: skip
+# A record calls the message's own id "id" (as the JSON export and the transcript API do); in a
+# flat CSV row beside conversation_id it needs its full name.
+CSV_NAMES = {"message_id": "id"}
 
 
 def _cell(value: Any) -> Any:
@@ -51,7 +54,7 @@ def to_csv(records: Iterable[dict[str, Any]]) -> Iterator[str]:
     writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, extrasaction="ignore")
     writer.writeheader()
     for record in records:
-        writer.writerow({k: _cell(record.get(k)) for k in CSV_COLUMNS})
+        writer.writerow({k: _cell(record.get(CSV_NAMES.get(k, k))) for k in CSV_COLUMNS})
         yield buffer.getvalue()
         buffer.seek(0)
         buffer.truncate()

@@ -138,6 +138,11 @@ def test_transcript_shows_how_each_reply_was_made(client: TestClient, staff: dic
 def test_export_one_and_filtered_as_csv_and_json(client: TestClient, staff: dict, db: Session) -> None:
     conv = add_conversation(db, [("customer", '=HYPERLINK("http://x")'), ("assistant", 'ok, "quoted"')])
     add_conversation(db, [("customer", "other")], intent="tech_support")
+    reply = db.scalars(
+        select(Message).where(Message.conversation_id == conv.id, Message.role == "assistant")
+    ).one()
+    reply.ttft_ms = 123.5
+    db.commit()
     one = client.get(f"/api/staff/conversations/{conv.id}/export", params={"format": "csv"})
     assert (
         one.headers["content-type"].startswith("text/csv")
@@ -147,6 +152,8 @@ def test_export_one_and_filtered_as_csv_and_json(client: TestClient, staff: dict
     assert [r["role"] for r in rows] == ["customer", "assistant"]
     assert rows[0]["text"].startswith("'=")  # a formula is neutralised for spreadsheets
     assert rows[1]["text"] == 'ok, "quoted"' and rows[1]["strategy"] == "top_k"
+    assert rows[1]["message_id"] == str(reply.id) and rows[0]["message_id"] == str(reply.id - 1)
+    assert rows[1]["ttft_ms"] == "123.5" and rows[0]["ttft_ms"] == ""
     data = json.loads(client.get("/api/staff/export", params={"intent": "general", "format": "json"}).text)
     assert [c["id"] for c in data["conversations"]] == [conv.id]
     assert data["conversations"][0]["messages"][1]["decoding"]["top_k"] == 40
