@@ -17,8 +17,12 @@ from app.api import (
     admin,
     auth_pages,
     chat_pages,
+    customer_desk,
+    desk_settings,
     error_pages,
     health,
+    inbox,
+    inbox_events,
     kb_pages,
     knowledge,
     openai_api,
@@ -135,6 +139,10 @@ def create_app(
         knowledge,
         kb_pages,
         admin,
+        inbox,
+        inbox_events,
+        desk_settings,
+        customer_desk,
     ):
         app.include_router(module.router)
     error_pages.install(app)

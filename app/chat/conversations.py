@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from app.chat.planning import ReplyPlan
 from app.chat.reply_notes import handoff_offers, reply_notes, sources_by_message
-from app.db.models import Conversation, Feedback, Message
+from app.db.models import Conversation, Feedback, Message, utcnow
 
 HISTORY_LIMIT = 200
 CONTEXT_TURNS = 20
@@ -161,7 +161,7 @@ def request_handoff(session: Session, conversation_id: str) -> str:
     """Mark the conversation pending for a human (no-op if staff already has it); the new status."""
     conv = get_conversation(session, conversation_id)
     if conv.status == "active":
-        conv.status = "pending"
+        conv.status, conv.pending_since = "pending", utcnow()
         session.commit()
     return conv.status
 

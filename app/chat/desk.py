@@ -16,8 +16,13 @@ from app.chat.hub import ConversationHub
 from app.chat.metrics import AppMetrics
 from app.chat.over_limit import Emit, store_over_limit
 from app.db.models import Conversation, StaffUser
+from app.inbox.availability import availability
+from app.inbox.events import TOPIC as INBOX_TOPIC
+from app.inbox.events import handoff_notice, inbox_event
 from app.limits.chat_limits import RateLimited
 from app.staff import handoff
+
+WILL_ANSWER = "A member of our team will answer here."
 
 
 @dataclass(frozen=True)
@@ -67,8 +72,30 @@ class ConversationDesk:
     async def request_handoff(self, conversation_id: str) -> str:
         """Ask for a person; every socket of the conversation hears the new status. The status."""
         status: str = await asyncio.to_thread(self._in_session, convs.request_handoff, conversation_id)
-        await self.hub.publish(conversation_id, handoff_event(status))
+        await self.announce_handoff(conversation_id, handoff_event(status))
         return status
+
+    async def announce_handoff(self, conversation_id: str, event: dict[str, Any]) -> None:
+        """Publish a hand-off status event: staff consoles are notified live, and the customer is told
+        when to expect an answer (and offered the email form) when nobody can answer now."""
+        if event.get("status") == "pending":
+            found, notice = await asyncio.to_thread(self._in_session, handoff_notice, conversation_id)
+            event = {**event, **found.fields()}
+            await self.hub.publish(INBOX_TOPIC, {**notice, "away": not found.live})
+        await self.hub.publish(conversation_id, event)
+
+    async def notify_inbox(self, kind: str, conversation_id: str, **fields: Any) -> None:
+        """Tell every staff console (on every node) that the conversation changed."""
+        await self.hub.publish(INBOX_TOPIC, inbox_event(kind, conversation_id, **fields))
+
+    async def waiting_notice(self, conversation_id: str, status: str) -> dict[str, Any]:
+        """The status frame for a customer writing while a person is asked for or has the chat."""
+        frame: dict[str, Any] = {"type": "status", "status": status, "text": WILL_ANSWER}
+        if status == "pending":
+            found = await asyncio.to_thread(self._in_session, availability)
+            if not found.live:
+                frame |= found.fields()
+        return frame
 
     async def store_over_limit(
         self, conversation_id: str, text: str, client_id: str | None, emit: Emit, exc: RateLimited
@@ -93,6 +120,7 @@ class ConversationDesk:
         await self.stop(state.conversation_id)
         text = f"{user.username} from our team has joined the chat."
         await self.hub.publish(state.conversation_id, {"type": "status", "status": "human", "text": text})
+        await self.notify_inbox("taken", state.conversation_id, assigned_to=user.username)
         return state
 
     async def staff_reply(self, conversation_id: str, user: StaffUser, text: str) -> dict[str, Any]:
@@ -106,6 +134,7 @@ class ConversationDesk:
         state = await asyncio.to_thread(self._handoff, handoff.hand_back, conversation_id, user)
         text = "You are chatting with our assistant again."
         await self.hub.publish(state.conversation_id, {"type": "status", "status": "active", "text": text})
+        await self.notify_inbox("handed_back", state.conversation_id)
         return state
 
     def _handoff(

@@ -173,15 +173,14 @@ class ChatService(ConversationDesk):
             await self.hub.publish(
                 conversation_id, {"type": "customer_message", "message_id": stored.message_id, "text": text}
             )
-            await emit(
-                {"type": "status", "status": stored.status, "text": "A member of our team will answer here."}
-            )
+            await self.notify_inbox("message", conversation_id)
+            await emit(await self.waiting_notice(conversation_id, stored.status))
             return None
         prepared = await asyncio.to_thread(
             prepare_reply, self.sessions, self.planner, conversation_id, stored, text, job_id
         )
         if prepared.handoff is not None:  # the same event as the page's "talk to a human" link
-            await self.hub.publish(conversation_id, prepared.handoff)
+            await self.announce_handoff(conversation_id, prepared.handoff)
             return None
         if prepared.answered:
             for frame in prepared.answered:

@@ -79,6 +79,9 @@ def store_message(
     with sessions() as session:
         row, new = store_customer_message(session, conversation_id, text, client_id, channel)
         conv = get_conversation(session, conversation_id)
+        if new and conv.status == "closed":  # writing again after a resolve reopens the chat with the bot
+            conv.status = "active"
+            session.commit()
         return StoredMessage(row.id, new, conv.status, conv.current_intent, conv.pinned_adapter)
 
 

@@ -96,3 +96,14 @@ def add_conversation(
             db.add(Feedback(message_id=msg.id, rating=rating))
     db.commit()
     return conv
+
+
+def staff_on_duty(db: Session, username: str = "duty") -> StaffUser:
+    """A staff member online now at a desk that is always open: a hand-off finds someone to answer."""
+    from app.inbox.hours import DeskHours, save_hours
+
+    user = add_user(db, username, "staff")
+    user.last_seen_at = utcnow()
+    db.commit()
+    save_hours(db, DeskHours(always_open=True), user)
+    return user

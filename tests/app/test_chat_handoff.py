@@ -18,6 +18,7 @@ from app.router import IntentRouter
 from app.staff.filters import ConversationFilter
 from app.staff.search import matching_ids
 from tests.app.chat_support import make_adapters, make_engine, read_until, settings_for
+from tests.app.console_support import staff_on_duty
 
 MODEL = Path(__file__).resolve().parents[2] / "app" / "router_model.json"
 
@@ -54,6 +55,7 @@ def _rows(db: Session, cid: str) -> list[Message]:
 def test_asking_for_a_person_starts_the_handoff_instead_of_a_reply(
     client: TestClient, db: Session, text: str
 ) -> None:
+    staff_on_duty(db)  # someone can answer: the customer hears they join shortly (app/inbox tests the rest)
     with client.websocket_connect("/ws/chat") as ws:
         cid = _hello(ws)
         ws.send_json({"type": "message", "text": "my wifi router keeps disconnecting"})
@@ -110,6 +112,7 @@ def test_a_non_english_message_gets_the_english_notice_and_the_offer(client: Tes
 
 
 def test_the_page_link_still_starts_the_same_handoff(client: TestClient, db: Session) -> None:
+    staff_on_duty(db)
     with client.websocket_connect("/ws/chat") as ws:
         cid = _hello(ws)
         ws.send_json({"type": "handoff"})

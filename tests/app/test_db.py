@@ -15,6 +15,8 @@ from app.db.session import get_engine, upgrade_database
 TABLES = {"conversations", "messages", "staff_users", "decoding_settings", "feedback", "api_keys"}
 TABLES |= {"knowledge_entries", "knowledge_versions", "message_sources", "retrievals"}
 TABLES |= {"sites", "audit_events"}
+TABLES |= {"inbox_reads", "conversation_notes", "conversation_labels", "canned_replies", "csat_ratings"}
+TABLES |= {"desk_settings"}
 
 
 def test_postgres_schema_has_every_table(pg_url: str) -> None:
@@ -76,3 +78,26 @@ def test_client_message_id_is_unique_per_conversation(db: Session) -> None:
     db.add(Message(conversation_id=conv.id, role="customer", text="hi again", client_message_id="c1"))
     with pytest.raises(IntegrityError):
         db.flush()
+
+
+def test_inbox_migration_downgrades_and_upgrades(tmp_path: Path, pg_url: str) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    from app.config import REPO_ROOT
+
+    inbox = {"inbox_reads", "conversation_notes", "conversation_labels", "canned_replies", "csat_ratings"}
+    for url in (f"sqlite:///{tmp_path / 'inbox.db'}", pg_url):
+        upgrade_database(url)
+        config = Config(str(REPO_ROOT / "alembic.ini"))
+        config.set_main_option("script_location", str(REPO_ROOT / "migrations"))
+        config.set_main_option("sqlalchemy.url", url)
+        command.downgrade(config, "0003")
+        inspector = inspect(get_engine(url))
+        assert not inbox & set(inspector.get_table_names())
+        assert "pending_since" not in {c["name"] for c in inspector.get_columns("conversations")}
+        command.upgrade(config, "head")
+        inspector = inspect(get_engine(url))
+        assert inbox | {"desk_settings"} <= set(inspector.get_table_names())
+        assert "last_seen_at" in {c["name"] for c in inspector.get_columns("staff_users")}
+        assert "contact_email" in {c["name"] for c in inspector.get_columns("conversations")}

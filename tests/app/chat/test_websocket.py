@@ -24,6 +24,7 @@ from tests.app.chat_support import (
     settings_for,
     wait_for,
 )
+from tests.app.console_support import staff_on_duty
 
 
 @pytest.fixture(scope="module")
@@ -251,6 +252,7 @@ def test_rate_limit_is_per_client_with_a_clear_error(client: TestClient, db: Ses
 
 
 def test_feedback_handoff_and_staff_reply(client: TestClient, db: Session) -> None:
+    staff_on_duty(db)  # a person can answer, so the plain "will answer here" frames
     with client.websocket_connect("/ws/chat") as ws:
         cid = _hello(ws)["conversation_id"]
         ws.send_json({"type": "message", "text": "hi"})

@@ -1,0 +1,1 @@
+"""The support desk's inbox: queue, assignment, resolve + CSAT, notes, labels, canned replies, hours."""
