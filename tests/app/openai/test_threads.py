@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from app.auth.api_keys import create_api_key
+from app.db.models import Conversation
 from app.limits.api_limits import ApiKeyLimits
 from app.limits.window import MemoryWindow
 from tests.app.openai.support import Live, api_rows
@@ -90,3 +91,16 @@ def test_per_key_rate_limit_is_a_429_with_retry_after_and_the_message_is_kept(
         assert rows[0].id == kept.id
     finally:
         live.app.state.api_limits = saved
+
+
+def test_a_conversation_staff_hold_is_stored_and_answered_409(client: openai.OpenAI, db: Session) -> None:
+    _, conv_id = _ask(client, [{"role": "user", "content": "hi"}], user="to-staff")
+    conv = db.get(Conversation, conv_id)
+    assert conv is not None
+    conv.status = "human"  # a member of staff took it over
+    db.commit()
+    with pytest.raises(openai.ConflictError, match="staff") as info:
+        _ask(client, [{"role": "user", "content": "are you a person?"}], user="to-staff")
+    assert info.value.response.headers["x-switchboard-conversation-id"] == conv_id
+    rows = [(r.role, r.text) for r in api_rows(db) if r.conversation_id == conv_id]
+    assert rows[-1] == ("customer", "are you a person?") and len(rows) == 3  # no bot reply row
