@@ -152,10 +152,10 @@ def normalise_messages(raw: Any) -> list[dict[str, str]]:
                 f"messages[{i}].role {role!r} is not supported (system, developer, user, assistant)",
                 param=f"messages[{i}].role",
             )
-        for extra in set(m) - {"role", "content", "name"}:
-            if extra == "tool_calls" and not m[extra]:
-                continue
-            raise ApiError(400, f"messages[{i}].{extra} is not supported", param=f"messages[{i}].{extra}")
+        for extra in sorted(set(m) - {"role", "content", "name"}):
+            # A reply passed back as received may carry empty fields (`tool_calls: null`, `refusal: null`).
+            if m[extra]:
+                raise ApiError(400, f"messages[{i}].{extra} is not supported", param=f"messages[{i}].{extra}")
         out.append({"role": ROLE_MAP[role], "content": _text_of(i, m.get("content"))})
     lead = 0
     while lead < len(out) and out[lead]["role"] == "system":

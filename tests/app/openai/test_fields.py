@@ -58,3 +58,14 @@ def test_neutral_values_and_bookkeeping_fields_are_accepted(client: openai.OpenA
 def test_stream_options_without_stream_is_a_400(client: openai.OpenAI) -> None:
     with pytest.raises(openai.BadRequestError, match="stream_options"):
         client.chat.completions.create(model="general", messages=HI, stream_options={"include_usage": True})
+
+
+def test_a_reply_passed_back_with_empty_fields_is_fine_but_tool_calls_are_not(client: openai.OpenAI) -> None:
+    passed_back = {"role": "assistant", "content": "Hello!", "refusal": None, "tool_calls": None}
+    chat: list[Any] = [*HI, passed_back, {"role": "user", "content": "thanks"}]
+    assert client.chat.completions.create(model="general", messages=chat, max_tokens=2).choices
+    call = {"id": "c1", "type": "function", "function": {"name": "lookup", "arguments": "{}"}}
+    chat[1] = {"role": "assistant", "content": None, "tool_calls": [call]}
+    with pytest.raises(openai.BadRequestError, match="tool_calls is not supported") as info:
+        client.chat.completions.create(model="general", messages=chat, max_tokens=2)
+    assert isinstance(info.value.body, dict) and info.value.body["param"] == "messages[1].tool_calls"

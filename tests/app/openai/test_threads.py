@@ -104,3 +104,18 @@ def test_a_conversation_staff_hold_is_stored_and_answered_409(client: openai.Ope
     assert info.value.response.headers["x-switchboard-conversation-id"] == conv_id
     rows = [(r.role, r.text) for r in api_rows(db) if r.conversation_id == conv_id]
     assert rows[-1] == ("customer", "are you a person?") and len(rows) == 3  # no bot reply row
+
+
+def test_auto_routing_in_a_thread_sticks_to_its_intent(client: openai.OpenAI) -> None:
+    def route(text: str) -> str:
+        raw = client.chat.completions.with_raw_response.create(
+            model="auto", messages=[{"role": "user", "content": text}], max_tokens=2, user="sticky"
+        )
+        return raw.headers["x-switchboard-route"]
+
+    assert route("What is the price of the plan?").startswith("intent=sales")
+    assert route("ok, and for two?") == "intent=sales; confidence=0.200; adapter=sales; reason=sticky"
+    stateless = client.chat.completions.create(
+        model="auto", messages=[{"role": "user", "content": "ok, and for two?"}], max_tokens=2
+    )
+    assert stateless.model == "general"  # no thread, nothing to stick to
