@@ -85,3 +85,22 @@ def redis_url() -> str:
     client.flushdb()
     client.close()
     return url
+
+
+@pytest.fixture()
+def sqlite_db(tmp_path: Path) -> Iterator[Session]:
+    """A session on a fresh, migrated SQLite file."""
+    from app.db.session import get_engine, session_factory, upgrade_database
+
+    url = f"sqlite:///{tmp_path / 'sb.db'}"
+    upgrade_database(url)
+    with session_factory(url)() as session:
+        yield session
+    get_engine(url).dispose()
+
+
+@pytest.fixture(params=["postgresql", "sqlite"])
+def any_db(request: pytest.FixtureRequest) -> Session:
+    """The same test on PostgreSQL (the `db` fixture) and on SQLite: the two databases the app supports."""
+    fixture = "db" if request.param == "postgresql" else "sqlite_db"
+    return request.getfixturevalue(fixture)

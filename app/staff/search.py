@@ -1,4 +1,4 @@
-"""Conversation search for staff: PostgreSQL full-text search (GIN-indexed), LIKE on SQLite."""
+"""Conversation search for staff: the search box (app/staff/text_search.py) and the filters."""
 
 from __future__ import annotations
 
@@ -7,41 +7,15 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, and_, case, exists, func, literal_column, not_, or_, select
+from sqlalchemy import ColumnElement, case, exists, func, not_, or_, select
 from sqlalchemy.orm import Session
 
 from app.db.models import Conversation, Feedback, Message, StaffUser
 from app.staff.filters import ConversationFilter
+from app.staff.text_search import conversation_match
 
 PREVIEW_CHARS = 160
 CONVERSATION_ID = re.compile(r"[0-9a-f]{32}")
-# The literal must match the index expression `to_tsvector('english', text)` for the planner to use it.
-_ENGLISH: ColumnElement[str] = literal_column("'english'", String())
-
-
-def escape_like(term: str) -> str:
-    """Escape LIKE wildcards so '%' and '_' in a search match themselves."""
-    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def _substring_match(q: str) -> ColumnElement[bool]:
-    terms = q.split() or [q]
-    return and_(*(Message.text.ilike(f"%{escape_like(t)}%", escape="\\") for t in terms))
-
-
-def _has_lexemes(session: Session, q: str) -> bool:
-    # websearch_to_tsquery never fails on odd input, but input made only of punctuation or stop
-    # words has no lexemes and would match nothing; those searches fall back to a substring match.
-    nodes = session.scalar(select(func.numnode(func.websearch_to_tsquery(_ENGLISH, q))))
-    return bool(nodes)
-
-
-def text_match(session: Session, q: str) -> ColumnElement[bool]:
-    """Condition on Message rows whose text matches ``q`` (bound parameters only, never spliced)."""
-    if session.get_bind().dialect.name == "postgresql" and _has_lexemes(session, q):
-        vector = func.to_tsvector(_ENGLISH, Message.text)
-        return vector.op("@@")(func.websearch_to_tsquery(_ENGLISH, q))
-    return _substring_match(q)
 
 
 def _rated(sign: int) -> ColumnElement[bool]:
@@ -58,7 +32,7 @@ def conditions(session: Session, flt: ConversationFilter) -> list[ColumnElement[
     conds: list[ColumnElement[bool]] = []
     in_messages = Message.conversation_id == Conversation.id
     if flt.q:
-        matches = exists(select(Message.id).where(in_messages, text_match(session, flt.q)))
+        matches = conversation_match(session, flt.q)
         # Staff paste conversation ids from tickets and exports: an id finds its conversation.
         conds.append(or_(Conversation.id == flt.q, matches) if CONVERSATION_ID.fullmatch(flt.q) else matches)
     if flt.intent:

@@ -101,3 +101,27 @@ def test_inbox_migration_downgrades_and_upgrades(tmp_path: Path, pg_url: str) ->
         assert inbox | {"desk_settings"} <= set(inspector.get_table_names())
         assert "last_seen_at" in {c["name"] for c in inspector.get_columns("staff_users")}
         assert "contact_email" in {c["name"] for c in inspector.get_columns("conversations")}
+
+
+def test_message_search_migration_indexes_stored_messages_on_sqlite(tmp_path: Path) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    from app.config import REPO_ROOT
+    from app.db.session import session_factory
+    from app.staff.filters import ConversationFilter
+    from app.staff.search import search_conversations
+    from tests.app.console_support import add_conversation
+
+    url = f"sqlite:///{tmp_path / 'sb.db'}"
+    upgrade_database(url)
+    config = Config(str(REPO_ROOT / "alembic.ini"))
+    config.set_main_option("script_location", str(REPO_ROOT / "migrations"))
+    config.set_main_option("sqlalchemy.url", url)
+    command.downgrade(config, "0004")
+    assert "messages_fts" not in set(inspect(get_engine(url)).get_table_names())
+    with session_factory(url)() as session:
+        add_conversation(session, [("customer", "stored before the upgrade")])
+    command.upgrade(config, "head")  # the rebuild indexes what is already there
+    with session_factory(url)() as session:
+        assert search_conversations(session, ConversationFilter(q='"before the upgrade"')).total == 1
