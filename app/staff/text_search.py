@@ -1,5 +1,5 @@
 """The staff search box's syntax — words, "exact phrases", -exclusions — parsed once here and run
-the same way on PostgreSQL (tsvector, GIN index) and SQLite (the FTS5 table of migration 0004).
+the same way on PostgreSQL (tsvector, GIN index) and SQLite (the FTS5 table of migration 0005).
 
 A conversation matches when one of its messages holds every word and phrase, and none of its
 messages holds an excluded one. Both databases stem English words (PostgreSQL's snowball, FTS5's
