@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
@@ -14,6 +15,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app.config import REPO_ROOT
 from app.db.models import Conversation, Message, utcnow
 from app.decoding.policy import DecodingPolicy
 from app.decoding.store import save_policy
@@ -243,3 +245,15 @@ def test_a_nul_in_the_search_is_no_server_error(client: TestClient, staff: dict,
         response = client.get("/api/staff/conversations", params=params)
         assert response.status_code == 200, (params, response.text)
     assert client.get("/api/staff/export", params={"q": "ref\x00und"}).status_code == 200
+
+
+def test_thumbs_are_drawn_not_emoji(client: TestClient, staff: dict, db: Session) -> None:
+    # Without an emoji font (a bare Linux desktop, many kiosks) 👍/👎 show as empty boxes.
+    emoji = re.compile("[\U0001f300-\U0001faff\u2600-\u27bf]")
+    conv = add_conversation(db, [("customer", "hi"), ("assistant", "hello")], rating=1)
+    for url in ("/staff", f"/staff/conversations/{conv.id}"):
+        page = client.get(url)
+        assert page.status_code == 200 and not emoji.search(page.text), url
+        assert '<span class="thumb thumb-up"><svg' in page.text
+    scripts = [(REPO_ROOT / "web/static" / name).read_text() for name in ("staff.js", "console.js")]
+    assert not any(emoji.search(s) for s in scripts)  # the live refresh draws the same icons

@@ -139,6 +139,7 @@ def test_staff_take_over_and_operator_change_in_the_browser(
     assert "<script>" in staff.locator("#rows .preview").first.text_content()
     staff.wait_for_timeout(3500)  # one live refresh re-renders the rows from JSON
     _assert_inert(staff)
+    assert staff.locator("#rows .thumb svg").count() == 2 * staff.locator("#rows tr[data-id]").count()
     staff.goto(f"{server}/staff/conversations/{hostile.id}")
     assert "<img src=x" in staff.locator(".msg .text").first.text_content()
     staff.wait_for_timeout(3500)

@@ -14,6 +14,12 @@ async function api(method, url, body) {
 }
 
 // ---- conversation list -------------------------------------------------------------------
+function votes(up, down) {
+  const td = el("td");
+  td.append(thumb(true, up), " · ", thumb(false, down));
+  return td;
+}
+
 function renderRows(page) {
   const tbody = document.getElementById("rows");
   const rows = page.items.map((c) => {
@@ -26,7 +32,7 @@ function renderRows(page) {
     const status = el("td");
     status.appendChild(el("span", c.status, "badge"));
     tr.append(first, status, el("td", c.intent || ""), el("td", c.assigned_to || ""), el("td", c.message_count),
-      el("td", "👍 " + c.thumbs_up + " · 👎 " + c.thumbs_down), el("td", c.last_message, "preview"));
+      votes(c.thumbs_up, c.thumbs_down), el("td", c.last_message, "preview"));
     return tr;
   });
   if (!rows.length) {
