@@ -11,6 +11,7 @@ from collections.abc import AsyncGenerator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from adapters.intents import system_prompt
@@ -25,7 +26,16 @@ from app.chat.metrics import AppMetrics
 from app.chat.planning import ReplyPlan, ReplyPlanner
 from app.chat.recorder import JobRecorder
 from app.chat.reply_notes import done_notes
-from app.chat.turns import PlanFor, fail_reply, prepare_reply, store_message, store_refused, store_turn
+from app.chat.turns import (
+    PlanFor,
+    PreparedReply,
+    StoredMessage,
+    fail_reply,
+    prepare_reply,
+    store_message,
+    store_refused,
+    store_turn,
+)
 from app.chat.watch_lease import WatchLeases
 from app.decoding.policy import DecodingPolicy
 from app.generation.backend import BackendBusy, GenerationBackend, GenerationJob, JobEvent
@@ -35,6 +45,12 @@ from app.operator.try_it import TryResult, try_policy
 log = logging.getLogger(__name__)
 Emit = Callable[[dict[str, Any]], Awaitable[None]]
 BUSY_MESSAGE = "busy, retrying"
+# A database outage between storing a message and creating its reply row: ridden out this long.
+PREPARE_RETRY_S = (0.5, 1.0, 2.0, 4.0, 4.0, 4.0)
+SAVED_NOT_ANSWERED = (
+    "Your message is saved, but the chat cannot reach its database to start the reply; "
+    "send it again in a moment to get one."
+)
 
 
 class EngineNotReady(RuntimeError):
@@ -154,12 +170,14 @@ class ChatService(ConversationDesk):
         stored = await asyncio.to_thread(
             store_message, self.sessions, conversation_id, text, client_id, channel
         )
-        if not stored.new:
+        retry_owed = stored.unanswered and stored.status not in BOT_SILENT
+        if not stored.new and not retry_owed:
             await emit(
                 {"type": "stored", "message_id": stored.message_id, "client_id": client_id, "duplicate": True}
             )
             return None
-        self.metrics.messages.labels("customer", channel).inc()
+        if stored.new:
+            self.metrics.messages.labels("customer", channel).inc()
         await emit(
             {
                 "type": "stored",
@@ -167,6 +185,7 @@ class ChatService(ConversationDesk):
                 "seq": 0,
                 "message_id": stored.message_id,
                 "client_id": client_id,
+                **({} if stored.new else {"duplicate": True}),
             }
         )
         if stored.status in BOT_SILENT:
@@ -176,9 +195,9 @@ class ChatService(ConversationDesk):
             await self.notify_inbox("message", conversation_id)
             await emit(await self.waiting_notice(conversation_id, stored.status))
             return None
-        prepared = await asyncio.to_thread(
-            prepare_reply, self.sessions, self.planner, conversation_id, stored, text, job_id
-        )
+        prepared = await self._prepare(conversation_id, stored, text, job_id, emit)
+        if prepared is None or prepared.already_answered:
+            return None
         if prepared.handoff is not None:  # the same event as the page's "talk to a human" link
             await self.announce_handoff(conversation_id, prepared.handoff)
             return None
@@ -199,6 +218,30 @@ class ChatService(ConversationDesk):
             prepared.allowed,
         )
         return job_id if failure is None else None
+
+    async def _prepare(
+        self, conversation_id: str, stored: StoredMessage, text: str, job_id: str, emit: Emit
+    ) -> PreparedReply | None:
+        """Plan and create the reply row, riding out a short database outage; None if it stayed down.
+
+        The message is committed already, so a failure here must not say "nothing was saved": the
+        customer is told it is saved, and sending it again (same client id) starts the reply.
+        """
+        for delay in (*PREPARE_RETRY_S, None):
+            try:
+                return await asyncio.to_thread(
+                    prepare_reply, self.sessions, self.planner, conversation_id, stored, text, job_id
+                )
+            except SQLAlchemyError as exc:
+                if delay is None:
+                    log.warning("reply to message %s not started: database unreachable (%s)",
+                                stored.message_id, type(exc).__name__)  # fmt: skip
+                    self.metrics.errors.labels("database").inc()
+                    await emit({"type": "error", "job_id": job_id, "message_id": stored.message_id,
+                                "message": SAVED_NOT_ANSWERED})  # fmt: skip
+                    return None
+                await asyncio.sleep(delay)
+        return None
 
     async def launch(
         self,

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.chat.api_threads import open_thread, peek_thread, store_sent
@@ -46,6 +47,9 @@ class StoredMessage:
     status: str
     previous_intent: str | None
     pinned: str | None
+    # A bot reply is still owed: a retry (same client id) of a message whose reply never got its
+    # row, because the node died or the database went away between storing it and planning.
+    unanswered: bool = False
 
 
 @dataclass(frozen=True)
@@ -59,6 +63,7 @@ class PreparedReply:
     answered: list[dict[str, Any]] = field(default_factory=list)  # frames of a reply made without the model
     allowed: frozenset[str] | None = None  # numbers the reply may state (its grounded system turn's)
     handoff: dict[str, Any] | None = None  # the status event to publish: the router handed off to a person
+    already_answered: bool = False  # a concurrent retry created the reply row first: nothing to do
 
 
 @dataclass(frozen=True)
@@ -82,7 +87,13 @@ def store_message(
         if new and conv.status == "closed":  # writing again after a resolve reopens the chat with the bot
             conv.status = "active"
             session.commit()
-        return StoredMessage(row.id, new, conv.status, conv.current_intent, conv.pinned_adapter)
+        unanswered = not new and row.status == "received" and not _has_reply(session, row.id)
+        return StoredMessage(row.id, new, conv.status, conv.current_intent, conv.pinned_adapter, unanswered)
+
+
+def _has_reply(session: Session, message_id: int) -> bool:
+    found = session.scalar(select(Message.id).where(Message.reply_to_id == message_id).limit(1))
+    return found is not None
 
 
 def prepare_reply(
@@ -95,6 +106,11 @@ def prepare_reply(
 ) -> PreparedReply:
     """Plan the reply and create its row (`streaming`, or `error` if no plan could be made)."""
     with sessions() as session:
+        # The customer row stays locked until the reply row is committed: a retry racing in from
+        # another socket waits here, then finds the reply and leaves (one reply per message).
+        session.get(Message, stored.message_id, with_for_update=True)
+        if _has_reply(session, stored.message_id):
+            return PreparedReply(stored.message_id, None, [], None, already_answered=True)
         plan: ReplyPlan | None = None
         problem = None
         try:

@@ -1,4 +1,6 @@
-"""Shared pieces for the scale-out tests: jobs, in-process workers, subprocesses, a private Redis."""
+"""Shared pieces for the scale-out tests: jobs, in-process workers, subprocesses, a private Redis.
+
+The database cut of the fault tests is app.loadtest.tcp_proxy.TcpProxy (the chaos bench uses it too)."""
 
 from __future__ import annotations
 
@@ -156,67 +158,3 @@ def terminate(proc: subprocess.Popen[bytes], sig: int = signal.SIGTERM) -> None:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
-
-
-class TcpProxy:
-    """Forwards a local port to ``target``; ``cut`` makes the target unreachable, ``restore`` undoes it."""
-
-    def __init__(self, target_port: int, target_host: str = "127.0.0.1") -> None:
-        import threading
-
-        self.target = (target_host, target_port)
-        self.port = free_port()
-        self._threads: list[threading.Thread] = []
-        self._conns: list[socket.socket] = []
-        self._listener: socket.socket | None = None
-        self.restore()
-
-    def restore(self) -> None:
-        """Listen (again) on the same port."""
-        import threading
-
-        listener = socket.socket()
-        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        listener.bind(("127.0.0.1", self.port))
-        listener.listen(64)
-        self._listener = listener
-        thread = threading.Thread(target=self._accept, args=(listener,), daemon=True)
-        thread.start()
-
-    def cut(self) -> None:
-        """Stop listening and drop every forwarded connection (the database 'goes away')."""
-        if self._listener is not None:
-            with contextlib.suppress(OSError):  # wakes the thread blocked in accept()
-                self._listener.shutdown(socket.SHUT_RDWR)
-            self._listener.close()
-            self._listener = None
-        for conn in self._conns:
-            with contextlib.suppress(OSError):
-                conn.shutdown(socket.SHUT_RDWR)
-            conn.close()
-        self._conns.clear()
-
-    def _accept(self, listener: socket.socket) -> None:
-        import threading
-
-        while True:
-            try:
-                client, _ = listener.accept()
-            except OSError:
-                return
-            try:
-                upstream = socket.create_connection(self.target)
-            except OSError:
-                client.close()
-                continue
-            self._conns += [client, upstream]
-            for a, b in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
-
-    @staticmethod
-    def _pipe(src: socket.socket, dst: socket.socket) -> None:
-        with contextlib.suppress(OSError):
-            while data := src.recv(65536):
-                dst.sendall(data)
-        with contextlib.suppress(OSError):
-            dst.shutdown(socket.SHUT_WR)

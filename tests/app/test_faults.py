@@ -25,9 +25,10 @@ from app.generation.backend import JobEvent
 from app.generation.redis_backend import RedisBackend
 from app.generation.worker import Worker, WorkerConfig
 from app.loadtest.cluster import Cluster, ClusterSpec
+from app.loadtest.tcp_proxy import TcpProxy
 from app.main import create_app
 from tests.app.chat_support import KeywordRouter, make_engine, read_until, settings_for, wait_for
-from tests.app.scaleout_support import TcpProxy, collect, flushed, job, private_redis
+from tests.app.scaleout_support import collect, flushed, job, private_redis
 
 QUESTION = "My router keeps dropping the wifi connection"
 
