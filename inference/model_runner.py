@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 
-from inference.kv_cache import NULL_BLOCK, KVBlockPool, KVShape
+from inference.kv_cache import KVBlockPool, KVShape
 from inference.lora import LoraAdapter
+from inference.paged_attention import AttentionLayout, attend, build_layout
 
 
 @dataclass(frozen=True)
@@ -44,16 +44,6 @@ def activation_dtype(model: Any) -> torch.dtype:
 def _rotate_half(x: torch.Tensor) -> torch.Tensor:
     half = x.shape[-1] // 2
     return torch.cat((-x[..., half:], x[..., :half]), dim=-1)
-
-
-@dataclass
-class _Attention:
-    """Per-step attention layout, built once and reused by every layer."""
-
-    decode_rows: torch.Tensor | None  # flat rows of 1-token sequences
-    decode_gather: torch.Tensor | None  # [Bd, L] slots of their whole context
-    decode_mask: torch.Tensor | None  # [Bd, 1, 1, L] True = attend
-    prefills: list[tuple[int, int, torch.Tensor | None, torch.Tensor | None]]  # rows, gather, mask
 
 
 class ModelRunner:
@@ -124,7 +114,9 @@ class ModelRunner:
                 out[s:e].addmm_(x[s:e] @ a, b)
         return out
 
-    def _attention_block(self, li, layer, x, cos, sin, slots, attn: _Attention, segments) -> torch.Tensor:
+    def _attention_block(
+        self, li, layer, x, cos, sin, slots, attn: AttentionLayout, segments
+    ) -> torch.Tensor:
         sa = layer.self_attn
         h = layer.input_layernorm(x)
         t, hd = x.shape[0], self.pool.shape.head_dim
@@ -137,70 +129,20 @@ class ModelRunner:
         vc = self.pool.v[li].view(-1, *self.pool.v[li].shape[2:])
         kc.index_copy_(0, slots, k.to(kc.dtype))
         vc.index_copy_(0, slots, v.to(vc.dtype))
-        out = torch.empty_like(q)
-        scale = sa.scaling
-        if attn.decode_rows is not None and attn.decode_gather is not None:
-            qd = q[attn.decode_rows][:, :, None, :]  # [Bd, H, 1, D]
-            kd = _gather(kc, attn.decode_gather).transpose(1, 2)  # [Bd, Hkv, L, D]
-            vd = _gather(vc, attn.decode_gather).transpose(1, 2)
-            od = F.scaled_dot_product_attention(
-                qd, kd, vd, attn_mask=attn.decode_mask, scale=scale, enable_gqa=True
-            )
-            out[attn.decode_rows] = od[:, :, 0, :]
-        for s, e, gather, mask in attn.prefills:
-            qp = q[s:e].transpose(0, 1)[None]
-            if gather is None:  # the whole context is this chunk: use it directly, causal
-                kp, vp = k[s:e].transpose(0, 1)[None], v[s:e].transpose(0, 1)[None]
-            else:
-                kp, vp = _gather(kc, gather).transpose(0, 1)[None], _gather(vc, gather).transpose(0, 1)[None]
-            op = F.scaled_dot_product_attention(
-                qp, kp, vp, attn_mask=mask, is_causal=gather is None, scale=scale, enable_gqa=True
-            )
-            out[s:e] = op[0].transpose(0, 1)
+        out = attend(q, k, v, kc, vc, attn, sa.scaling)
         return self._proj(li, "o_proj", sa.o_proj, out.reshape(t, -1), segments)
 
-    def _attention_layout(self, items: Seq[BatchItem], row_of: dict[int, tuple[int, int]]) -> _Attention:
-        bs, dev = self.pool.block_size, self.device
+    def _attention_layout(self, items: Seq[BatchItem], row_of: dict[int, tuple[int, int]]) -> AttentionLayout:
         decode = [i for i in range(len(items)) if len(items[i].token_ids) == 1]
-        layout = _Attention(None, None, None, [])
-        if decode:
-            ctx = [items[i].start + 1 for i in decode]
-            width = max(ctx)
-            gather = _context_slots([items[i].block_table for i in decode], width, bs, dev)
-            layout.decode_rows = torch.tensor([row_of[i][0] for i in decode], device=dev)
-            layout.decode_gather = gather
-            lengths = torch.tensor(ctx, device=dev)
-            visible = torch.arange(width, device=dev)[None, :] < lengths[:, None]
-            layout.decode_mask = visible[:, None, None, :]
-        for i, it in enumerate(items):
-            if len(it.token_ids) == 1:
-                continue
-            s, e = row_of[i]
-            if it.start == 0:
-                layout.prefills.append((s, e, None, None))
-                continue
-            ctx_len = it.start + (e - s)
-            gather_t = _context_slots([it.block_table], ctx_len, bs, dev)[0]
-            q_pos = torch.arange(it.start, ctx_len, device=dev)
-            mask = torch.arange(ctx_len, device=dev)[None, :] <= q_pos[:, None]
-            layout.prefills.append((s, e, gather_t, mask[None, None]))
-        return layout
-
-
-def _context_slots(tables: Seq[Seq[int]], width: int, bs: int, dev: torch.device) -> torch.Tensor:
-    """Slots of positions 0..width-1 per sequence [B, width]; missing blocks read the null block."""
-    num = -(-width // bs)
-    padded = [list(t[:num]) + [NULL_BLOCK] * (num - min(num, len(t))) for t in tables]
-    table = torch.tensor(padded, dtype=torch.long, device=dev)
-    pos = torch.arange(width, device=dev)
-    # Positions past a sequence's length are masked out; they point into its own (zeroed-on-
-    # allocation) last block or the null block, so they never carry another request's values.
-    return table[:, pos // bs] * bs + pos % bs
-
-
-def _gather(cache: torch.Tensor, slots: torch.Tensor) -> torch.Tensor:
-    """cache[slots] via index_select on the flat slot axis: 4-5x faster than advanced indexing on CPU."""
-    return cache.index_select(0, slots.reshape(-1)).view(*slots.shape, *cache.shape[1:])
+        prefills = [
+            (*row_of[i], it.start, it.block_table) for i, it in enumerate(items) if len(it.token_ids) > 1
+        ]
+        shape = self.pool.shape
+        slot_bytes = shape.num_kv_heads * shape.head_dim * self.pool.k[0].element_size()
+        return build_layout(
+            [row_of[i][0] for i in decode], [items[i].start + 1 for i in decode],
+            [items[i].block_table for i in decode], prefills, self.pool.block_size, slot_bytes, self.device,
+        )
 
 
 def _adapter_uid(adapter: LoraAdapter | None) -> int:
