@@ -24,6 +24,7 @@ from app.generation.embedded import UnknownJobError
 log = logging.getLogger(__name__)
 REDIS_DOWN = (RedisConnectionError, RedisTimeoutError, OSError)
 LOST_IN_RESTART = "the reply was lost when the queue restarted; please send your message again"
+SUBMIT_RETRY_S = (0.25, 0.5, 1.0, 2.0)  # ~4 s: long enough for a Redis restart, short for a customer
 
 
 class RedisBackend(GenerationBackend):
@@ -74,7 +75,22 @@ class RedisBackend(GenerationBackend):
             self._redis = None
 
     async def submit(self, job: GenerationJob) -> None:
-        """Queue the job; BackendBusy when queued + running jobs reach ``max_queue_depth``."""
+        """Queue the job; BackendBusy when queued + running jobs reach ``max_queue_depth``.
+
+        A Redis restart (a second or two) is ridden out: the submit is retried for up to
+        ``SUBMIT_RETRY_S``. Queuing a job twice is harmless (the first writer of each event wins).
+        """
+        for delay in (*SUBMIT_RETRY_S, None):
+            try:
+                await self._submit_once(job)
+                return
+            except REDIS_DOWN as exc:
+                if delay is None:
+                    raise
+                log.warning("redis unreachable on submit (%s); retrying", type(exc).__name__)
+                await asyncio.sleep(delay)
+
+    async def _submit_once(self, job: GenerationJob) -> None:
         depth = await self.redis.xlen(rs.REQUESTS)
         if depth >= self.max_queue_depth:
             raise BackendBusy(f"{depth} jobs queued or running (limit {self.max_queue_depth})")

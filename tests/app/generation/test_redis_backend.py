@@ -136,3 +136,30 @@ def test_backpressure_tells_the_customer_busy_and_keeps_the_message(
     db.expire_all()
     texts = db.scalars(select(Message.text).where(Message.conversation_id == cid, Message.role == "customer"))
     assert list(texts) == ["first, queued (no worker runs)", "second, over the limit"]
+
+
+
+async def test_a_submit_during_a_redis_restart_waits_for_it_instead_of_failing() -> None:
+    import asyncio
+    import time
+
+    from tests.app.scaleout_support import free_port, start_redis
+
+    port = free_port()
+    be = RedisBackend(f"redis://127.0.0.1:{port}/0", max_queue_depth=3, block_ms=200)
+    await be.start()
+
+    def restart() -> Any:  # Redis is down when the job is submitted and back a second later
+        time.sleep(1.0)
+        return start_redis(port)
+
+    server = asyncio.get_running_loop().run_in_executor(None, restart)
+    try:
+        submitted = job(4)
+        await be.submit(submitted)  # was: ConnectionError, and the customer's reply failed
+        assert await be.redis.exists(rs.job_key(submitted.job_id)) and await be.redis.xlen(rs.REQUESTS) == 1
+    finally:
+        await be.stop()
+        proc = await server
+        proc.kill()
+        proc.wait()
