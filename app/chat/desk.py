@@ -94,7 +94,7 @@ class ConversationDesk:
         if status == "pending":
             found = await asyncio.to_thread(self._in_session, availability)
             if not found.live:
-                frame |= found.fields()
+                frame |= {**found.fields(), "text": found.reminder()}
         return frame
 
     async def store_over_limit(

@@ -25,19 +25,28 @@ class Availability:
     hours: DeskHours
 
     def notice(self) -> str:
-        """The sentence the customer reads."""
+        """The sentence the customer reads when asking for a person."""
         if self.live:
             return SOON
         if self.reason == "closed" and self.back_at is not None:
-            when = f"{self.back_at:%a %d %b, %H:%M} ({self.hours.timezone})"
             return (
-                f"Our team is away right now (hours: {self.hours.summary()}). Expect an answer from "
-                f"{when}. Leave your email and we will reply there, or keep this page open."
+                f"Our team is away right now; we answer {self.hours.summary()}. Expect an answer from "
+                f"{self._when()}. Leave your email and we will reply there, or keep this page open."
             )
         return (
             "Nobody from our team is online right now. We will answer as soon as someone is back; "
             "leave your email and we will reply there, or keep this page open."
         )
+
+    def reminder(self) -> str:
+        """The shorter line under each message the customer writes while still waiting."""
+        if self.reason == "closed" and self.back_at is not None:
+            return f"Saved for our team. Expect an answer from {self._when()}."
+        return "Saved for our team. We will answer as soon as someone is back."
+
+    def _when(self) -> str:
+        assert self.back_at is not None
+        return f"{self.back_at:%a %d %b, %H:%M} ({self.hours.timezone})"
 
     def fields(self) -> dict[str, Any]:
         """What the hand-off status event carries for the chat page (text and the email offer)."""

@@ -195,6 +195,8 @@
         if (f.text) notice(f.text);
         if (f.status === "pending" || f.status === "human") setConnection("Connected · waiting for our team");
         else if (f.status === "active") setConnection("Connected"); // handed back to the assistant
+        else if (f.status === "closed") setConnection("Connected · resolved");
+        if (window.ChatDesk) window.ChatDesk.onStatus(f); // CSAT after a resolve, email when nobody is in
         break;
     }
   }
@@ -264,6 +266,6 @@
     for (const k of Object.keys(jobs)) delete jobs[k];
     if (ws) ws.close();
   });
-  window.switchboardChat = { socket: () => ws, jobs: jobs };
+  window.switchboardChat = { socket: () => ws, jobs: jobs, token: () => localStorage.getItem(TOKEN_KEY) };
   connect();
 })();
