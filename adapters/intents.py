@@ -16,6 +16,8 @@ from adapters.registry import read_system_prompt
 Intent = Literal["general", "tech_support", "sales"]
 INTENTS: tuple[str, ...] = get_args(Intent)
 ADAPTERS_DIR = Path(__file__).resolve().parent
+# The demo store the adapters were trained to speak for; serving replaces it with the configured name.
+TRAINED_BUSINESS_NAME = "Voltline"
 
 
 def check_intent(intent: str) -> str:
@@ -31,6 +33,13 @@ def system_prompts(adapters_dir: Path = ADAPTERS_DIR) -> dict[str, str]:
     return {intent: read_system_prompt(adapters_dir / intent) for intent in INTENTS}
 
 
-def system_prompt(intent: str) -> str:
-    """The system prompt ``intent``'s adapter was trained with ("" for an unknown intent)."""
-    return system_prompts().get(intent, "")
+def system_prompt(intent: str, business_name: str = TRAINED_BUSINESS_NAME) -> str:
+    """The system prompt ``intent``'s adapter was trained with ("" for an unknown intent), speaking
+    for ``business_name`` instead of the demo store when another business serves it."""
+    return branded(system_prompts().get(intent, ""), business_name)
+
+
+def branded(prompt: str, business_name: str) -> str:
+    """``prompt`` with the trained store name replaced by ``business_name``."""
+    name = business_name.strip()
+    return prompt.replace(TRAINED_BUSINESS_NAME, name) if name else prompt

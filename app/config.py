@@ -69,6 +69,10 @@ class Settings(BaseSettings):
     # Staff/operator console requests doing database work at once per node (app/api/staff_slots.py).
     staff_db_concurrency: int = Field(default=4, ge=1)
     staff_slot_wait_s: float = Field(default=10.0, gt=0)
+    # The business the chat speaks for: page titles, the staff label and the system prompts (the
+    # adapters were trained saying "Voltline"; serving puts this name in its place). Sites that embed
+    # the widget show their own name (app/widget/sites.py).
+    business_name: str = Field(default="Voltline", min_length=1, max_length=80)
     host: str = "127.0.0.1"
     port: int = 8000
 

@@ -27,7 +27,9 @@ from app.api import (
     knowledge,
     openai_api,
     operator_console,
+    sites,
     staff,
+    widget,
 )
 from app.api.openai_errors import install_openai_errors
 from app.api.security_headers import add_security_headers, docs_options
@@ -88,7 +90,7 @@ def create_app(
         await be.start()
         # Workers load the adapters found in the same adapters_dir, so plan with those names.
         adapters = eng.adapters() if eng is not None else list(adapter_dirs(cfg.adapters_dir))
-        planner = ReplyPlanner(router or load_router(cfg.router_path), adapters)
+        planner = ReplyPlanner(router or load_router(cfg.router_path), adapters, cfg.business_name)
         app.state.engine = eng
         app.state.backend = be
         app.state.chat.connect(be, planner)
@@ -121,6 +123,7 @@ def create_app(
     app.state.chat_limits = chat_limits_for(cfg)
     app.state.api_limits = api_limits_for(cfg)
     app.state.templates = Jinja2Templates(directory=str(WEB_DIR / "templates"))
+    app.state.templates.env.globals["business_name"] = cfg.business_name
 
     def _session() -> Iterator[Session]:
         with sessions() as session:
@@ -143,6 +146,8 @@ def create_app(
         inbox_events,
         desk_settings,
         customer_desk,
+        sites,
+        widget,
     ):
         app.include_router(module.router)
     error_pages.install(app)

@@ -23,7 +23,7 @@ def knowledge_entry_page(request: Request, session: SessionDep, key: str) -> HTM
     if row is None or row.deleted:
         raise HTTPException(404, "no such article")
     templates = request.app.state.templates
-    context = {"title": f"{row.title} · Voltline", "entry": row}
+    context = {"title": f"{row.title} · {request.app.state.settings.business_name}", "entry": row}
     response: HTMLResponse = templates.TemplateResponse(request, "kb_entry.html", context)
     response.headers.update(PAGE_HEADERS)
     return response

@@ -3,7 +3,8 @@
 The pages load only their own scripts and styles (no inline script; the operator page's JSON
 data block is not executed, so CSP does not apply to it), so a strict same-origin policy costs
 nothing and turns a stored-XSS slip into a blocked inline script. frame-ancestors/X-Frame-Options
-stop the chat or the consoles being framed for click-jacking.
+stop the chat or the consoles being framed for click-jacking; only the widget's embed page
+(`/embed/<site>`) sets its own frame-ancestors, listing that site's allowed origins.
 """
 
 from __future__ import annotations
@@ -47,6 +48,9 @@ def add_security_headers(app: FastAPI) -> None:
     @app.middleware("http")
     async def _headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         response = await call_next(request)
+        framable = "frame-ancestors 'none'" not in response.headers.get("content-security-policy", CSP)
         for name, value in HEADERS.items():
-            response.headers.setdefault(name, value)
+            # A page whose own CSP names who may frame it (the widget's embed page) gets no DENY.
+            if not (framable and name == "X-Frame-Options"):
+                response.headers.setdefault(name, value)
         return response

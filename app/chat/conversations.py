@@ -21,9 +21,9 @@ class ConversationError(ValueError):
     """A request about a conversation that cannot be honoured (not found, not yours, closed)."""
 
 
-def create_conversation(session: Session, channel: str = "web") -> Conversation:
-    """A new active conversation, committed."""
-    conv = Conversation(channel=channel)
+def create_conversation(session: Session, channel: str = "web", site_key: str | None = None) -> Conversation:
+    """A new active conversation, committed (``site_key``: the widget's site it came from)."""
+    conv = Conversation(channel=channel, site_key=site_key)
     session.add(conv)
     session.commit()
     return conv

@@ -54,14 +54,17 @@ class ConversationDesk:
         """Cancel the conversation's bot replies in flight; the job ids (none here: no bot)."""
         return []
 
-    async def open(self, conversation_id: str | None, channel: str = "web") -> OpenedConversation:
-        """Open a conversation (None: a new one); ConversationError when it does not exist."""
-        return await asyncio.to_thread(self._open, conversation_id, channel)
+    async def open(
+        self, conversation_id: str | None, channel: str = "web", site_key: str | None = None
+    ) -> OpenedConversation:
+        """Open a conversation (None: a new one, from the widget of ``site_key`` if given);
+        ConversationError when it does not exist."""
+        return await asyncio.to_thread(self._open, conversation_id, channel, site_key)
 
-    def _open(self, conversation_id: str | None, channel: str) -> OpenedConversation:
+    def _open(self, conversation_id: str | None, channel: str, site_key: str | None) -> OpenedConversation:
         with self.sessions() as session:
             if conversation_id is None:
-                conversation_id = convs.create_conversation(session, channel=channel).id
+                conversation_id = convs.create_conversation(session, channel, site_key).id
             status = get_conversation(session, conversation_id).status
             return OpenedConversation(conversation_id, convs.history(session, conversation_id), status)
 

@@ -9,7 +9,7 @@ from typing import Any, Protocol
 
 from sqlalchemy.orm import Session
 
-from adapters.intents import system_prompt
+from adapters.intents import TRAINED_BUSINESS_NAME, system_prompt
 from app.decoding.policy import DecodingPolicy
 from app.decoding.store import live_policy
 from app.router import HANDOFF, RouteDecision
@@ -86,9 +86,16 @@ class ReplyPlan:
 class ReplyPlanner:
     """Router decision -> adapter + per-intent system prompt + live decoding policy -> SamplingParams."""
 
-    def __init__(self, router: Router, loaded_adapters: list[str]) -> None:
+    def __init__(
+        self, router: Router, loaded_adapters: list[str], business_name: str = TRAINED_BUSINESS_NAME
+    ) -> None:
         self.router = router
         self.loaded_adapters = set(loaded_adapters)
+        self.business_name = business_name
+
+    def system_prompt(self, intent: str) -> str:
+        """The intent's trained system prompt, speaking for this deployment's business."""
+        return system_prompt(intent, self.business_name)
 
     def route(
         self, session: Session, text: str, previous_intent: str | None, pinned: str | None
@@ -122,7 +129,7 @@ class ReplyPlanner:
         return ReplyPlan(
             intent=intent,
             adapter=intent if intent in self.loaded_adapters else None,
-            system_prompt=policy.system_prompt or system_prompt(intent),
+            system_prompt=policy.system_prompt or self.system_prompt(intent),
             params=params,
             decoding=_decoding_record(policy, params),
             decoding_version=version,

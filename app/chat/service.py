@@ -14,7 +14,6 @@ from typing import Any
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from adapters.intents import system_prompt
 from app.chat import conversations as convs
 from app.chat.conversations import (
     BOT_SILENT,
@@ -414,7 +413,7 @@ class ChatService(ConversationDesk):
         """Answer an operator's test message with a draft policy on the intent's adapter (not stored)."""
         loaded = self.planner.loaded_adapters
         adapter_for = lambda name: name if name in loaded else None  # noqa: E731
-        prompt = system_prompt(intent)
+        prompt = self.planner.system_prompt(intent)
         return await try_policy(self.backend, adapter_for, intent, policy, message, prompt, seed)
 
     async def stop(self, conversation_id: str) -> list[str]:

@@ -29,6 +29,8 @@ from app.chat.protocol import (
 from app.chat.service import ChatService
 from app.chat.tokens import InvalidToken
 from app.limits.chat_limits import RateLimited
+from app.widget.embedding import origin_refusal
+from app.widget.sites import get_site
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["chat"])
@@ -38,16 +40,46 @@ DATABASE_DOWN = "the chat cannot reach its database right now; nothing was saved
 
 @router.websocket("/ws/chat")
 async def chat_socket(ws: WebSocket) -> None:
-    """Customer chat: hello, then messages; replies stream as numbered events."""
+    """Customer chat: hello, then messages; replies stream as numbered events.
+
+    ``?site=KEY`` names the widget's site. A browser page on another origin is refused unless that
+    site allows its origin: accepted, then closed with 1008 and the reason, so the page can say why.
+    """
     await ws.accept()
-    await ChatSocket(ws).run()
+    site_key = ws.query_params.get("site") or None
+    try:
+        refused = await asyncio.to_thread(_origin_refusal, ws, site_key)
+    except SQLAlchemyError:
+        log.warning("database error checking a chat socket's site", exc_info=True)
+        await ws.close(code=1013, reason=close_reason(DATABASE_DOWN))
+        return
+    if refused is not None:
+        ws.app.state.metrics.errors.labels("origin").inc()
+        await ws.close(code=1008, reason=close_reason(refused))
+        return
+    await ChatSocket(ws, site_key).run()
+
+
+def _origin_refusal(ws: WebSocket, site_key: str | None) -> str | None:
+    site = None
+    if site_key:
+        with ws.app.state.sessions() as session:
+            site = get_site(session, site_key)
+    return origin_refusal(site, site_key, ws.headers.get("origin"), ws.headers.get("host"))
+
+
+def close_reason(text: str) -> str:
+    """``text`` cut to the 123 bytes a websocket close frame can carry (whole characters)."""
+    data = text.encode()
+    return text if len(data) <= 123 else data[:120].decode(errors="ignore") + "..."
 
 
 class ChatSocket:
     """One customer connection: receive loop, per-job stream tasks, hub forwarding."""
 
-    def __init__(self, ws: WebSocket) -> None:
+    def __init__(self, ws: WebSocket, site_key: str | None = None) -> None:
         self.ws = ws
+        self.site_key = site_key
         state = ws.app.state
         self.service: ChatService = state.chat
         self.metrics = state.metrics
@@ -167,7 +199,7 @@ class ChatSocket:
         if frame.conversation_id:
             raise convs.ConversationError("a conversation can only be opened with its token")
         await asyncio.to_thread(self.limits.new_conversation, self.ip)  # no way around the limits
-        opened = await self.service.open(None)
+        opened = await self.service.open(None, site_key=self.site_key)
         return opened, self.tokens.issue(opened.conversation_id)
 
     def resume(self, job_id: str, after: int) -> None:

@@ -21,7 +21,7 @@ from tests.app.console_support import PASSWORD, FakeClock, add_user, console_app
 PROTECTED = re.compile(r"^/(staff|operator|admin|api/staff|api/inbox|api/operator|api/admin|logout)(/|$)")
 OPERATOR_ONLY = re.compile(r"^/(operator|admin|api/operator|api/admin)(/|$)")
 PATH_VALUES = {"conversation_id": "0" * 32, "intent": "sales", "key": "policy.returns", "user_id": "999999"}
-PATH_VALUES |= {"key_id": "999999", "reply_id": "999999", "label": "refund"}
+PATH_VALUES |= {"key_id": "999999", "reply_id": "999999", "label": "refund", "site_key": "shop"}
 # Live streams never end on their own: their signed-in answer is tested where they live (test_inbox_events).
 STREAMS = {"/api/inbox/events"}
 MAX_AGE = 3600
@@ -122,6 +122,9 @@ def test_the_route_list_is_complete(app: Any) -> None:
         ("POST", "/api/operator/canned"),
         ("PUT", "/api/operator/canned/999999"),
         ("DELETE", "/api/operator/canned/999999"),
+        ("GET", "/api/admin/sites"),
+        ("PUT", "/api/admin/sites/shop"),
+        ("DELETE", "/api/admin/sites/shop"),
     }
     assert expected <= calls
 

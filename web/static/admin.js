@@ -159,6 +159,59 @@
     }
   }
 
-  window.switchboardAdmin = { loadUsers, loadKeys, loadAudit };
-  loadUsers(); loadKeys(); loadAudit();
+  async function loadSites() {
+    const r = await call("GET", "/api/admin/sites");
+    if (!r.ok) return;
+    const body = $("sites");
+    body.textContent = "";
+    for (const site of r.data) {
+      const tr = el("tr");
+      tr.dataset.site = site.key;
+      const swatch = el("td", site.color + " / " + site.text_color);
+      tr.append(el("td", site.key), el("td", site.business_name), el("td", site.greeting), swatch,
+        el("td", site.allowed_origins.join(" ")), el("td", site.enabled ? "enabled" : "disabled"));
+      const cell = el("td", null, "actions");
+      cell.append(button("Edit", () => editSite(site)), button("Delete", () => deleteSite(site)));
+      tr.append(cell);
+      body.append(tr);
+    }
+  }
+
+  function editSite(site) {
+    const f = $("site-form");
+    for (const name of ["key", "business_name", "greeting", "color", "text_color", "position"]) f[name].value = site[name];
+    f.allowed_origins.value = site.allowed_origins.join("\n");
+    f.enabled.checked = site.enabled;
+    f.key.focus();
+  }
+
+  async function deleteSite(site) {
+    if (!confirm("Delete site " + site.key + "? Its widget stops loading.")) return;
+    const r = await call("DELETE", "/api/admin/sites/" + encodeURIComponent(site.key));
+    if (r.ok) say("Deleted site " + site.key);
+    await Promise.all([loadSites(), loadAudit()]);
+  }
+
+  $("site-form").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const f = e.target;
+    f.querySelectorAll(".field-error").forEach((x) => { x.textContent = ""; });
+    const body = {
+      business_name: f.business_name.value, greeting: f.greeting.value, color: f.color.value,
+      text_color: f.text_color.value, position: f.position.value, enabled: f.enabled.checked,
+      allowed_origins: f.allowed_origins.value.split(/\s+/).filter(Boolean),
+    };
+    const key = f.key.value.trim();
+    if (!key) { f.querySelector('[data-error-for="key"]').textContent = "a key is required"; return; }
+    const r = await call("PUT", "/api/admin/sites/" + encodeURIComponent(key), body);
+    if (r.ok) say("Saved site " + key);
+    else for (const [field, message] of Object.entries(r.data.errors || {})) {
+      const slot = f.querySelector('[data-error-for="' + field + '"]');
+      if (slot) slot.textContent = message;
+    }
+    await Promise.all([loadSites(), loadAudit()]);
+  });
+
+  window.switchboardAdmin = { loadUsers, loadKeys, loadAudit, loadSites };
+  loadUsers(); loadKeys(); loadSites(); loadAudit();
 })();

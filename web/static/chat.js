@@ -4,7 +4,12 @@
   const $ = (id) => document.getElementById(id);
   const log = $("log"), input = $("input"), form = $("composer"), stopBtn = $("stop"), sendBtn = $("send");
   const typing = $("typing"), connection = $("connection");
-  const TOKEN_KEY = "switchboard.customer_token";
+  const chatBox = document.querySelector("section.chat");
+  const BUSINESS = chatBox.dataset.business || "Support";
+  // In the widget the page names its site: the socket says which, and each site keeps its own chat.
+  const SITE = chatBox.dataset.site || "";
+  const GREETING = chatBox.dataset.greeting || "";
+  const TOKEN_KEY = "switchboard.customer_token" + (SITE ? "." + SITE : "");
 
   let ws = null, retries = 0, welcomed = false;
   const jobs = {};      // job_id -> {seq, text, el, messageId, done}
@@ -59,7 +64,7 @@
 
   function label(role, intent) {
     if (role === "customer") return "You";
-    if (role === "staff") return "Voltline team";
+    if (role === "staff") return BUSINESS + " team";
     return "Assistant" + (intent ? " · " + intent.replace("_", " ") : "");
   }
 
@@ -114,6 +119,7 @@
         if (job) job.done = true;
       }
     }
+    if (GREETING && !history.length) setBody(bubble("greeting", label("assistant")), "assistant", GREETING);
     unsent.forEach((li) => log.appendChild(li));
     streaming(anyStreaming());
   }
@@ -212,7 +218,7 @@
 
   function connect() {
     const scheme = location.protocol === "https:" ? "wss://" : "ws://";
-    ws = new WebSocket(scheme + location.host + "/ws/chat");
+    ws = new WebSocket(scheme + location.host + "/ws/chat" + (SITE ? "?site=" + encodeURIComponent(SITE) : ""));
     welcomed = false;
     ws.onopen = () => {
       const lastSeq = {};
@@ -266,6 +272,9 @@
     for (const k of Object.keys(jobs)) delete jobs[k];
     if (ws) ws.close();
   });
+  const closeBtn = $("widget-close");
+  // Inside the widget's iframe: ask the embedding page (widget.js) to fold the chat away.
+  if (closeBtn) closeBtn.addEventListener("click", () => window.parent.postMessage({ type: "switchboard:close" }, "*"));
   window.switchboardChat = { socket: () => ws, jobs: jobs, token: () => localStorage.getItem(TOKEN_KEY) };
   connect();
 })();

@@ -36,3 +36,17 @@ def test_thresholds_are_the_routers_unless_an_operator_sets_them(db: Session) ->
 def test_a_channel_without_handoff_gets_the_fallback_adapter(db: Session) -> None:
     plan = ReplyPlanner(RecordingRouter(), ["general"]).plan(db, "agent please", None, None)
     assert (plan.intent, plan.adapter, plan.confidence) == ("general", "general", 0.9)
+
+
+def test_prompts_speak_for_the_configured_business(db: Session) -> None:
+    plan = ReplyPlanner(RecordingRouter(), ["sales"], "Acme Audio").for_intent(db, "sales")
+    assert plan.system_prompt.startswith("You are Acme Audio's sales assistant")
+    assert "Voltline" not in plan.system_prompt
+    assert (
+        "Voltline's sales" in ReplyPlanner(RecordingRouter(), ["sales"]).for_intent(db, "sales").system_prompt
+    )
+    save_policy(db, "sales", DecodingPolicy(system_prompt="Operator's own words."), None)
+    assert (
+        ReplyPlanner(RecordingRouter(), [], "Acme").for_intent(db, "sales").system_prompt
+        == "Operator's own words."
+    )
