@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+import time
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.chat.metrics import AppMetrics
 from app.db.models import Message
-from app.generation.backend import GenerationBackend
+from app.generation.backend import GenerationBackend, JobEvent
 from app.generation.embedded import UnknownJobError
 from app.knowledge.reply_facts import allowed_from_sources
 from inference import unverified_numbers
@@ -30,12 +31,14 @@ class JobRecorder:
         backend: GenerationBackend,
         metrics: AppMetrics,
         check_numbers: bool = True,
+        unknown_grace_s: float = 10.0,
     ) -> None:
         self.sessions = sessions
         self.backend = backend
         self.metrics = metrics
         # The number guard's post-check: each finished reply's numbers against its facts' numbers.
         self.check_numbers = check_numbers
+        self.unknown_grace_s = unknown_grace_s
         self.tasks: dict[str, asyncio.Task[None]] = {}
 
     def follow(
@@ -74,7 +77,7 @@ class JobRecorder:
         parts: list[str] = []
         result: dict[str, Any] = {"status": "error", "error": "the generation stream ended without a result"}
         try:
-            async for event in self.backend.events(job_id):
+            async for event in self._events(job_id):
                 parts.append(event.text)
                 if "ttft_ms" in event.extra:
                     result["ttft_ms"] = event.extra["ttft_ms"]
@@ -105,6 +108,25 @@ class JobRecorder:
         finally:
             if result:
                 await asyncio.to_thread(self._write, message_id, "".join(parts), result, allowed)
+
+    async def _events(self, job_id: str) -> AsyncIterator[JobEvent]:
+        """The job's events; with workers, a job Redis does not know yet is looked for a while.
+
+        Right after a Redis restart a job's keys are gone although its worker still generates it
+        and writes the next event a moment later; concluding "lost" at once stored `interrupted`
+        while the customer's stream went on to `done`.
+        """
+        outlive = getattr(self.backend, "jobs_outlive_node", False)
+        deadline = time.monotonic() + (self.unknown_grace_s if outlive else 0.0)
+        while True:
+            try:
+                async for event in self.backend.events(job_id):
+                    yield event
+                return
+            except UnknownJobError:
+                if time.monotonic() >= deadline:
+                    raise
+                await asyncio.sleep(0.5)
 
     def _write(
         self, message_id: int, text: str, result: dict[str, Any], allowed: frozenset[str] | None = None
