@@ -22,8 +22,10 @@ from app.auth.passwords import authenticate
 from app.auth.sessions import clear_session_cookie, new_session, set_session_cookie
 from app.config import REPO_ROOT, Settings
 from app.limits.login import LoginRateLimited, LoginRateLimiter
+from app.staff.transcript import utc_time
 
 templates = Jinja2Templates(directory=str(REPO_ROOT / "web" / "templates"))
+templates.env.filters["utc_time"] = utc_time
 router = APIRouter(tags=["auth"])
 MAX_USERNAME_CHARS = 64
 # Console pages load only their own scripts and styles: even if some text escaped autoescaping,

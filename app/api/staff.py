@@ -63,7 +63,7 @@ def transcript_page(
 ) -> Response:
     """One transcript with how each reply was made, and the take-over controls."""
     transcript = _transcript(session, conversation_id)
-    context = _context(request, user, settings, t=transcript.to_dict())
+    context = _context(request, user, settings, t=transcript.to_dict(), timeline=transcript.timeline())
     return render(request, "staff_transcript.html", context)
 
 

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from app.chat.planning import ReplyPlan
 from app.chat.reply_notes import handoff_offers, reply_notes, sources_by_message
 from app.db.models import Conversation, Feedback, Message, utcnow
+from app.staff.events import record_event
 
 HISTORY_LIMIT = 200
 CONTEXT_TURNS = 20
@@ -162,6 +163,7 @@ def request_handoff(session: Session, conversation_id: str) -> str:
     conv = get_conversation(session, conversation_id)
     if conv.status == "active":
         conv.status, conv.pending_since = "pending", utcnow()
+        record_event(session, conv.id, "handoff_requested")
         session.commit()
     return conv.status
 

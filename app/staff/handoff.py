@@ -6,6 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.db.models import Conversation, Message, StaffUser
+from app.staff.events import record_event
 from app.staff.transcript import ConversationNotFound
 
 TAKEABLE = ("active", "pending")
@@ -37,6 +38,7 @@ def take_over(session: Session, conversation_id: str, user: StaffUser) -> Conver
         raise HandoffConflict(f"cannot take over a conversation that is {conv.status}")
     conv.status = "human"
     conv.assigned_staff_id = user.id
+    record_event(session, conv.id, "taken_over", user.id)
     session.commit()
     return conv
 
@@ -79,5 +81,6 @@ def hand_back(session: Session, conversation_id: str, user: StaffUser) -> Conver
         raise HandoffConflict("only the staff member who took the conversation over can hand it back")
     conv.status = "active"
     conv.assigned_staff_id = None
+    record_event(session, conv.id, "handed_back", user.id)
     session.commit()
     return conv

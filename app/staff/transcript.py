@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -10,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from app.chat.reply_notes import cut_short, handoff_offers, sources_by_message
 from app.db.models import Conversation, Feedback, Message, StaffUser
+from app.staff.events import as_utc, event_records
 
 
 class ConversationNotFound(LookupError):
@@ -27,7 +29,7 @@ def message_record(m: Message, rating: int | None, staff_name: str | None) -> di
         "role": m.role,
         "text": m.text,
         "status": m.status,
-        "created_at": m.created_at.isoformat() if m.created_at else None,
+        "created_at": as_utc(m.created_at).isoformat() if m.created_at else None,
         "intent": m.intent,
         "router_confidence": m.router_confidence,
         "router_overridden_from": m.router_overridden_from,
@@ -57,6 +59,12 @@ class Transcript:
     conversation: Conversation
     assigned_to: str | None
     messages: list[dict[str, Any]]
+    events: list[dict[str, Any]] = field(default_factory=list)
+
+    def timeline(self) -> list[tuple[str, dict[str, Any]]]:
+        """Messages and hand-off events in the order they happened: ("message" | "event", record)."""
+        items = [("message", m) for m in self.messages] + [("event", e) for e in self.events]
+        return sorted(items, key=lambda item: item[1]["created_at"] or "")
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
@@ -70,6 +78,7 @@ class Transcript:
             "assigned_staff_id": conv.assigned_staff_id,
             "created_at": conv.created_at.isoformat(),
             "messages": self.messages,
+            "events": self.events,
         }
 
 
@@ -123,4 +132,12 @@ def load_transcript(session: Session, conversation_id: str, after_id: int = 0) -
         conversation=conv,
         assigned_to=names.get(conv.assigned_staff_id) if conv.assigned_staff_id else None,
         messages=message_records(session, [conv.id], after_id),
+        events=event_records(session, conv.id),
     )
+
+
+def utc_time(iso: str | None) -> str:
+    """An ISO time as the consoles show it: '2026-12-02 02:35:10 UTC' (one zone everywhere)."""
+    if not iso:
+        return ""
+    return as_utc(datetime.fromisoformat(iso)).strftime("%Y-%m-%d %H:%M:%S UTC")

@@ -1,9 +1,10 @@
-"""Shared by the browser tests: the Chromium they drive and staff calls on a live server."""
+"""Shared by the browser tests: the Chromium they drive, staff calls on a live server, the axe check."""
 
 from __future__ import annotations
 
 import os
 from datetime import datetime
+from typing import Any
 
 import httpx
 
@@ -26,3 +27,16 @@ def staff_client(base_url: str, settings: Settings, user: StaffUser) -> httpx.Cl
         headers={HEADER_NAME: csrf_token(session.sid, settings)},
         timeout=30,
     )
+
+
+def assert_accessible(page: Any, what: str) -> None:
+    """axe-core over the page as it is now: no violation of serious or critical impact."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    violations = Axe().run(page).response["violations"]
+    bad = [v for v in violations if v.get("impact") in ("serious", "critical")]
+    lines = [
+        f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes'][:4]]}"
+        for v in bad
+    ]
+    assert not bad, f"{what}: " + "; ".join(lines)

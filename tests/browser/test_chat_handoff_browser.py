@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from app.db.models import Conversation
 from tests.app.chat_support import KeywordRouter, live_server, make_adapters, make_engine, settings_for
 from tests.app.console_support import add_user
-from tests.browser.browser_support import ARGS, CHROMIUM, staff_client
+from tests.browser.browser_support import ARGS, CHROMIUM, assert_accessible, staff_client
 
 TIMEOUT_MS = 60_000
 
@@ -98,4 +98,5 @@ def test_after_a_human_episode_the_page_is_idle_and_connected(
     page.wait_for_selector("#log li.msg.staff")
     assert page.locator("#connection").text_content() == "Connected"
     assert _idle(page)
+    assert_accessible(page, "chat page with bot, staff and notice lines")
     staff.close()

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from app.db.models import Message
 from tests.app.chat_support import KeywordRouter, make_adapters, make_engine, settings_for
 from tests.app.console_support import PASSWORD, add_conversation, add_user
+from tests.browser.browser_support import assert_accessible
 
 CHROMIUM = os.environ.get("SWITCHBOARD_CHROMIUM", "/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -71,6 +72,15 @@ def browser() -> Iterator[Any]:
         instance.close()
 
 
+POLLED = """() => {
+  const at = "2026-12-02T02:35:10.123456+00:00";
+  const reply = renderMessage({id: 1, role: "assistant", status: "done", text: "x", created_at: at,
+    ttft_ms: 87.4, latency_ms: 500, decoding: {}});
+  const customer = renderMessage({id: 2, role: "customer", status: "received", text: "y", created_at: at});
+  return {reply: reply.textContent, customer_badges: customer.querySelectorAll(".badge").length};
+}"""
+
+
 def _login(browser: Any, base: str, username: str, target: str) -> Any:
     # bypass_csp: the test's own waits evaluate JS, and markup must stay inert even without the CSP.
     page = browser.new_context(viewport={"width": 1280, "height": 900}, bypass_csp=True).new_page()
@@ -113,6 +123,7 @@ def test_staff_take_over_and_operator_change_in_the_browser(
     customer.click("#handoff")
 
     staff = _login(browser, server, "sam", "/staff")
+    assert_accessible(staff, "staff conversation list")
     staff.fill("input[name=q]", "zorbleflux")
     staff.click("#filters button[type=submit]")
     rows = staff.locator("#rows tr[data-id]")
@@ -122,8 +133,11 @@ def test_staff_take_over_and_operator_change_in_the_browser(
     staff.wait_for_selector("#transcript")
     assert staff.locator("#status").text_content() == "pending"
     assert "tech_support" in staff.locator(".role-assistant .meta").first.text_content()
+    assert_accessible(staff, "staff transcript")
     staff.click("#take-over")
     staff.wait_for_function("document.getElementById('status').textContent === 'human'")
+    staff.locator("#messages li.event").filter(has_text="sam took the conversation over").wait_for()
+    assert staff.locator("#messages li.event").first.text_content().startswith("20")  # its time first
     staff.fill("#reply-text", "Hi, this is Sam from the team. Let me help.")
     staff.click("#reply-form button[type=submit]")
     staff.locator(".role-staff .text").filter(has_text="this is Sam").wait_for()
@@ -132,6 +146,11 @@ def test_staff_take_over_and_operator_change_in_the_browser(
     staff.screenshot(path=str(shots / "staff.png"), full_page=True)
     staff.click("#hand-back")
     staff.wait_for_function("document.getElementById('status').textContent === 'active'")
+    staff.locator("#messages li.event").filter(has_text="handed the conversation back").wait_for()
+    # A polled message reads like a server-rendered one: first-token time, UTC time, no "received".
+    polled = staff.evaluate(POLLED)
+    assert "first token 87 ms" in polled["reply"] and "2026-12-02 02:35:10 UTC" in polled["reply"]
+    assert polled["customer_badges"] == 0
 
     # Hostile markup in stored messages is shown as text, on the list and on the transcript.
     staff.goto(server + "/staff?q=hostile")

@@ -75,6 +75,7 @@ function metaList(m) {
   add("decoding", (m.strategy || "–") + (m.decoding_version == null ? "" : " v" + m.decoding_version) + " " + params.join(" "));
   add("tokens", (m.prompt_tokens || 0) + " in / " + (m.completion_tokens || 0) + " out");
   add("latency", (m.latency_ms == null ? "–" : Math.round(m.latency_ms)) + " ms" +
+    (m.ttft_ms == null ? "" : " (first token " + Math.round(m.ttft_ms) + " ms)") +
     (m.tokens_per_s ? " · " + m.tokens_per_s + " tok/s" : ""));
   if (m.cut_short) add("finish", "cut short at max_new_tokens");
   if (m.handoff_offer) add("hand-off", "offered a person (no entry can answer this)");
@@ -93,16 +94,46 @@ function metaList(m) {
   return dl;
 }
 
+// The same text as the server's utc_time filter: one zone (UTC) on every line, to the second.
+function utcTime(iso) {
+  const t = el("time", iso ? new Date(iso).toISOString().slice(0, 19).replace("T", " ") + " UTC" : "");
+  if (iso) t.dateTime = iso;
+  return t;
+}
+
+// "received" (customer) and "done" (replies) are every message's normal end: no badge for those.
+const QUIET_STATUSES = ["done", "received"];
+
 function renderMessage(m) {
   const li = el("li", null, "msg role-" + m.role);
   li.dataset.id = m.id;
   li.dataset.status = m.status;
+  li.dataset.at = m.created_at || "";
   const head = el("div", null, "head");
-  head.append(el("b", m.staff || m.role), " ", el("time", m.created_at));
-  if (m.status !== "done") head.append(" ", el("span", m.status, "badge"));
+  head.append(el("b", m.staff || m.role), " ", utcTime(m.created_at));
+  if (!QUIET_STATUSES.includes(m.status)) head.append(" ", el("span", m.status, "badge"));
+  if (m.rating) head.append(" ", thumb(m.rating > 0));
   li.append(head, el("div", m.text, "text"));
   if (m.role === "assistant") li.appendChild(metaList(m));
   return li;
+}
+
+function renderEvent(e) {
+  const li = el("li", null, "event");
+  li.dataset.eventId = e.id;
+  li.dataset.at = e.created_at;
+  li.append(utcTime(e.created_at), " " + e.text);
+  return li;
+}
+
+// A hand-off event goes in before the first line that happened after it.
+function placeEvents(list, events) {
+  for (const e of events) {
+    if (list.querySelector('li[data-event-id="' + e.id + '"]')) continue;
+    const at = Date.parse(e.created_at);
+    const later = Array.from(list.children).find((li) => li.dataset.at && Date.parse(li.dataset.at) > at);
+    list.insertBefore(renderEvent(e), later || null);
+  }
 }
 
 function startTranscript(box) {
@@ -138,6 +169,7 @@ function startTranscript(box) {
       if (old) old.replaceWith(renderMessage(m));
       else list.appendChild(renderMessage(m));
     }
+    placeEvents(list, t.events || []);
     setState(t.status, t.assigned_staff_id, t.assigned_to);
   }
   async function act(url, body) {
