@@ -125,3 +125,20 @@ def test_message_search_migration_indexes_stored_messages_on_sqlite(tmp_path: Pa
     command.upgrade(config, "head")  # the rebuild indexes what is already there
     with session_factory(url)() as session:
         assert search_conversations(session, ConversationFilter(q='"before the upgrade"')).total == 1
+
+
+def test_conversation_events_migration_downgrades_and_upgrades(tmp_path: Path, pg_url: str) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    from app.config import REPO_ROOT
+
+    for url in (f"sqlite:///{tmp_path / 'events.db'}", pg_url):
+        upgrade_database(url)
+        config = Config(str(REPO_ROOT / "alembic.ini"))
+        config.set_main_option("script_location", str(REPO_ROOT / "migrations"))
+        config.set_main_option("sqlalchemy.url", url)
+        command.downgrade(config, "0005")
+        assert "conversation_events" not in set(inspect(get_engine(url)).get_table_names())
+        command.upgrade(config, "head")
+        assert "conversation_events" in set(inspect(get_engine(url)).get_table_names())
