@@ -93,9 +93,10 @@ class ReplyPlanner:
         self.loaded_adapters = set(loaded_adapters)
         self.business_name = business_name
 
-    def system_prompt(self, intent: str) -> str:
-        """The intent's trained system prompt, speaking for this deployment's business."""
-        return system_prompt(intent, self.business_name)
+    def system_prompt(self, intent: str, business_name: str | None = None) -> str:
+        """The intent's trained system prompt, speaking for ``business_name`` (default: this
+        deployment's business; a widget site's own name for its conversations)."""
+        return system_prompt(intent, business_name or self.business_name)
 
     def route(
         self, session: Session, text: str, previous_intent: str | None, pinned: str | None
@@ -120,8 +121,14 @@ class ReplyPlanner:
         intent = decision.intent if decision.intent != HANDOFF else FALLBACK_INTENT
         return self.for_intent(session, intent, decision)
 
-    def for_intent(self, session: Session, intent: str, decision: RouteDecision | None = None) -> ReplyPlan:
-        """Plan a reply for a known intent (the OpenAI API's explicit `model`)."""
+    def for_intent(
+        self,
+        session: Session,
+        intent: str,
+        decision: RouteDecision | None = None,
+        business_name: str | None = None,
+    ) -> ReplyPlan:
+        """Plan a reply for a known intent (the OpenAI API's explicit `model`), for ``business_name``."""
         policy, version = live_policy(session, intent)
         params = (
             policy.to_sampling_params()
@@ -129,7 +136,7 @@ class ReplyPlanner:
         return ReplyPlan(
             intent=intent,
             adapter=intent if intent in self.loaded_adapters else None,
-            system_prompt=policy.system_prompt or self.system_prompt(intent),
+            system_prompt=policy.system_prompt or self.system_prompt(intent, business_name),
             params=params,
             decoding=_decoding_record(policy, params),
             decoding_version=version,

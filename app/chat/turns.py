@@ -31,6 +31,7 @@ from app.knowledge.reply_facts import (
     record_facts,
 )
 from app.router import HANDOFF
+from app.widget.sites import site_business_name
 
 log = logging.getLogger(__name__)
 Sessions = sessionmaker[Session]
@@ -125,7 +126,8 @@ def prepare_reply(
                 session.add(row)
                 session.commit()
                 return PreparedReply(row.id, None, [], None, answered=notice_frames(job_id, row.id, decision))
-            plan = planner.for_intent(session, decision.intent, decision)
+            site_name = site_business_name(session, get_conversation(session, conversation_id).site_key)
+            plan = planner.for_intent(session, decision.intent, decision, site_name)
         except Exception as exc:  # a bad stored policy or pin must not lose the customer's message
             log.exception("planning the reply failed")
             problem = f"could not prepare a reply: {exc}"

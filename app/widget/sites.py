@@ -73,6 +73,13 @@ def get_site(session: Session, key: str) -> SiteSettings | None:
     return SiteSettings.from_row(row) if row is not None else None
 
 
+def site_business_name(session: Session, key: str | None) -> str | None:
+    """The business name a widget site's conversations speak for (None: no site, or no such site)."""
+    if not key:
+        return None
+    return session.scalar(select(Site.business_name).where(Site.key == key))
+
+
 def list_sites(session: Session) -> list[dict[str, Any]]:
     """Every site's settings, by key."""
     return [SiteSettings.from_row(r).model_dump() for r in session.scalars(select(Site).order_by(Site.key))]
