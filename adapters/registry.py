@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from inference.lora import is_lora_folder
+from inference.lora_folder import is_lora_folder
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
@@ -46,10 +46,13 @@ from app.db.session import get_session, session_factory, upgrade_database
 from app.generation.backend import GenerationBackend
 from app.generation.embedded import EmbeddedBackend
 from app.generation.engine_factory import adapter_dirs, build_engine
+from app.generation.starting import StartingBackend
 from app.knowledge.importer import seed_knowledge
 from app.limits.api_limits import api_limits_for
 from app.limits.chat_limits import chat_limits_for
-from inference import AsyncEngine
+
+if TYPE_CHECKING:  # torch-backed: the engine loads after the server listens
+    from inference import AsyncEngine
 
 log = logging.getLogger(__name__)
 WEB_DIR = REPO_ROOT / "web"
@@ -83,12 +86,13 @@ def create_app(
 
             # Scale-out: workers run the engine; this node only queues jobs and relays events.
             be = RedisBackend(cfg.redis_url, max_queue_depth=cfg.max_queue_depth)
-        if be is None:
-            if eng is None:
-                eng = await asyncio.to_thread(build_engine, cfg)
+        if be is None and eng is not None:
             be = EmbeddedBackend(eng, max_queue_depth=cfg.max_queue_depth)
+        if be is None:
+            # Listen first, load the engine behind it; early messages wait (app/generation/starting.py).
+            be = StartingBackend(lambda: load_embedded(app, cfg), max_pending=cfg.max_queue_depth)
         await be.start()
-        # Workers load the adapters found in the same adapters_dir, so plan with those names.
+        # Workers (and a loading engine) load the adapters found in adapters_dir: plan with those names.
         adapters = eng.adapters() if eng is not None else list(adapter_dirs(cfg.adapters_dir))
         planner = ReplyPlanner(router or load_router(cfg.router_path), adapters, cfg.business_name)
         app.state.engine = eng
@@ -153,6 +157,13 @@ def create_app(
     error_pages.install(app)
     app.mount("/static", StaticFiles(directory=str(WEB_DIR / "static")), name="static")
     return app
+
+
+async def load_embedded(app: FastAPI, cfg: Settings) -> GenerationBackend:
+    """Build the in-process engine off the event loop; /metrics shows it from then on."""
+    engine = await asyncio.to_thread(build_engine, cfg)
+    app.state.engine = engine
+    return EmbeddedBackend(engine, max_queue_depth=cfg.max_queue_depth)
 
 
 async def start_sweeper(app: FastAPI, sessions: Any, backend: GenerationBackend) -> asyncio.Task[None]:

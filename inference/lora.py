@@ -13,6 +13,7 @@ from typing import Any
 
 import torch
 
+from inference.lora_folder import ADAPTER_CONFIG, ADAPTER_WEIGHTS, is_lora_folder
 from inference.request import UnknownAdapterError
 
 PROJECTIONS = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
@@ -42,17 +43,12 @@ def _pattern_value(patterns: dict[str, float], module: str, default: float) -> f
     return default
 
 
-def is_lora_folder(path: Path) -> bool:
-    """Whether ``path`` holds a PEFT LoRA adapter (config and weights) the engine can load."""
-    return (path / "adapter_config.json").is_file() and (path / "adapter_model.safetensors").is_file()
-
-
 def load_adapter(name: str, path: Path, model: Any) -> LoraAdapter:
     """Read a PEFT LoRA folder and prepare its factors on the model's device and dtype."""
     from safetensors.torch import load_file
 
     path = Path(path)
-    config_file, weights_file = path / "adapter_config.json", path / "adapter_model.safetensors"
+    config_file, weights_file = path / ADAPTER_CONFIG, path / ADAPTER_WEIGHTS
     if not is_lora_folder(path):
         raise AdapterLoadError(
             f"adapter {name!r}: {path} needs adapter_config.json and adapter_model.safetensors"

@@ -1,132 +1,30 @@
-"""No invented numbers: the values a reply may state, the post-check, and the decode-time constraint.
+"""No invented numbers, at decode time: ``NumberGuard`` keeps a reply's numbers to the allowed ones.
 
-- ``allowed_values(fact_texts)``: every number, phone number and email in the retrieved facts, with
-  the forms a reply may write them in (``$1,499`` also allows ``1,499``, ``$1499`` and ``1499``;
-  ``5-7`` also allows ``5`` and ``7``; ``0800 555 0142`` also ``0800-555-0142``; ``two`` allows ``2``).
-- ``unverified_numbers(reply, allowed)``: the spans of a finished reply that are not allowed.
-- ``NumberGuard``: per-request decode-time constraint; once a sequence is inside a number or an
-  email, only tokens that keep it a prefix of an allowed value (or end it on a complete one) stay
-  possible. The engine builds one when ``GenerationRequest.allowed_values`` is set.
+Once a sequence is inside a number or an email, only tokens that keep it a prefix of an allowed
+value (or end it on a complete one) stay possible. The engine builds one when
+``GenerationRequest.allowed_values`` is set. The allowed values and the post-check over a
+finished reply are ``inference.number_values`` (re-exported here).
 
 What a span is (and why list markers and counting words are not) is in ``inference.number_spans``.
 """
 
 from __future__ import annotations
 
-import re
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
-from functools import lru_cache
+from collections.abc import Sequence
 from typing import Any
 
 import torch
 
 from inference.number_masks import MaskCache, TokenTable
-from inference.number_spans import CHAR_MAP, NUM, START, GuardState, SpanRules, feed, scan
+from inference.number_spans import START, GuardState, feed
+from inference.number_values import allowed_values, rules_for, span_variants, unverified_numbers
 
-_GROUPED = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?")
-_UNGROUPED = re.compile(r"([1-9]\d{3,})(\.\d+)?")
-_HOUR = re.compile(r"(\d{1,2}):00")
-# Digit groups split by single blanks, dots or dashes, or an area code in brackets: a phone number.
-_PHONE = re.compile(r"(?<![\w$])\+?(?:\(\d{2,5}\)|\d{2,5})(?:[ .-]\d{2,5}){1,4}(?![\w])")
-MIN_PHONE_DIGITS = 7
-_UNITS = "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen".split()  # noqa: E501
-_TENS = {
-    "twenty": 20,
-    "thirty": 30,
-    "forty": 40,
-    "fifty": 50,
-    "sixty": 60,
-    "seventy": 70,
-    "eighty": 80,
-    "ninety": 90,
-}  # noqa: E501
-_WORDS = {w: n for n, w in enumerate(_UNITS)} | _TENS
-_NUMBER_WORD = re.compile(
-    r"\b(" + "|".join(_TENS) + r")[- ](" + "|".join(_UNITS[1:10]) + r")\b|\b(" + "|".join(_WORDS) + r")\b",
-    re.IGNORECASE,
-)
-
-
-def _forms(body: str) -> set[str]:
-    """Ways to write one plain number: with or without thousands commas, ``.00``, ``:00``."""
-    forms = {body}
-    if _GROUPED.fullmatch(body):
-        forms.add(body.replace(",", ""))
-    plain = _UNGROUPED.fullmatch(body)
-    if plain:
-        forms.add(f"{int(plain[1]):,}{plain[2] or ''}")
-    forms |= {f[:-3] for f in forms if f.endswith(".00")}
-    hour = _HOUR.fullmatch(body)
-    if hour:
-        forms.add(hour[1])
-    return forms
-
-
-def span_variants(span: str) -> set[str]:
-    """The forms a reply may use for one number span of a fact (money keeps and drops its ``$``)."""
-    money = span.startswith("$")
-    body = span.removeprefix("$")
-    # Ranges, fractions, phone groups and lists split into their parts (and contiguous runs of
-    # them); a thousands comma or a single decimal point does not.
-    seps = "-/" + ("" if _GROUPED.fullmatch(body) else ",") + ("." if body.count(".") > 1 else "")
-    pieces = re.split("([" + re.escape(seps) + "])", body)
-    groups = len(pieces) // 2 + 1
-    out: set[str] = set()
-    for i in range(groups):
-        for j in range(i, groups):
-            run = "".join(pieces[2 * i : 2 * j + 1])
-            for form in _forms(run):
-                out.add(form)
-                if money and i == 0:
-                    out.add("$" + form)
-                    if form.replace(",", "").isdigit():
-                        out |= {f"${form}.00", f"{form}.00"}
-    return {v for v in out if v}
-
-
-def allowed_values(texts: Iterable[str]) -> frozenset[str]:
-    """Every number/phone/email in the fact texts, in every form a faithful reply may write it."""
-    values: set[str] = set()
-    for raw in texts:
-        text = raw.translate(CHAR_MAP)
-        for event in scan(text):
-            values |= span_variants(event.span) if event.mode == NUM else {event.span}
-        for phone in _PHONE.finditer(text):
-            groups = re.findall(r"\d+", phone[0])
-            if sum(map(len, groups)) >= MIN_PHONE_DIGITS:
-                values |= {"-".join(groups), ".".join(groups), "".join(groups)}
-        for match in _NUMBER_WORD.finditer(text):
-            if match[3]:
-                values.add(str(_WORDS[match[3].lower()]))
-            else:
-                values.add(str(_TENS[match[1].lower()] + _WORDS[match[2].lower()]))
-    return frozenset(values)
-
-
-@lru_cache(maxsize=256)
-def rules_for(allowed: frozenset[str]) -> SpanRules:
-    """The scanner's rules for an allowed set; values given raw (``$1,499``) get their forms too."""
-    expanded: set[str] = set()
-    for value in allowed:
-        value = value.translate(CHAR_MAP).strip()
-        spans = scan(value)
-        expanded.add(value)
-        if len(spans) == 1 and spans[0].mode == NUM and spans[0].span == value:
-            expanded |= span_variants(value)
-    return SpanRules.from_values(frozenset(expanded))
-
-
-def unverified_numbers(reply: str, allowed: frozenset[str]) -> list[str]:
-    """The numbers/emails of ``reply`` that are not in ``allowed`` (each once, in reply order)."""
-    rules = rules_for(frozenset(allowed))
-    seen: dict[str, None] = {}
-    for event in scan(reply):
-        if not rules.ok(event):
-            seen.setdefault(event.span, None)
-    return list(seen)
-
+__all__ = [
+    "NumberGuard", "allowed_values", "clear_mask_caches", "guard_for", "mask_cache", "mask_caches",
+    "rules_for", "span_variants", "token_table", "unverified_numbers",
+]  # fmt: skip
 
 _tables: dict[int, tuple[Any, int, TokenTable]] = {}
 _caches: OrderedDict[tuple[int, frozenset[str], tuple[int, ...]], MaskCache] = OrderedDict()

@@ -1,4 +1,4 @@
-"""Liveness with dependencies (/healthz) and Prometheus metrics (/metrics)."""
+"""Liveness with dependencies (/healthz), readiness to answer (/readyz), Prometheus metrics (/metrics)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,23 @@ DB_TIMEOUT_S = 5.0
 
 @router.get("/healthz")
 async def healthz(request: Request) -> JSONResponse:
-    """200 when the database answers and the engine serves; 503 naming what failed otherwise."""
+    """200 when the database answers and the engine serves or is loading; 503 naming what failed.
+
+    ``ready`` says whether replies are generated now; while the engine loads it is false, the
+    engine's status is ``loading`` and messages are stored and answered once it runs.
+    """
+    body = await _check(request)
+    return JSONResponse(body, status_code=200 if body["status"] == "ok" else 503)
+
+
+@router.get("/readyz")
+async def readyz(request: Request) -> JSONResponse:
+    """200 once the database answers and the engine generates; 503 while it loads or when broken."""
+    body = await _check(request)
+    return JSONResponse(body, status_code=200 if body["status"] == "ok" and body["ready"] else 503)
+
+
+async def _check(request: Request) -> dict[str, Any]:
     body: dict[str, Any] = {"status": "ok"}
     try:
         await asyncio.wait_for(asyncio.to_thread(ping, request.app.state.sessions), DB_TIMEOUT_S)
@@ -29,10 +45,13 @@ async def healthz(request: Request) -> JSONResponse:
             f"database unreachable: {type(exc).__name__}: {_first_line(exc)}",
         )
     try:
-        body["engine"] = {"status": "ok", **await request.app.state.backend.health()}
+        engine = await request.app.state.backend.health()
+        body["ready"] = bool(engine.get("ready", True))
+        body["engine"] = {"status": "ok" if body["ready"] else "loading", **engine}
     except Exception as exc:
+        body["ready"] = False
         body["status"], body["engine"] = "error", {"status": f"engine not serving: {_first_line(exc)}"}
-    return JSONResponse(body, status_code=200 if body["status"] == "ok" else 503)
+    return body
 
 
 def metrics_allowed(request: Request) -> bool:

@@ -50,6 +50,7 @@ SAVED_NOT_ANSWERED = (
     "Your message is saved, but the chat cannot reach its database to start the reply; "
     "send it again in a moment to get one."
 )
+STARTING_MESSAGE = "The assistant is starting up; your message is saved and will be answered in a moment."
 
 
 class EngineNotReady(RuntimeError):
@@ -278,6 +279,8 @@ class ChatService(ConversationDesk):
             return failure
         self.in_flight[job_id] = InFlight(conversation_id, message_id)
         self.recorder.follow(job_id, message_id, on_finish=self._finished, allowed=allowed)
+        if not self.backend.ready:  # queued behind the engine's start-up: say so, not silence
+            await emit({"type": "status", "status": "starting", "text": STARTING_MESSAGE})
         return None
 
     async def _submit(self, job: GenerationJob, emit: Emit) -> str | None:

@@ -71,6 +71,11 @@ class JobEvent:
 class GenerationBackend(ABC):
     """Submit jobs, read their numbered events (resumable from any seq), cancel them."""
 
+    @property
+    def ready(self) -> bool:
+        """Whether submitted jobs start generating now (False while an engine still loads)."""
+        return True
+
     async def start(self) -> None:  # noqa: B027 - optional hook
         """Acquire resources (engine thread, Redis connections)."""
 

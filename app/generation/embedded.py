@@ -8,11 +8,13 @@ import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from app.generation.backend import BackendBusy, GenerationBackend, GenerationJob, JobEvent
 from app.generation.runner import JobRun
-from inference import AsyncEngine
+
+if TYPE_CHECKING:  # torch-backed: imported only where an engine is built
+    from inference import AsyncEngine
 
 log = logging.getLogger(__name__)
 

@@ -1,18 +1,21 @@
-"""Build the serving engine from settings: model, optional quantization, the three adapters, policy."""
+"""Build the serving engine from settings: model, optional quantization, the three adapters, policy.
+
+torch, transformers and the engine are imported inside the functions that build it, so that the
+app (which only asks ``adapter_dirs`` at start-up) serves its first page before they are loaded.
+"""
 
 from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
-
-import torch
+from typing import TYPE_CHECKING, Any
 
 from adapters.intents import INTENTS
 from app.config import Settings
-from inference import AsyncEngine, EngineConfig, LLMEngine
-from inference.lora import is_lora_folder
-from inference.quantization import QuantizationError, quantize_model
+from inference.lora_folder import is_lora_folder
+
+if TYPE_CHECKING:
+    from inference import AsyncEngine, LLMEngine
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +37,8 @@ def quantize(model: Any, method: str, int8_scheme: str = "auto") -> Any:
     """Apply quantization ``method`` to the model's projections; 'none' returns it unchanged."""
     if method == "none":
         return model
+    from inference.quantization import QuantizationError, quantize_model
+
     try:
         return quantize_model(model, method, int8_scheme=int8_scheme)
     except QuantizationError as exc:  # e.g. a bitsandbytes mode on a CPU-only machine
@@ -54,6 +59,8 @@ def adapter_dirs(adapters_dir: Path) -> dict[str, Path]:
 
 def build_llm_engine(model: Any, tokenizer: Any, settings: Settings) -> LLMEngine:
     """LLMEngine with the configured batch size, KV budget, batching policy and adapters loaded."""
+    from inference import EngineConfig, LLMEngine
+
     config = EngineConfig(
         max_batch_size=settings.max_batch_size,
         kv_budget_tokens=settings.kv_cache_tokens,
@@ -70,6 +77,8 @@ def build_llm_engine(model: Any, tokenizer: Any, settings: Settings) -> LLMEngin
 
 def set_threads(requested: int) -> int:
     """Torch CPU threads: ``requested``, or (0) every core this process may use; logged once."""
+    import torch
+
     from inference.cpu_features import cpu_info, default_threads
 
     threads = requested or default_threads()
@@ -80,6 +89,7 @@ def set_threads(requested: int) -> int:
 
 def build_engine(settings: Settings) -> AsyncEngine:
     """Load the model (fetching the default on first run), quantize, load adapters; not yet started."""
+    from inference import AsyncEngine
     from inference.loading.loader import load_model
 
     set_threads(settings.threads)

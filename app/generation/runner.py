@@ -10,11 +10,14 @@ import asyncio
 import dataclasses
 import time
 from collections.abc import AsyncIterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from app.generation.backend import EventKind, GenerationJob, JobEvent
 from app.generation.prompting import Prompt, build_prompt_ids
-from inference import AsyncEngine, GenerationRequest, SamplingParams, TokenEvent
+from inference import GenerationRequest, SamplingParams, TokenEvent
+
+if TYPE_CHECKING:  # torch-backed: imported only where an engine is built
+    from inference import AsyncEngine
 
 
 def prompt_budget(engine: AsyncEngine, params: SamplingParams, max_prompt_tokens: int | None = None) -> int:

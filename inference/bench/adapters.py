@@ -8,7 +8,7 @@ from typing import Any
 
 import torch
 
-from inference.lora import is_lora_folder
+from inference.lora_folder import is_lora_folder
 
 ADAPTER_NAMES = ("general", "tech_support", "sales")
 PROJECTIONS = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")

@@ -59,3 +59,59 @@ def test_single_machine_sqlite_database_works_end_to_end(tmp_path: Any, tokenize
         "SELECT role, status FROM messages ORDER BY id"
     )
     assert list(rows) == [("customer", "received"), ("assistant", "done")] and done["tokens"] > 0
+
+
+def test_the_page_answers_before_the_engine_loads_and_early_messages_are_answered_after(
+    pg_url: str, tokenizer: Any, db: Session, tmp_path: Any
+) -> None:
+    import asyncio
+    import threading
+
+    from sqlalchemy import select
+
+    from app.db.models import Message
+    from app.generation.backend import GenerationBackend
+    from app.generation.embedded import EmbeddedBackend
+    from app.generation.starting import StartingBackend
+    from tests.app.chat_support import read_until
+
+    gate = threading.Event()  # the engine "loads" until the test opens it
+
+    async def build() -> GenerationBackend:
+        await asyncio.to_thread(gate.wait, 60)
+        return EmbeddedBackend(make_engine(tokenizer, {}))
+
+    # No adapters on disk: the planner (which reads adapters_dir while the engine loads) plans base-model replies.
+    settings = settings_for(pg_url, adapters_dir=tmp_path)
+    app = create_app(settings, backend=StartingBackend(build), router=KeywordRouter())
+    with TestClient(app) as client:
+        assert client.get("/").status_code == 200
+        health = client.get("/healthz")
+        assert health.status_code == 200 and health.json()["ready"] is False
+        assert health.json()["engine"]["status"] == "loading"
+        assert client.get("/readyz").status_code == 503
+        with client.websocket_connect("/ws/chat") as ws:
+            ws.send_json({"type": "hello", "token": None})
+            conversation = ws.receive_json()["conversation_id"]
+            ws.send_json({"type": "message", "text": "hello before the model is loaded", "client_id": "a"})
+            frames = read_until(ws, "status")
+            assert frames[-1]["status"] == "starting" and "starting up" in frames[-1]["text"]
+            job_id = frames[0]["job_id"]
+            rows = db.scalars(select(Message).where(Message.conversation_id == conversation)).all()
+            assert [(r.role, r.status) for r in rows] == [("customer", "received"), ("assistant", "streaming")]
+            gate.set()
+            done = read_until(ws, "done", job_id)[-1]
+        assert done["tokens"] > 0 and client.get("/readyz").status_code == 200
+    db.expire_all()
+    reply = db.scalars(select(Message).where(Message.job_id == job_id)).one()
+    assert reply.status == "done" and reply.text
+
+
+def test_the_app_and_the_cli_import_without_torch() -> None:
+    # torch + transformers take seconds to import: the page must not wait for them.
+    import subprocess
+    import sys
+
+    code = "import sys, app.main, app.cli; print(sorted({'torch', 'transformers'} & set(sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
+    assert out.stdout.strip() == "[]"
