@@ -17,7 +17,7 @@ from app.chat.tokens import InvalidToken
 from app.decoding.policy import field_errors
 from app.inbox.events import TOPIC, inbox_event
 from app.inbox.queue import customer_label
-from app.inbox.satisfaction import ContactEmail, CsatAnswer, RatingNotAsked, leave_email, rate
+from app.inbox.satisfaction import ContactEmail, CsatAnswer, RatingNotAsked, leave_email, open_asks, rate
 from app.staff.transcript import ConversationNotFound, require_conversation
 
 router = APIRouter(prefix="/api/chat", tags=["chat"])
@@ -39,6 +39,15 @@ ConversationDep = Annotated[str, Depends(conversation_of)]
 
 def _invalid(exc: ValidationError) -> JSONResponse:
     return JSONResponse({"detail": "invalid input", "errors": field_errors(exc)}, status_code=422)
+
+
+@router.get("/desk")
+def desk(session: SessionDep, conversation_id: ConversationDep) -> dict[str, bool]:
+    """What the page should still ask for (a rating after a resolve, an email while nobody is in)."""
+    try:
+        return open_asks(session, conversation_id)
+    except ConversationNotFound as exc:
+        raise HTTPException(404, str(exc)) from None
 
 
 @router.post("/csat", response_model=None)

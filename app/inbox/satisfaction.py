@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.db.models import Conversation, CsatRating
+from app.inbox.availability import availability
 from app.staff.transcript import ConversationNotFound
 
 MAX_COMMENT_CHARS = 2000
@@ -83,3 +84,12 @@ def leave_email(session: Session, conversation_id: str, contact: ContactEmail) -
     conv.contact_email = contact.email
     session.commit()
     return conv.contact_email
+
+
+def open_asks(session: Session, conversation_id: str) -> dict[str, bool]:
+    """What the chat page should (again) ask after a reload or reconnect: a rating, an email."""
+    conv = _conversation(session, conversation_id)
+    rated = session.query(CsatRating.id).filter_by(conversation_id=conversation_id).first() is not None
+    csat = conv.status == "closed" and conv.resolved_at is not None and not rated
+    ask_email = conv.status == "pending" and not conv.contact_email and not availability(session).live
+    return {"csat": csat, "ask_email": ask_email}

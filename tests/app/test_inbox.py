@@ -180,6 +180,7 @@ def test_resolve_asks_for_a_rating_which_is_stored(
         )
         prompt = ws.receive_json()
         assert (prompt["status"], prompt["csat"]) == ("closed", True) and "How did we do" in prompt["text"]
+        assert client.get("/api/chat/desk", headers=bearer).json() == {"csat": True, "ask_email": False}
         assert client.post("/api/chat/csat", json={"score": 6}, headers=bearer).status_code == 422
         assert client.post("/api/chat/csat", json={"score": 4}).status_code == 401
         assert (
@@ -191,6 +192,7 @@ def test_resolve_asks_for_a_rating_which_is_stored(
         saved = client.post("/api/chat/csat", json={"score": 4, "comment": " quick, thanks "}, headers=bearer)
         assert saved.json() == {"score": 4, "comment": "quick, thanks"}
         client.post("/api/chat/csat", json={"score": 5, "comment": ""}, headers=bearer)  # changed their mind
+        assert client.get("/api/chat/desk", headers=bearer).json()["csat"] is False  # asked once, answered
         ws.send_json({"type": "message", "text": "one more question"})  # writing again reopens with the bot
         assert read_until(ws, "done")[-1]["type"] == "done"
     db.expire_all()
@@ -213,6 +215,8 @@ def test_a_handoff_nobody_can_take_says_when_and_takes_an_email(
         ws.send_json({"type": "message", "text": "hello?"})
         assert ws.receive_json()["type"] == "stored"
         assert ws.receive_json()["ask_email"] is True  # still nobody: still the email offer
+    assert client.get("/api/chat/desk", headers=bearer).json() == {"csat": False, "ask_email": True}
+    assert client.get("/api/chat/desk").status_code == 401
     bad = client.post("/api/chat/contact", json={"email": "not an email"}, headers=bearer)
     assert bad.status_code == 422 and "email" in bad.json()["errors"]
     assert (
@@ -220,6 +224,7 @@ def test_a_handoff_nobody_can_take_says_when_and_takes_an_email(
     )
     db.expire_all()
     assert db.get(Conversation, cid).contact_email == "ana@example.com"  # type: ignore[union-attr]
+    assert client.get("/api/chat/desk", headers=bearer).json()["ask_email"] is False  # left: not asked again
     assert _inbox(client, view="waiting")[0]["customer"] == "ana@example.com"
 
 

@@ -134,8 +134,10 @@
       case "welcome":
         welcomed = true; retries = 0;
         localStorage.setItem(TOKEN_KEY, f.token);
-        setConnection(f.status === "active" ? "Connected" : "Connected · waiting for our team");
+        setConnection(f.status === "active" ? "Connected" :
+          (f.status === "closed" ? "Connected · resolved" : "Connected · waiting for our team"));
         renderHistory(f.history);
+        if (window.ChatDesk) window.ChatDesk.onWelcome(); // a reload asks again for a rating or an email
         while (outbox.length) send(outbox.shift());
         break;
       case "stored": {

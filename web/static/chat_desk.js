@@ -120,7 +120,20 @@
     li.append(form, error);
   }
 
+  async function askAgain() {
+    const token = window.switchboardChat ? window.switchboardChat.token() : null;
+    if (!token) return;
+    const response = await fetch("/api/chat/desk", { headers: { Authorization: "Bearer " + token } });
+    if (!response.ok) return;
+    const asks = await response.json();
+    if (asks.csat) askRating();
+    if (asks.ask_email) askEmail();
+  }
+
   window.ChatDesk = {
+    onWelcome() {
+      askAgain().catch(() => {}); // best effort: the status frames ask as things happen
+    },
     onStatus(frame) {
       if (frame.csat) askRating();
       if (frame.ask_email && !document.querySelector("#log .desk-card.contact")) askEmail();
