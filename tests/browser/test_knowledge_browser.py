@@ -22,7 +22,7 @@ from app.decoding.policy import DecodingPolicy
 from app.decoding.store import save_policy
 from app.knowledge.store import get_entry
 from tests.app.chat_support import KeywordRouter, live_server, make_adapters, make_engine, settings_for
-from tests.app.console_support import add_user
+from tests.app.console_support import add_user, staff_on_duty
 
 CHROMIUM = os.environ.get("SWITCHBOARD_CHROMIUM", "/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -132,6 +132,7 @@ def _reply_rows(db: Session) -> list[Message]:
 def test_chat_shows_sources_cut_short_continue_and_the_offer(browser: Any, server: str, db: Session) -> None:
     for intent in ("general", "tech_support", "sales"):
         save_policy(db, intent, DecodingPolicy(strategy="greedy", max_new_tokens=8), None)
+    staff_on_duty(db)  # someone can answer the hand-off below (tests/browser/test_inbox_browser.py: nobody)
     page = browser.new_context(viewport={"width": 420, "height": 1000}).new_page()
     page.set_default_timeout(TIMEOUT_MS)
     page.goto(server + "/")
