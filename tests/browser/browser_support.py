@@ -36,7 +36,14 @@ def assert_accessible(page: Any, what: str) -> None:
     violations = Axe().run(page).response["violations"]
     bad = [v for v in violations if v.get("impact") in ("serious", "critical")]
     lines = [
-        f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes'][:4]]}"
-        for v in bad
+        f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes'][:4]]}" for v in bad
     ]
     assert not bad, f"{what}: " + "; ".join(lines)
+
+
+def signed_in_page(browser: Any, base_url: str, settings: Settings, user: StaffUser) -> Any:
+    """A new page whose browser context holds ``user``'s session cookie (no login form)."""
+    session = new_session(user.id, datetime.now().timestamp())
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.add_cookies([{"name": COOKIE_NAME, "value": encode_session(session, settings), "url": base_url}])
+    return context.new_page()

@@ -12,6 +12,24 @@ const USED = {
 };
 const STRATEGY_FIELDS = ["temperature", "top_p", "top_k", "num_beams", "length_penalty"];
 
+// Values that reach every customer of the intent at once and rarely help: the operator confirms them.
+const RISKY = [
+  [(p) => p.strategy !== "greedy" && p.strategy !== "beam" && p.temperature > 1.5,
+    (p) => "temperature " + p.temperature + " (above 1.5 replies turn incoherent)"],
+  [(p) => p.repetition_penalty > 1.5, (p) => "repetition_penalty " + p.repetition_penalty + " (above 1.5 distorts answers)"],
+  [(p) => p.strategy === "nucleus" && p.top_p < 0.3, (p) => "top_p " + p.top_p + " (below 0.3 is nearly greedy, with randomness)"],
+  [(p) => p.max_new_tokens > 1024, (p) => "max_new_tokens " + p.max_new_tokens + " (long replies hold the engine for everyone)"],
+  [(p) => p.strategy === "beam" && p.num_beams > 4, (p) => "num_beams " + p.num_beams + " (each beam makes every reply slower)"],
+];
+
+// null when nothing is risky, else the warning the operator must accept before it goes live.
+function riskWarning(policy, intent) {
+  const reasons = RISKY.filter(([risky]) => risky(policy)).map(([, why]) => why(policy));
+  if (!reasons.length) return null;
+  return "This goes live for every " + intent + " customer with the next message:\n- " + reasons.join("\n- ") +
+    "\n\nSave anyway?";
+}
+
 const state = { intent: null, live: JSON.parse(document.getElementById("live-policies").textContent) };
 const form = document.getElementById("policy-form");
 
@@ -116,15 +134,21 @@ function svgNode(tag, attrs) {
   return node;
 }
 
-function drawChart(svg, seriesByIntent, key) {
-  const W = 420, H = 160, L = 40, B = 20, T = 8;
+// Both axes carry a title and their end values, so a chart reads without the caption.
+function drawChart(svg, seriesByIntent, key, yTitle, windowLabel) {
+  const W = 420, H = 160, L = 52, B = 30, T = 8;
   const all = Object.values(seriesByIntent).flat().map((p) => p[key] || 0);
   const max = Math.max(1, ...all);
+  const text = (content, attrs) => { const t = svgNode("text", attrs); t.textContent = content; return t; };
   const nodes = [svgNode("line", { x1: L, y1: H - B, x2: W, y2: H - B, class: "axis" }),
-    svgNode("line", { x1: L, y1: T, x2: L, y2: H - B, class: "axis" })];
-  const label = svgNode("text", { x: 2, y: T + 10, class: "tick" });
-  label.textContent = max >= 100 ? Math.round(max) : max.toFixed(1);
-  nodes.push(label);
+    svgNode("line", { x1: L, y1: T, x2: L, y2: H - B, class: "axis" }),
+    text(max >= 100 ? Math.round(max) : max.toFixed(1), { x: L - 4, y: T + 8, class: "tick", "text-anchor": "end" }),
+    text("0", { x: L - 4, y: H - B, class: "tick", "text-anchor": "end" }),
+    text(yTitle, { x: 12, y: (H - B + T) / 2, class: "axis-title y", "text-anchor": "middle",
+      transform: "rotate(-90 12 " + (H - B + T) / 2 + ")" }),
+    text(windowLabel + " ago", { x: L, y: H - B + 12, class: "tick", "text-anchor": "start" }),
+    text("now", { x: W - 2, y: H - B + 12, class: "tick", "text-anchor": "end" }),
+    text("time", { x: (L + W) / 2, y: H - 4, class: "axis-title x", "text-anchor": "middle" })];
   for (const [intent, series] of Object.entries(seriesByIntent)) {
     if (!series.length) continue;
     const step = (W - L) / Math.max(1, series.length - 1);
@@ -152,13 +176,19 @@ async function loadStats() {
   });
   document.getElementById("stats").replaceChildren(...rows);
   const series = Object.fromEntries(Object.entries(res.data.intents).map(([i, s]) => [i, s.series]));
-  drawChart(document.getElementById("chart-requests"), series, "requests");
-  drawChart(document.getElementById("chart-p95"), series, "p95_latency_ms");
-  drawChart(document.getElementById("chart-tps"), series, "tokens_per_s");
+  const sel = document.getElementById("window");
+  const span = sel.options[sel.selectedIndex].textContent;
+  drawChart(document.getElementById("chart-requests"), series, "requests", "requests", span);
+  drawChart(document.getElementById("chart-p95"), series, "p95_latency_ms", "ms", span);
+  drawChart(document.getElementById("chart-tps"), series, "tokens_per_s", "tokens/s", span);
   const legend = document.getElementById("legend");
   legend.replaceChildren(...Object.keys(series).map((i) => {
-    const span = el("span", "■ " + i);
-    span.style.color = COLORS[i] || "#888";
+    // The colour is on a swatch, the name in body text: light line colours fail contrast as text.
+    const swatch = el("span", null, "swatch");
+    swatch.setAttribute("aria-hidden", "true");
+    swatch.style.background = COLORS[i] || "#888";
+    const span = el("span", null, "legend-item");
+    span.append(swatch, i);
     return span;
   }));
 }
@@ -169,9 +199,20 @@ document.addEventListener("DOMContentLoaded", () => {
   document.getElementById("reset").addEventListener("click", () => fillForm(state.live[state.intent].policy));
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
+    const policy = readForm();
+    const warning = riskWarning(policy, state.intent);
+    if (warning && !window.confirm(warning)) {
+      document.getElementById("save-status").textContent = "not saved: the live version is unchanged";
+      return;
+    }
     const res = await api("PUT", "/api/operator/policies/" + state.intent,
-      { policy: readForm(), comment: form.elements.comment.value });
+      { policy: policy, comment: form.elements.comment.value });
     await afterSave(res, "saved");
+  });
+  // The API's rollback to v0 is the built-in default; like any rollback it becomes a new version.
+  document.getElementById("restore-default").addEventListener("click", async () => {
+    if (!window.confirm("Make the built-in default (v0) live for every " + state.intent + " customer?")) return;
+    await rollBack(0);
   });
   const tryForm = document.getElementById("try-form");
   tryForm.addEventListener("submit", async (event) => {
