@@ -187,3 +187,42 @@ def guard(
         typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
         raise typer.Exit(code=1) from exc
     typer.echo((out / "results.md").read_text())
+
+
+@bench_app.command("chaos")
+def chaos(
+    customers: int = typer.Option(200, min=1, help="Websocket customers (they reconnect and resume)."),
+    apis: int = typer.Option(2, min=2, help="`switchboard serve` processes; one is killed and restarted."),
+    workers: int = typer.Option(2, min=1, help="`switchboard worker` processes; one is killed, restarted."),
+    dummy: str = typer.Option("tiny", help="Workers' random weights; 'none' = configured model."),
+    max_new_tokens: int = typer.Option(16, min=1, help="Reply length (greedy policy for every intent)."),
+    gap: float = typer.Option(10.0, min=0, help="Seconds of calm between two faults."),
+    pg_cut: float = typer.Option(10.0, min=0, help="Seconds PostgreSQL is cut off (through our TCP proxy)."),
+    sweep_min_age: float = typer.Option(10.0, min=0.1, help="Orphan sweep: rows older than this (s)."),
+    sweep_interval: float = typer.Option(5.0, min=0.1, help="Orphan sweep: every this many seconds."),
+    deadline: float = typer.Option(900.0, min=1, help="Stop the customers after this many seconds."),
+    pg_admin_url: str = typer.Option(
+        "postgresql+psycopg://postgres@127.0.0.1:5432/test", help="Where a fresh database is created."
+    ),
+    out: Path = typer.Option(Path("bench-results/chaos"), help="Where results.json and results.md go."),
+) -> None:
+    """Customers chat while an API node and a worker are killed, Redis restarts and PostgreSQL is cut;
+    then every message must be stored once and every reply row final (exit 1 if not)."""
+    from app.loadtest.chaos import ChaosSpec, run_chaos
+    from app.loadtest.chaos_check import held
+    from app.loadtest.cluster import ClusterSpec
+
+    try:
+        cluster = ClusterSpec(
+            apis=apis, workers=workers, dummy=None if dummy == "none" else dummy,
+            max_new_tokens=max_new_tokens, pg_admin_url=pg_admin_url, database_via_proxy=True,
+            sweep_min_age_s=sweep_min_age, sweep_interval_s=sweep_interval,
+        )  # fmt: skip
+        spec = ChaosSpec(customers=customers, gap_s=gap, pg_cut_s=pg_cut, deadline_s=deadline)
+        result = run_chaos(cluster, spec, out, log=typer.echo)
+    except (ValueError, TimeoutError) as exc:
+        typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(code=1) from exc
+    typer.echo((out / "results.md").read_text())
+    if not held(result["result"]["database"]):
+        raise typer.Exit(code=1)

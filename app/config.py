@@ -73,6 +73,10 @@ class Settings(BaseSettings):
     # adapters were trained saying "Voltline"; serving puts this name in its place). Sites that embed
     # the widget show their own name (app/widget/sites.py).
     business_name: str = Field(default="Voltline", min_length=1, max_length=80)
+    # The sweep of orphaned `streaming` replies (app/chat/orphans.py): rows older than the age are
+    # finalised from what Redis or the engine still holds, every interval. Chaos runs shorten both.
+    orphan_sweep_min_age_s: float = Field(default=60.0, gt=0)
+    orphan_sweep_interval_s: float = Field(default=30.0, gt=0)
     host: str = "127.0.0.1"
     port: int = 8000
 

@@ -168,7 +168,13 @@ async def load_embedded(app: FastAPI, cfg: Settings) -> GenerationBackend:
 
 async def start_sweeper(app: FastAPI, sessions: Any, backend: GenerationBackend) -> asyncio.Task[None]:
     """Finalise replies a previous run (or a dead node) left `streaming`, then keep sweeping."""
-    sweeper = app.state.sweeper = OrphanSweeper(sessions, app.state.chat.recorder)
+    cfg = app.state.settings
+    sweeper = app.state.sweeper = OrphanSweeper(
+        sessions,
+        app.state.chat.recorder,
+        min_age_s=cfg.orphan_sweep_min_age_s,
+        interval_s=cfg.orphan_sweep_interval_s,
+    )
     # In process, no job from before this start can be alive; with workers only old rows are orphans.
     shared = getattr(backend, "jobs_outlive_node", False)
     try:

@@ -14,8 +14,10 @@ import urllib.request
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from app.config import REPO_ROOT
+from app.loadtest.tcp_proxy import TcpProxy
 
 DEFAULT_PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
@@ -33,6 +35,10 @@ class ClusterSpec:
     max_queue_depth: int = 1024
     pg_admin_url: str = DEFAULT_PG_ADMIN
     redis_url: str | None = None  # None: start a private redis-server on a free port
+    # Nodes reach PostgreSQL through a TcpProxy this process controls, so a run can cut it off.
+    database_via_proxy: bool = False
+    sweep_min_age_s: float | None = None  # the orphan sweep's settings (None: the app's defaults)
+    sweep_interval_s: float | None = None
     log_dir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="switchboard-load-")))
 
     def __post_init__(self) -> None:
@@ -70,7 +76,10 @@ class Cluster:
         self.spec = spec
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
         self.api_ports: list[int] = []
-        self.database_url = ""
+        self.api_port_of: dict[str, int] = {}
+        self.database_url = ""  # direct, for creating, checking and dropping the database
+        self.node_database_url = ""  # what the nodes use (through ``pg_proxy`` when asked)
+        self.pg_proxy: TcpProxy | None = None
         self.redis_url = spec.redis_url or ""
         self._db_name = f"sb_load_{uuid.uuid4().hex[:12]}"
         self._redis_port = 0
@@ -84,8 +93,11 @@ class Cluster:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        for name in reversed(list(self.processes)):  # Redis last, so nodes shut down quietly
+        names = sorted(self.processes, key=lambda n: n == "redis")  # Redis last: nodes stop quietly
+        for name in names:
             self.stop(name)
+        if self.pg_proxy is not None:
+            self.pg_proxy.close()
         if self.database_url:
             self._drop_database()
 
@@ -93,13 +105,24 @@ class Cluster:
         if not self.redis_url:
             self._redis_port = free_port()
             self.start_redis()
-        self.database_url = self._create_database()
+        self.database_url = self.node_database_url = self._create_database()
+        if self.spec.database_via_proxy:
+            pg = urlsplit(self.database_url.replace("+psycopg", ""))
+            self.pg_proxy = TcpProxy(pg.port or 5432, pg.hostname or "127.0.0.1")
+            self.node_database_url = self.database_url.replace(
+                pg.netloc.split("@")[-1], f"127.0.0.1:{self.pg_proxy.port}"
+            )
         for i in range(self.spec.workers):
             self.start_worker(f"worker{i}")
         for i in range(self.spec.apis):
             self.start_api(f"api{i}")
         for name in [n for n in self.processes if n.startswith("worker")]:
             _wait(lambda n=name: (self.spec.log_dir / f"{n}.alive").exists(), name, 180)
+
+    def restart_redis(self) -> None:
+        """Stop the private redis-server and start an empty one on the same port (no persistence)."""
+        self.stop("redis", signal.SIGKILL)
+        self.start_redis()
 
     def start_redis(self) -> None:
         """(Re)start the private redis-server, without persistence, on its port."""
@@ -117,14 +140,21 @@ class Cluster:
             args += ["--dummy", self.spec.dummy]
         self._spawn(name, [sys.executable, "-m", "app.cli", *args], self._app_env())
 
-    def start_api(self, name: str) -> None:
-        """A `switchboard serve` process on a free port; waits for /healthz."""
-        port = free_port()
+    def start_api(self, name: str, port: int | None = None, wait: bool = True) -> None:
+        """A `switchboard serve` process (on ``port``: a restart; else a free one); waits for /healthz."""
+        port = port or free_port()
         cmd = [sys.executable, "-m", "app.cli", "serve", "--host", "127.0.0.1", "--port", str(port)]
         self._spawn(name, cmd, self._app_env())
-        self.api_ports.append(port)
-        url = f"http://127.0.0.1:{port}/healthz"
-        _wait(lambda: urllib.request.urlopen(url, timeout=5).status == 200, name, 180)
+        if port not in self.api_ports:
+            self.api_ports.append(port)
+            self.api_port_of[name] = port
+        if wait:
+            self.wait_api(name)
+
+    def wait_api(self, name: str, timeout: float = 180) -> None:
+        """Wait until the API node answers /healthz with 200."""
+        url = f"http://127.0.0.1:{self.api_port_of[name]}/healthz"
+        _wait(lambda: urllib.request.urlopen(url, timeout=5).status == 200, name, timeout)
 
     def stop(self, name: str, sig: int = signal.SIGTERM) -> None:
         """Stop one process we started (SIGKILL to simulate a crash)."""
@@ -141,7 +171,7 @@ class Cluster:
     def _app_env(self) -> dict[str, str]:
         return {
             "REDIS_URL": self.redis_url,
-            "DATABASE_URL": self.database_url,
+            "DATABASE_URL": self.node_database_url,
             "SWITCHBOARD_SECRET_KEY": "load-test-secret-key-0123456789",
             "SWITCHBOARD_ENVIRONMENT": "test",
             "SWITCHBOARD_MESSAGES_PER_MINUTE": "1000",
@@ -153,6 +183,14 @@ class Cluster:
             "SWITCHBOARD_MAX_QUEUE_DEPTH": str(self.spec.max_queue_depth),
             "SWITCHBOARD_MAX_BATCH_SIZE": str(self.spec.worker_max_jobs),
             "SWITCHBOARD_KV_CACHE_TOKENS": "32768",
+            **{
+                f"SWITCHBOARD_ORPHAN_SWEEP_{name.upper()}_S": str(value)
+                for name, value in (
+                    ("min_age", self.spec.sweep_min_age_s),
+                    ("interval", self.spec.sweep_interval_s),
+                )
+                if value is not None
+            },
         }
 
     def _spawn(self, name: str, cmd: list[str], env: dict[str, str]) -> None:
