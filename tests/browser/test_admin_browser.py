@@ -4,9 +4,11 @@ and every action shows in the audit table."""
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -74,7 +76,7 @@ def _audited(page: Any, action: str) -> None:
 
 
 def test_an_operator_administers_in_the_browser(
-    admin_page: Any, served: tuple[str, Any], db: Session
+    admin_page: Any, served: tuple[str, Any], db: Session, tmp_path: Path
 ) -> None:
     page, (base, app) = admin_page, served
     page.locator('#users tr[data-user="olga"]').wait_for()
@@ -135,3 +137,5 @@ def test_an_operator_administers_in_the_browser(
         _audited(page, action)
     assert page.locator('#audit tr[data-action="user.disable"] td').nth(1).inner_text() == "olga"
     assert "zed@example.com" not in page.locator("#audit").inner_text()
+    shots = Path(os.environ.get("SWITCHBOARD_SCREENSHOT_DIR") or tmp_path)
+    page.screenshot(path=str(shots / "admin.png"), full_page=True)

@@ -5,6 +5,7 @@ frame-ancestors) and its websocket is closed with the reason."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import threading
 from collections.abc import Iterator
@@ -22,6 +23,7 @@ from tests.app.chat_support import KeywordRouter, live_server, make_adapters, ma
 from tests.browser.browser_support import ARGS, CHROMIUM
 
 TIMEOUT_MS = 60_000
+SHOTS_ENV = "SWITCHBOARD_SCREENSHOT_DIR"  # =docs/screenshots refreshes the README's; else a temp folder
 GREETING = "Hi, Acme Audio here! Ask us anything."
 
 pytestmark = pytest.mark.browser
@@ -88,7 +90,7 @@ def _tab(browser: Any) -> Any:
 
 
 def test_the_widget_on_another_origin_chats(
-    browser: Any, chat_host: str, shop_port: int, db: Session
+    browser: Any, chat_host: str, shop_port: int, db: Session, tmp_path: Path
 ) -> None:
     shop = f"http://127.0.0.1:{shop_port}"
     assert shop != chat_host
@@ -115,6 +117,7 @@ def test_the_widget_on_another_origin_chats(
     )
     assert [(m.role, m.status) for m in rows] == [("customer", "received"), ("assistant", "done")]
     assert rows[1].text and chat.locator("#log li.msg.assistant .body").inner_text().strip()
+    page.screenshot(path=str(Path(os.environ.get(SHOTS_ENV) or tmp_path) / "widget.png"))
     chat.locator("#widget-close").click()  # the frame asks the page, by postMessage, to fold it away
     page.wait_for_function(
         "() => document.querySelector('#switchboard-widget').shadowRoot.querySelector('iframe').hidden"
