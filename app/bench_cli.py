@@ -22,7 +22,9 @@ def engine(
     ),
     device: str = typer.Option("cpu", help="cpu, cuda or auto."),
     dtype: str = typer.Option("auto", help="auto, float32, bfloat16 or float16."),
-    sequential: int = typer.Option(4, min=1, help="Requests HF generate runs one at a time (a subsample)."),
+    sequential: int = typer.Option(
+        16, min=0, help="Requests merged HF generate runs one at a time (stratified sample; 0 = all)."
+    ),
     static_batch: int = typer.Option(32, min=1, help="Batch size of the PEFT static-batch baseline."),
     max_batch: int = typer.Option(64, min=1, help="Engine max running sequences."),
     step_tokens: int = typer.Option(512, min=1, help="Engine token budget per step (chunked prefill)."),
@@ -30,12 +32,16 @@ def engine(
     threads: int = typer.Option(
         1, min=0, help="torch CPU threads (0 = torch's default; 1 avoids OpenMP stalls on a shared box)."
     ),
-    only_engine: bool = typer.Option(False, help="Skip both baselines."),
+    only_engine: bool = typer.Option(False, help="Skip every other system."),
+    systems: str = typer.Option(
+        "engine,peft_static_batch,hf_sequential,vllm",
+        help="Comma-separated systems; vllm needs scripts/setup_vllm.sh (skipped with a line otherwise).",
+    ),
     out: Path = typer.Option(Path("bench-results/engine"), help="Where results.json and the PNG go."),
 ) -> None:
-    """Engine vs HF generate (one at a time) vs PEFT static batches of 32 on one seeded chat trace."""
+    """Engine vs PEFT static batches, merged HF one at a time and vLLM CPU on one seeded chat trace."""
     from app.config import settings
-    from inference.bench.engine_bench import SYSTEMS, EngineBenchConfig, run_benchmark
+    from inference.bench.engine_bench import EngineBenchConfig, run_benchmark
     from inference.bench.trace import TraceSpec
     from inference.loading.loader import ModelLoadError
 
@@ -53,7 +59,7 @@ def engine(
             max_batch_size=max_batch,
             max_tokens_per_step=step_tokens,
             out_dir=out,
-            systems=("engine",) if only_engine else SYSTEMS,
+            systems=("engine",) if only_engine else tuple(s.strip() for s in systems.split(",") if s.strip()),
             profile_steps=profile_steps,
             threads=threads,
         )

@@ -1,8 +1,10 @@
-"""The baselines the engine is measured against: HF generate one request at a time, and PEFT
-mixed-adapter static batches. Both replay the trace's arrivals against the wall clock."""
+"""The baselines the engine is measured against: HF generate one request at a time with its
+adapter merged, and PEFT mixed-adapter static batches. Both replay the trace's arrivals against
+the wall clock."""
 
 from __future__ import annotations
 
+import copy
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -109,21 +111,35 @@ def _timings(batch: list[TraceRequest], times: list[float]) -> list[RequestTimin
     ]
 
 
+def merged_models(model: torch.nn.Module, adapters: dict[str, Path], names: set[str]) -> dict[str, Any]:
+    """One copy of the base model per adapter in ``names`` with that adapter merged into its weights.
+
+    Serving one request at a time, a user would merge (merge_and_unload): unmerged PEFT pays the
+    LoRA matmuls on every token for nothing. Call this before PEFT injects layers into ``model``.
+    """
+    from peft import PeftModel
+
+    merged = {}
+    for name in sorted(names):
+        copy_ = copy.deepcopy(model)
+        merged[name] = PeftModel.from_pretrained(copy_, str(adapters[name])).merge_and_unload().eval()
+    return merged
+
+
 def run_hf_sequential(
-    peft_model: Any,
+    models: dict[str, Any],
     trace: list[TraceRequest],
     pad_id: int,
     note: str = "",
     progress: Callable[[str], None] | None = None,
 ) -> SystemResult:
-    """Baseline (a): one request at a time, in arrival order, with its adapter active."""
+    """Baseline (a): one request at a time, in arrival order, on its adapter's merged model."""
     clock = TraceClock()
     timings: list[RequestTiming] = []
     for r in trace:
         clock.wait_until(r.arrival_s)
-        peft_model.set_adapter(r.adapter)
         steps = StepTimes(clock)
-        _generate(peft_model, [r.prompt_ids], r.max_new_tokens, pad_id, steps)
+        _generate(models[r.adapter], [r.prompt_ids], r.max_new_tokens, pad_id, steps)
         timings.extend(_timings([r], steps.times))
         if progress:
             progress(f"hf_sequential {len(timings)}/{len(trace)}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import os
 import tempfile
 import time
 from collections.abc import Callable
@@ -14,17 +15,21 @@ import torch
 
 from inference.bench.adapters import resolve_adapters
 from inference.bench.baselines import (
-    TraceClock,
     load_peft_adapters,
+    merged_models,
     run_hf_sequential,
     run_peft_static_batches,
 )
-from inference.bench.report import RequestTiming, SystemResult, format_table, plot, summarize, write_json
+from inference.bench.engine_replay import profile_engine, run_engine, warm_up
+from inference.bench.phases import decode_phase, measure_bandwidth, model_cost, prefill_phase
+from inference.bench.report import SystemResult, format_table, plot, summarize, write_json
 from inference.bench.roofline import flops_per_token, measure_roofline
-from inference.bench.trace import TraceRequest, TraceSpec, describe, make_trace, subsample
+from inference.bench.targets import targets
+from inference.bench.trace import TraceSpec, describe, make_trace, stratified_sample
+from inference.bench.vllm_system import run_vllm, vllm_unavailable
 from inference.cpu_features import cpu_info
 
-SYSTEMS = ("engine", "peft_static_batch", "hf_sequential")
+SYSTEMS = ("engine", "peft_static_batch", "hf_sequential", "vllm")
 
 
 @dataclass(frozen=True)
@@ -38,7 +43,7 @@ class EngineBenchConfig:
     device: str = "cpu"
     dtype: str = "float32"
     trace: TraceSpec = field(default_factory=TraceSpec)
-    sequential_requests: int = 4
+    sequential_requests: int = 16  # a stratified sample (by answer length); 0 = the whole trace
     static_batch_size: int = 32
     max_batch_size: int = 64
     max_tokens_per_step: int = 512
@@ -52,7 +57,9 @@ class EngineBenchConfig:
     def __post_init__(self) -> None:
         if (self.model_dir is None) == (self.dummy is None):
             raise ValueError("give exactly one of model_dir (real weights) or dummy (a shape name)")
-        for name in ("sequential_requests", "static_batch_size", "max_batch_size", "lora_rank"):
+        if self.sequential_requests < 0:
+            raise ValueError(f"sequential_requests must be >= 0, got {self.sequential_requests}")
+        for name in ("static_batch_size", "max_batch_size", "lora_rank"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
         unknown = set(self.systems) - set(SYSTEMS)
@@ -79,137 +86,36 @@ def load_bench_model(cfg: EngineBenchConfig) -> tuple[Any, Any, str]:
     return loaded.model, loaded.tokenizer, cfg.model_dir.name
 
 
-def run_engine(engine: Any, trace: list[TraceRequest]) -> SystemResult:
-    """Replay the trace into LLMEngine against the wall clock: requests join when they arrive."""
-    from inference.params import SamplingParams
-    from inference.request import GenerationRequest
+def _new_engine(model: Any, tokenizer: Any, cfg: EngineBenchConfig, adapters: dict[str, Path]) -> Any:
+    from inference.engine import EngineConfig, LLMEngine
 
-    clock = TraceClock()
-    pending = list(reversed(trace))
-    first: dict[int, float] = {}
-    produced: dict[int, int] = {}
-    timings: list[RequestTiming] = []
-    by_id = {str(r.index): r for r in trace}
-    while pending or engine.has_unfinished():
-        now = clock.now()
-        while pending and pending[-1].arrival_s <= now:
-            r = pending.pop()
-            params = SamplingParams.greedy(max_new_tokens=r.max_new_tokens, ignore_eos=True)
-            engine.add_request(
-                GenerationRequest(
-                    r.prompt_ids,
-                    params,
-                    adapter=r.adapter,
-                    request_id=str(r.index),
-                    arrival_time=engine.config.clock() - (now - r.arrival_s),
-                )
-            )
-        if not engine.has_unfinished():
-            clock.wait_until(pending[-1].arrival_s)
-            continue
-        events = engine.step()
-        t = clock.now()
-        for ev in events:
-            r = by_id[ev.request_id]
-            if ev.token_ids:
-                first.setdefault(r.index, t)
-                produced[r.index] = produced.get(r.index, 0) + len(ev.token_ids)
-            if ev.finished:
-                if ev.finish_reason != "length":
-                    raise RuntimeError(f"request {r.index} ended with {ev.finish_reason}: {ev.error}")
-                timings.append(
-                    RequestTiming(
-                        index=r.index,
-                        adapter=r.adapter,
-                        arrival_s=r.arrival_s,
-                        first_token_s=first[r.index],
-                        finish_s=t,
-                        prompt_tokens=len(r.prompt_ids),
-                        output_tokens=produced[r.index],
-                        requested_tokens=r.max_new_tokens,
-                    )
-                )
-    timings.sort(key=lambda x: x.index)
-    return SystemResult("engine", timings, extra=_engine_metrics(engine))
+    engine = LLMEngine(model, tokenizer, EngineConfig(
+        max_batch_size=cfg.max_batch_size, max_tokens_per_step=cfg.max_tokens_per_step,
+        kv_budget_tokens=cfg.kv_budget_tokens, clock=time.perf_counter,
+    ))
+    for name, path in adapters.items():
+        engine.load_adapter(name, path)
+    return engine
 
 
-def _engine_metrics(engine: Any) -> dict[str, Any]:
-    snap = engine.metrics()
-    keep = {k: v for k, v in snap.items() if isinstance(v, int | float | str | dict)}
-    return {"engine_metrics": keep}
-
-
-def _warm_up(engine: Any, peft_model: Any | None, trace: list[TraceRequest], pad_id: int) -> None:
-    # First calls pay one-off costs (allocator, thread pool, kernels): keep them out of every timing.
-    warm = [TraceRequest(0, 0.0, trace[0].adapter, trace[0].prompt_ids[:16], 4)]
-    if engine is not None:
-        run_engine(engine, warm)
-    if peft_model is not None:
-        run_peft_static_batches(peft_model, warm * 2, pad_id, batch_size=2)
-
-
-def profile_engine(engine: Any, trace: list[TraceRequest], steps: int, out_dir: Path) -> str:
-    """torch.profiler over ``steps`` decode-heavy engine steps; returns the top-ops table."""
-    from torch.profiler import ProfilerActivity, profile
-
-    from inference.params import SamplingParams
-    from inference.request import GenerationRequest
-
-    for r in trace[: engine.config.max_batch_size]:
-        params = SamplingParams.greedy(max_new_tokens=r.max_new_tokens, ignore_eos=True)
-        request = GenerationRequest(r.prompt_ids, params, adapter=r.adapter, request_id=f"p{r.index}")
-        engine.add_request(request)
-    while engine.scheduler.waiting:  # finish prefill first so the profile shows steady decoding
-        engine.step()
-    activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if torch.cuda.is_available() else [])
-    with profile(activities=activities) as prof:
-        for _ in range(steps):
-            engine.step()
-    for rid in [f"p{r.index}" for r in trace]:
-        engine.abort(rid)
-    while engine.has_unfinished():
-        engine.step()
-    table = str(prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=25))
-    out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / "engine_profile.txt").write_text(table)
-    return table
-
-
-def _targets(systems: dict[str, Any], achieved: float, roofline: float) -> dict[str, Any]:
-    eng = systems["engine"]
-    out: dict[str, Any] = {}
-    if "peft_static_batch" in systems:
-        c = systems["peft_static_batch"]
-        out["throughput engine / peft_static_batch"] = {
-            "value": eng["throughput_tok_s"] / c["throughput_tok_s"],
-            "target": ">= 2.5",
-            "min": 2.5,
-        }
-        out["p99 TTFT engine / peft_static_batch"] = {
-            "value": eng["ttft_p99_s"] / c["ttft_p99_s"],
-            "target": "<= 0.5",
-            "max": 0.5,
-        }
-    if "hf_sequential" in systems:
-        out["throughput engine / hf_sequential"] = {
-            "value": eng["throughput_tok_s"] / systems["hf_sequential"]["throughput_tok_s"],
-            "target": ">= 10",
-            "min": 10.0,
-        }
-    out["engine fraction of roofline (all tokens)"] = {
-        "value": achieved / roofline,
-        "target": ">= 0.5",
-        "min": 0.5,
-    }
-    for t in out.values():
-        t["met"] = t["value"] >= t.pop("min") if "min" in t else t["value"] <= t.pop("max")
-    return out
+def _phases(
+    model: Any, tokenizer: Any, cfg: EngineBenchConfig, adapters: dict[str, Path], trace: list
+) -> dict:
+    """Prefill and batch-1 decode on a fresh engine (no prefix cache from the replay) and the
+    bandwidth ceiling, all measured now, beside the matmul roofline."""
+    engine = _new_engine(model, tokenizer, cfg, adapters)
+    cost = model_cost(model, {n: engine.adapters.get(n) for n in adapters}, engine.pool.shape.bytes_per_token)
+    bandwidth = measure_bandwidth()
+    prefill = prefill_phase(engine, trace[: min(8, len(trace))], cost)
+    fits = [r for r in trace if len(r.prompt_ids) <= cfg.max_tokens_per_step]
+    decode = decode_phase(engine, fits[len(fits) // 2], 32, cost)
+    return {"bandwidth_bytes_per_s": bandwidth, "prefill": prefill, "decode_batch1": decode,
+            "trace_flops": sum(sum(cost.request_flops(len(r.prompt_ids), r.max_new_tokens, r.adapter))
+                               for r in trace)}
 
 
 def run_benchmark(cfg: EngineBenchConfig, log: Callable[[str], None] = print) -> dict[str, Any]:
     """Run every selected system on one trace; print the table; write JSON and PNG to cfg.out_dir."""
-    from inference.engine import EngineConfig, LLMEngine
-
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     model, tokenizer, label = load_bench_model(cfg)
@@ -219,53 +125,61 @@ def run_benchmark(cfg: EngineBenchConfig, log: Callable[[str], None] = print) ->
     trace = make_trace(spec)
     pad_id = int(tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id)
     device = next(model.parameters()).device
+    dtype = str(next(model.parameters()).dtype).removeprefix("torch.")
     log(f"model {label} on {device}; {len(trace)} requests over {trace[-1].arrival_s:.1f}s")
     roof = measure_roofline(device, next(model.parameters()).dtype)
-    fpt = flops_per_token(model, cfg.lora_rank)
     results: dict[str, SystemResult] = {}
+    skipped: list[str] = []
     with tempfile.TemporaryDirectory(prefix="sb-bench-adapters-") as scratch:
         adapters, origin = resolve_adapters(
             model, cfg.adapters_dir, Path(scratch), cfg.lora_rank, use_trained=cfg.dummy is None
         )
-        engine = LLMEngine(
-            model,
-            tokenizer,
-            EngineConfig(
-                max_batch_size=cfg.max_batch_size,
-                max_tokens_per_step=cfg.max_tokens_per_step,
-                kv_budget_tokens=cfg.kv_budget_tokens,
-                clock=time.perf_counter,
-            ),
-        )
-        for name, path in adapters.items():
-            engine.load_adapter(name, path)
-        _warm_up(engine, None, trace, pad_id)
+        engine = _new_engine(model, tokenizer, cfg, adapters)
+        warm_up(engine, None, trace, pad_id)
         log("running the engine ...")
         results["engine"] = run_engine(engine, trace)
         profile = profile_engine(engine, trace, cfg.profile_steps, cfg.out_dir) if cfg.profile_steps else None
         del engine
         gc.collect()
-        if len(cfg.systems) > 1:
-            # PEFT injects its LoRA layers into the model, so it runs only after the engine is done.
+        log("measuring the per-phase ceilings ...")
+        phases = _phases(model, tokenizer, cfg, adapters, trace)
+        gc.collect()
+        if "vllm" in cfg.systems:
+            why = vllm_unavailable(cfg.model_dir)
+            if why is None:
+                log("running vLLM (CPU build, subprocess) ...")
+                assert cfg.model_dir is not None
+                results["vllm"] = run_vllm(
+                    cfg.model_dir, adapters, trace, torch.get_num_threads(), dtype,
+                    cfg.max_batch_size, cfg.max_tokens_per_step,
+                )
+            else:
+                log(why)
+                skipped.append(why)
+        if "hf_sequential" in cfg.systems:
+            n = cfg.sequential_requests
+            part = trace if n == 0 else stratified_sample(trace, n)
+            note = "adapter merged (merge_and_unload); " + (
+                "the whole trace" if len(part) == len(trace) else
+                f"a stratified sample of {len(part)} of {len(trace)} requests by answer length "
+                f"({sum(r.max_new_tokens for r in part) / len(part):.0f} tokens mean vs "
+                f"{sum(r.max_new_tokens for r in trace) / len(trace):.0f} for the trace)"
+            )
+            merged = merged_models(model, adapters, {r.adapter for r in part})
+            warm_up(None, merged[part[0].adapter], trace, pad_id)
+            log("running HF generate one request at a time (merged adapters) ...")
+            results["hf_sequential"] = run_hf_sequential(merged, part, pad_id, note, progress=log)
+            del merged
+            gc.collect()
+        if "peft_static_batch" in cfg.systems:
+            # PEFT injects its LoRA layers into the model, so it runs last.
             peft_model = load_peft_adapters(model, adapters)
-            _warm_up(None, peft_model, trace, pad_id)
-            if "peft_static_batch" in cfg.systems:
-                log("running PEFT static batches ...")
-                results["peft_static_batch"] = run_peft_static_batches(
-                    peft_model, trace, pad_id, cfg.static_batch_size, progress=log
-                )
-            if "hf_sequential" in cfg.systems:
-                part = subsample(trace, cfg.sequential_requests)
-                note = (
-                    ""
-                    if len(part) == len(trace)
-                    else (f"ran the first {len(part)} of {len(trace)} requests (throughput over what it ran)")
-                )
-                log("running HF generate one request at a time ...")
-                results["hf_sequential"] = run_hf_sequential(peft_model, part, pad_id, note, progress=log)
+            warm_up(None, peft_model, trace, pad_id)
+            log("running PEFT static batches ...")
+            results["peft_static_batch"] = run_peft_static_batches(
+                peft_model, trace, pad_id, cfg.static_batch_size, progress=log
+            )
     systems = {name: summarize(r) for name, r in results.items()}
-    eng = systems["engine"]
-    achieved = fpt * (eng["prompt_tokens"] + eng["output_tokens"]) / eng["span_s"]
     summary: dict[str, Any] = {
         "config": {
             **{k: str(v) for k, v in asdict(cfg).items() if k != "trace"},
@@ -273,18 +187,17 @@ def run_benchmark(cfg: EngineBenchConfig, log: Callable[[str], None] = print) ->
             "device": str(device),
             "adapters": origin,
             "threads": torch.get_num_threads(),
-            "dtype": str(next(model.parameters()).dtype).removeprefix("torch."),
+            "dtype": dtype,
             "cpu": cpu_info().describe(),
+            "load_average": list(os.getloadavg()),
         },
         "trace": describe(spec, trace),
         "roofline": asdict(roof),
-        "flops_per_token": fpt,
-        "engine_achieved_flops_per_s": achieved,
-        "engine_output_only_fraction_of_roofline": (
-            fpt * eng["output_tokens"] / eng["span_s"] / roof.flops_per_s
-        ),
+        "flops_per_token": flops_per_token(model, cfg.lora_rank),
+        "phases": phases,
         "systems": systems,
-        "targets": _targets(systems, achieved, roof.flops_per_s),
+        "skipped": skipped,
+        "targets": targets(systems, phases, roof.flops_per_s),
     }
     cfg.out_dir.mkdir(parents=True, exist_ok=True)
     log(format_table(summary))

@@ -109,6 +109,17 @@ def format_table(results: dict[str, Any]) -> str:
         f"matmul, {roof['device']}, {roof['threads']} threads); "
         f"model {results['flops_per_token'] / 1e6:,.1f} MFLOP/token"
     )
+    for line in results.get("skipped", []):
+        lines.append(line)
+    phases = results.get("phases")
+    if phases:
+        pf, dc = phases["prefill"], phases["decode_batch1"]
+        lines.append(
+            f"prefill ({pf['requests']} prompts, {pf['prompt_tokens']} tokens at once): "
+            f"{pf['flops_per_s'] / 1e9:,.1f} GFLOP/s computed; batch-1 decode at {dc['context']} context: "
+            f"{dc['step_ms']:.1f} ms/token, {dc['bytes_per_s'] / 1e9:,.1f} GB/s read of "
+            f"{phases['bandwidth_bytes_per_s'] / 1e9:,.1f} GB/s measured"
+        )
     for name, t in results["targets"].items():
         mark = "MET" if t["met"] else "MISSED"
         lines.append(f"{name:<44} {_fmt(t['value']):>10}  target {t['target']:<10} {mark}")

@@ -73,9 +73,18 @@ def make_trace(spec: TraceSpec) -> list[TraceRequest]:
     return trace
 
 
-def subsample(trace: list[TraceRequest], count: int) -> list[TraceRequest]:
-    """The first ``count`` requests (keeps arrival times, so the slow baseline sees the same start)."""
-    return trace[: max(1, min(count, len(trace)))]
+def stratified_sample(trace: list[TraceRequest], count: int) -> list[TraceRequest]:
+    """``count`` requests spread evenly over the ranks of answer length, in arrival order.
+
+    A slow baseline that runs only a part of the trace must run a part with the trace's mix of
+    short and long answers (the first few requests are not: their mean length is luck).
+    Arrival times are kept, so the sample sees the same start and load as the whole trace.
+    """
+    count = max(1, min(count, len(trace)))
+    by_length = sorted(trace, key=lambda r: (r.max_new_tokens, r.index))
+    step = len(trace) / count
+    picked = {by_length[int(step * i + step / 2)].index for i in range(count)}
+    return [r for r in trace if r.index in picked]
 
 
 def describe(spec: TraceSpec, trace: list[TraceRequest]) -> dict[str, object]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from inference.bench.trace import FIRST_ORDINARY_ID, TraceSpec, describe, make_trace, subsample
+from inference.bench.trace import FIRST_ORDINARY_ID, TraceSpec, describe, make_trace, stratified_sample
 
 
 def test_same_seed_same_trace_and_other_seed_differs() -> None:
@@ -29,10 +29,22 @@ def test_adapter_mix_is_roughly_50_30_20() -> None:
     assert share == pytest.approx({"general": 0.5, "tech_support": 0.3, "sales": 0.2}, abs=0.04)
 
 
-def test_subsample_and_describe() -> None:
+def test_stratified_sample_keeps_the_length_mix_in_arrival_order() -> None:
+    trace = make_trace(TraceSpec(num_requests=32, seed=0))
+    part = stratified_sample(trace, 8)
+    assert len(part) == 8 and [r.index for r in part] == sorted(r.index for r in part)
+    mean = sum(r.max_new_tokens for r in trace) / len(trace)
+    part_mean = sum(r.max_new_tokens for r in part) / len(part)
+    assert abs(part_mean - mean) < 0.15 * mean
+    lengths = sorted(r.max_new_tokens for r in trace)
+    picked = [r.max_new_tokens for r in part]
+    assert min(picked) <= lengths[4] and max(picked) >= lengths[-5]
+    assert stratified_sample(trace, 99) == trace
+
+
+def test_describe() -> None:
     spec = TraceSpec(num_requests=10)
     trace = make_trace(spec)
-    assert subsample(trace, 3) == trace[:3]
     info = describe(spec, trace)
     assert info["output_tokens_total"] == sum(r.max_new_tokens for r in trace)
     assert sum(info["adapter_counts"].values()) == 10  # type: ignore[union-attr]
