@@ -124,6 +124,10 @@ def test_staff_take_over_and_operator_change_in_the_browser(
 
     staff = _login(browser, server, "sam", "/staff")
     assert_accessible(staff, "staff conversation list")
+    staff.goto(server + "/staff/inbox")
+    staff.locator("#transcript, main").first.wait_for()
+    assert_accessible(staff, "staff inbox")
+    staff.goto(server + "/staff")
     staff.fill("input[name=q]", "zorbleflux")
     staff.click("#filters button[type=submit]")
     rows = staff.locator("#rows tr[data-id]")
