@@ -5,10 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, model_validator
+from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from app.auth.secret_key import PUBLIC_DEFAULT, resolve_secret
+from app.widget.origins import normalize_origin
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SECRET = PUBLIC_DEFAULT  # kept for callers that name it; refused outside tests
@@ -73,6 +74,9 @@ class Settings(BaseSettings):
     # adapters were trained saying "Voltline"; serving puts this name in its place). Sites that embed
     # the widget show their own name (app/widget/sites.py).
     business_name: str = Field(default="Voltline", min_length=1, max_length=80)
+    # The origins customers reach this host at (comma-separated, e.g. https://chat.example.com), for a
+    # proxy that rewrites Host: /ws/chat always accepts this host's own pages (app/widget/embedding.py).
+    public_origins: str = ""
     # The sweep of orphaned `streaming` replies (app/chat/orphans.py): rows older than the age are
     # finalised from what Redis or the engine still holds, every interval. Chaos runs shorten both.
     orphan_sweep_min_age_s: float = Field(default=60.0, gt=0)
@@ -86,6 +90,16 @@ class Settings(BaseSettings):
             self.secret_key, self.environment, bool(self.redis_url), self.cache_dir
         )
         return self
+
+    @field_validator("public_origins")
+    @classmethod
+    def _check_public_origins(cls, value: str) -> str:
+        return ",".join(normalize_origin(o) for o in value.split(",") if o.strip())
+
+    @property
+    def own_origins(self) -> tuple[str, ...]:
+        """``public_origins`` as a tuple of normalised origins."""
+        return tuple(o for o in self.public_origins.split(",") if o)
 
     @property
     def model_dir(self) -> Path:

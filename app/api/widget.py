@@ -27,7 +27,8 @@ def site_config(request: Request, session: SessionDep, site_key: str) -> Respons
     """The site's name, greeting, colours and embed URL, readable only by pages on allowed origins."""
     site = get_site(session, site_key)
     origin = request.headers.get("origin")
-    refused = origin_refusal(site, site_key, origin, request.headers.get("host"))
+    own = request.app.state.settings.own_origins
+    refused = origin_refusal(site, site_key, origin, request.headers.get("host"), own)
     if site is None or not site.enabled:
         raise HTTPException(404, refused or f"no enabled site {site_key!r}")
     if refused:

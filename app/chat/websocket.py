@@ -65,7 +65,8 @@ def _origin_refusal(ws: WebSocket, site_key: str | None) -> str | None:
     if site_key:
         with ws.app.state.sessions() as session:
             site = get_site(session, site_key)
-    return origin_refusal(site, site_key, ws.headers.get("origin"), ws.headers.get("host"))
+    own = ws.app.state.settings.own_origins
+    return origin_refusal(site, site_key, ws.headers.get("origin"), ws.headers.get("host"), own)
 
 
 def close_reason(text: str) -> str:

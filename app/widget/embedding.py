@@ -3,10 +3,11 @@ the site's colours as CSS, and the config widget.js reads (answered only to allo
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from app.api.security_headers import CSP
-from app.widget.origins import same_origin
+from app.widget.origins import normalize_origin, same_origin
 from app.widget.sites import SiteSettings
 
 
@@ -43,19 +44,31 @@ def widget_config(site: SiteSettings, base_url: str) -> dict[str, Any]:
 
 
 def origin_refusal(
-    site: SiteSettings | None, site_key: str | None, origin: str | None, host: str | None
+    site: SiteSettings | None,
+    site_key: str | None,
+    origin: str | None,
+    host: str | None,
+    own_origins: Sequence[str] = (),
 ) -> str | None:
     """Why a browser page on ``origin`` may not use the chat of ``site_key``; None when it may.
 
     A request without an Origin header is no browser page (a script, a test) and is let through;
-    this host itself is always allowed (the full chat page and the widget's own iframe).
+    this host itself is always allowed (the full chat page and the widget's own iframe): the Host
+    the request names, or one of ``own_origins`` (the public origins, for a proxy that rewrites Host).
     """
     if site_key and (site is None or not site.enabled):
         return f"unknown or disabled site {site_key!r}"
-    if not origin or same_origin(origin, host):
+    if not origin or same_origin(origin, host) or _listed(origin, own_origins):
         return None
     if site is None:
         return f"origin {origin} may not open this chat (embed it through a site's widget)"
     if not site.allows(origin):
         return f"origin {origin} is not allowed for site {site.key!r}"
     return None
+
+
+def _listed(origin: str, origins: Sequence[str]) -> bool:
+    try:
+        return normalize_origin(origin) in origins
+    except ValueError:
+        return False

@@ -36,3 +36,11 @@ def test_plain_database_and_redis_urls_are_read(monkeypatch: pytest.MonkeyPatch)
 def test_model_path_override(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
     monkeypatch.setenv("SWITCHBOARD_MODEL", str(tmp_path))
     assert Settings(_env_file=None, cache_dir=tmp_path).model_dir == tmp_path
+
+
+def test_public_origins_are_normalised_and_checked() -> None:
+    cfg = Settings(public_origins="https://Chat.Example/, http://10.0.0.5:8080", environment="test")
+    assert cfg.own_origins == ("https://chat.example", "http://10.0.0.5:8080")
+    assert Settings(environment="test").own_origins == ()
+    with pytest.raises(ValidationError, match="is not an origin"):
+        Settings(public_origins="chat.example/path", environment="test")

@@ -99,3 +99,10 @@ def test_chat_socket_checks_the_origin(client: TestClient, db: Session) -> None:
     assert "embed it through a site" in _refusal(client, "/ws/chat", ALLOWED).reason
     assert "unknown or disabled site 'nope'" in _refusal(client, "/ws/chat?site=nope", SELF).reason
     assert db.scalars(select(Conversation.site_key)).all().count("shop") == 2
+
+
+def test_a_proxy_that_rewrites_host_names_the_public_origin(pg_url: str, db: Session) -> None:
+    proxied = TestClient(console_app(pg_url, public_origins="https://chat.example"))
+    # The full chat page, served at https://chat.example through a proxy that sends Host: testserver.
+    assert _hello(proxied, "/ws/chat", "https://chat.example")["type"] == "welcome"
+    assert _refusal(proxied, "/ws/chat", "https://other.example").code == 1008

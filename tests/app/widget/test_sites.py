@@ -67,5 +67,6 @@ def test_embed_csp_and_origin_rules() -> None:
     assert "not allowed for site 'shop'" in (origin_refusal(site, "shop", "https://evil.example", host) or "")
     assert "embed it through a site" in (origin_refusal(None, None, "https://acme.example", host) or "")
     assert "unknown or disabled" in (origin_refusal(None, "nope", None, host) or "")
+    assert origin_refusal(None, None, "https://chat.example", "app:8000", ("https://chat.example",)) is None
     off = site.model_copy(update={"enabled": False})
     assert "unknown or disabled" in (origin_refusal(off, "shop", "https://acme.example", host) or "")
