@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 
 from adapters.cli import adapters_app
+from app.admin.cli import admin_app
 from app.bench_cli import bench_app
 from app.knowledge.cli import kb_app
 from app.knowledge.fact_eval_cli import fact_eval_command
@@ -17,6 +18,7 @@ from app.users_cli import users_app
 cli = typer.Typer(help="Switchboard: customer-service chat over one multi-LoRA engine.", no_args_is_help=True)
 cli.add_typer(bench_app, name="bench")
 cli.add_typer(users_app, name="users")
+cli.add_typer(admin_app, name="admin")
 cli.add_typer(adapters_app, name="adapters")
 cli.add_typer(router_app, name="router")
 kb_app.command("eval")(fact_eval_command)

@@ -7,7 +7,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.admin.accounts import create_user
-from app.auth.api_keys import KEY_PREFIX, create_api_key, revoke_api_key
+from app.admin.keys import issue_key, revoke_key
+from app.auth.api_keys import KEY_PREFIX
 from app.db.models import ApiKey, StaffUser
 
 users_app = typer.Typer(help="Staff and operator accounts, and API keys.", no_args_is_help=True)
@@ -65,7 +66,7 @@ def api_key_create(
     """Create an API key and print it once; only its hash is stored."""
     with _session(database_url) as session:
         try:
-            key = create_api_key(session, name)
+            _, key = issue_key(session, name, None)  # audited as done by "cli"
         except ValueError as exc:
             _fail(str(exc))
             return
@@ -90,7 +91,9 @@ def api_key_revoke(
 ) -> None:
     """Revoke a key: every later call with it gets 401."""
     with _session(database_url) as session:
-        if not revoke_api_key(session, key_id):
-            _fail(f"no API key with id {key_id}")
+        try:
+            revoke_key(session, key_id, None)
+        except LookupError as exc:
+            _fail(str(exc))
             return
     typer.echo(f"revoked API key {key_id}")
