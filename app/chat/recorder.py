@@ -8,6 +8,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.chat.metrics import AppMetrics
@@ -19,6 +20,7 @@ from inference import unverified_numbers
 
 log = logging.getLogger(__name__)
 LOST_WITH_SERVER = "the server restarted before the reply finished; nothing of it was kept"
+WRITE_RETRY_S = (0.5, 1.0, 2.0, 4.0, 4.0, 4.0, 4.0, 4.0)  # ~24 s: a database failover or a short cut
 STATUS_BY_REASON = {"stop": "done", "length": "done", "cancelled": "interrupted", "error": "error"}
 
 
@@ -107,7 +109,24 @@ class JobRecorder:
             result["error"] = f"reading the generation stream failed: {exc}"
         finally:
             if result:
-                await asyncio.to_thread(self._write, message_id, "".join(parts), result, allowed)
+                await self._store(message_id, "".join(parts), result, allowed)
+
+    async def _store(
+        self, message_id: int, text: str, result: dict[str, Any], allowed: frozenset[str] | None
+    ) -> None:
+        """Write the outcome, riding out a database outage (the `done` frame waits for this write).
+
+        A write that fails for good leaves the row `streaming`; the orphan sweep finalises it later.
+        """
+        for delay in (*WRITE_RETRY_S, None):
+            try:
+                await asyncio.to_thread(self._write, message_id, text, result, allowed)
+                return
+            except SQLAlchemyError as exc:
+                if delay is None:
+                    raise
+                log.warning("storing reply %s failed (%s); retrying", message_id, type(exc).__name__)
+                await asyncio.sleep(delay)
 
     async def _events(self, job_id: str) -> AsyncIterator[JobEvent]:
         """The job's events; with workers, a job Redis does not know yet is looked for a while.

@@ -35,6 +35,10 @@ from app.widget.sites import get_site
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["chat"])
 HUB_TYPES = ("staff_message", "status")
+REPLY_NOT_STORED = (
+    "The chat cannot reach its database right now, so this reply could not be saved yet; "
+    "it will be in the conversation when you come back."
+)
 DATABASE_DOWN = "the chat cannot reach its database right now; nothing was saved, please try again shortly"
 
 
@@ -233,15 +237,28 @@ class ChatSocket:
                 async for event in events:
                     frame = job_frame(event, message_id)
                     if frame["type"] == "done" and message_id is not None:
-                        frame |= await asyncio.to_thread(self.service.done_notes, message_id)
+                        frame |= await self._done_notes(message_id)
                     await self.send(frame)
                     if not self.open:
                         break
         except KeyError:
             await self.send(error_frame("that reply is no longer available", job_id=job_id))
+        except SQLAlchemyError:  # the reply could not be stored (yet): no `done` that is not true
+            log.warning("reply %s not streamed to the end: database unreachable", job_id)
+            self.metrics.errors.labels("database").inc()
+            await self.send(error_frame(REPLY_NOT_STORED, job_id=job_id))
         finally:
             if self.streams.get(job_id) is asyncio.current_task():
                 del self.streams[job_id]
+
+    async def _done_notes(self, message_id: int) -> dict[str, Any]:
+        """The `done` frame's sources and hand-off offer; without them if the database is away."""
+        try:
+            notes: dict[str, Any] = await asyncio.to_thread(self.service.done_notes, message_id)
+            return notes
+        except SQLAlchemyError:
+            log.warning("done notes of reply %s unavailable: database unreachable", message_id)
+            return {}
 
     async def _forward_hub(self, conversation_id: str) -> None:
         async with self.service.subscribe(conversation_id) as events:
