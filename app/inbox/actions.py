@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.db.models import Conversation, ConversationLabel, ConversationNote, StaffUser, utcnow
+from app.staff.events import record_event
 from app.staff.handoff import HandoffConflict
 from app.staff.transcript import ConversationNotFound
 
@@ -37,6 +38,7 @@ def assign(session: Session, conversation_id: str, assignee_id: int) -> tuple[Co
         session.rollback()
         raise HandoffConflict(f"cannot assign a conversation that is {conv.status}")
     conv.status, conv.assigned_staff_id = "human", assignee.id
+    record_event(session, conv.id, "assigned", assignee.id)
     session.commit()
     return conv, assignee
 
@@ -49,6 +51,7 @@ def resolve(session: Session, conversation_id: str, user: StaffUser) -> Conversa
         return conv
     conv.status, conv.resolved_at, conv.resolved_by_id = "closed", utcnow(), user.id
     conv.pending_since = None
+    record_event(session, conv.id, "resolved", user.id)
     session.commit()
     return conv
 

@@ -10,11 +10,13 @@ from sqlalchemy.orm import Session
 
 from app.db.models import ConversationEvent, StaffUser
 
-EventKind = Literal["handoff_requested", "taken_over", "handed_back"]
+EventKind = Literal["handoff_requested", "taken_over", "handed_back", "assigned", "resolved"]
 EVENT_TEXT = {
     "handoff_requested": "Customer asked for a person",
     "taken_over": "{staff} took the conversation over",
     "handed_back": "{staff} handed the conversation back to the assistant",
+    "assigned": "Assigned to {staff}",  # staff_id: the assignee (app/inbox/actions.py)
+    "resolved": "{staff} resolved the conversation; the customer was asked for a rating",
 }
 
 

@@ -110,6 +110,12 @@ def test_assign_to_me_or_a_colleague_tells_the_customer_who_answers(
     assert client.post("/api/inbox/conversations/nope/assign", headers=csrf).status_code == 404
     client.post(f"/api/inbox/conversations/{cid}/resolve", headers=csrf)
     assert client.post(f"/api/inbox/conversations/{cid}/assign", headers=csrf).status_code == 409
+    events = client.get(f"/api/staff/conversations/{cid}").json()["events"]
+    assert [e["text"] for e in events if e["kind"] in ("assigned", "resolved")] == [
+        "Assigned to sam",
+        "Assigned to kim",
+        "sam resolved the conversation; the customer was asked for a rating",
+    ]
 
 
 def test_internal_notes_never_reach_the_customer(client: TestClient, csrf: dict, db: Session) -> None:

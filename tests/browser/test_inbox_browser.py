@@ -19,6 +19,7 @@ from app.db.models import CannedReply, Conversation, ConversationLabel, CsatRati
 from app.inbox.hours import DeskHours, save_hours
 from tests.app.console_support import add_conversation, add_user
 from tests.browser import test_staff_browser as staff_browser
+from tests.browser.browser_support import assert_accessible
 from tests.browser.test_staff_browser import SHOTS_ENV, TIMEOUT_MS, _login
 
 pytestmark = pytest.mark.browser
@@ -93,6 +94,7 @@ def test_a_handoff_reaches_the_open_inbox_live(
     staff.wait_for_function("document.querySelectorAll('#inbox-rows tr[data-id]').length === 3")
     staff.locator("#inbox-rows tr[data-id]").filter(has_text="will not boot").wait_for()  # its message event
     staff.screenshot(path=str(_shots(tmp_path) / "inbox.png"), full_page=True)
+    assert_accessible(staff, "inbox")
 
 
 def test_nobody_online_the_customer_is_told_when_and_leaves_an_email(
@@ -111,6 +113,7 @@ def test_nobody_online_the_customer_is_told_when_and_leaves_an_email(
     )  # browser check
     customer.fill("#contact-email", "ana@example.com")
     customer.screenshot(path=str(_shots(tmp_path) / "handoff.png"), full_page=True)
+    assert_accessible(customer, "chat with the email offer")
     customer.click(".contact-form button[type=submit]")
     customer.locator(".desk-card.contact").filter(has_text="will write to ana@example.com").wait_for()
     db.expire_all()
@@ -148,6 +151,7 @@ def test_resolving_asks_the_customer_for_a_rating(
     staff.click("#note-form button[type=submit]")
     staff.locator("#notes li").filter(has_text="refund issued").wait_for()
     staff.screenshot(path=str(_shots(tmp_path) / "transcript-panel.png"), full_page=True)
+    assert_accessible(staff, "transcript with the inbox panel")
     assert customer.locator("#log").filter(has_text="refund issued").count() == 0  # the note stays internal
 
     staff.click("#resolve")
@@ -158,6 +162,7 @@ def test_resolving_asks_the_customer_for_a_rating(
     card.locator("button[aria-label^='4']").click()
     card.locator("textarea").fill("Quick and friendly, thanks Sam")
     customer.screenshot(path=str(_shots(tmp_path) / "csat.png"), full_page=True)
+    assert_accessible(customer, "chat with the CSAT prompt")
     card.locator("button[type=submit]").click()
     card.filter(has_text="you rated us 4 out of 5").wait_for()
     assert customer.locator("#connection").text_content() == "Connected · resolved"
@@ -165,3 +170,24 @@ def test_resolving_asks_the_customer_for_a_rating(
     rating = db.scalar(select(CsatRating))
     assert rating is not None and (rating.score, rating.comment, rating.resolved_by_id) == (
         4, "Quick and friendly, thanks Sam", sam.id)  # fmt: skip
+
+
+def test_operators_set_hours_and_canned_replies_in_the_browser(
+    server: str, browser: Any, db: Session
+) -> None:
+    add_user(db, "olga", "operator")
+    page = _login(browser, server, "olga", "/operator/desk")
+    page.fill("input[name=timezone]", "Mars/Olympus")
+    page.click("#hours-form button[type=submit]")
+    page.locator("#hours-error").filter(has_text="unknown time zone").wait_for()
+    page.fill("input[name=timezone]", "Europe/Berlin")
+    page.check("input[name=days][value='5']")
+    page.click("#hours-form button[type=submit]")
+    page.locator("#hours-status").filter(has_text="Mon–Sat 09:00–17:00 (Europe/Berlin)").wait_for()
+    page.fill("#canned-form input[name=shortcut]", "refund")
+    page.fill("#canned-form textarea[name=text]", "Refunds reach your card within 5 business days.")
+    page.click("#canned-save")
+    page.locator("#canned-rows tr").filter(has_text="/refund").wait_for()
+    assert_accessible(page, "operator desk settings")
+    db.expire_all()
+    assert db.scalar(select(CannedReply.shortcut)) == "refund"

@@ -40,7 +40,9 @@ function startPanel(panel) {
   function renderNotes(notes) {
     document.getElementById("notes").replaceChildren(...notes.map((n) => {
       const li = el("li");
-      li.append(el("div", (n.staff || "staff") + " · " + new Date(n.created_at).toLocaleString(), "head"),
+      // UTC like the transcript's own times, so a note lines up with the messages around it.
+      const when = new Date(n.created_at).toISOString().slice(0, 19).replace("T", " ") + " UTC";
+      li.append(el("div", (n.staff || "staff") + " · " + when, "head"),
         el("div", n.text, "text"));
       return li;
     }));
