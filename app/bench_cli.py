@@ -124,6 +124,24 @@ def policies(
         raise typer.Exit(code=1) from exc
 
 
+@bench_app.command("start")
+def start(
+    runs: int = typer.Option(2, min=1, help="Starts to time (the first migrates a fresh SQLite file)."),
+    port: int = typer.Option(18500, min=1, max=65535, help="Port the started server listens on."),
+    timeout: float = typer.Option(300.0, min=1, help="Give up on a start after this many seconds."),
+    out: Path = typer.Option(Path("bench-results/start"), help="Where results.json and results.md go."),
+) -> None:
+    """Time `scripts/run.sh` to a 200 chat page, a loaded engine (/readyz) and the first reply."""
+    from app.loadtest.start_bench import StartSpec, run_start_bench
+
+    try:
+        run_start_bench(StartSpec(runs=runs, port=port, timeout_s=timeout), out, log=typer.echo)
+    except (ValueError, RuntimeError) as exc:
+        typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(code=1) from exc
+    typer.echo((out / "results.md").read_text())
+
+
 @bench_app.command("load")
 def load(
     customers: int = typer.Option(200, min=1, help="Concurrent simulated websocket customers."),

@@ -91,7 +91,10 @@ def create_app(
         if be is None:
             # Listen first, load the engine behind it; early messages wait (app/generation/starting.py).
             be = StartingBackend(lambda: load_embedded(app, cfg), max_pending=cfg.max_queue_depth)
-        await be.start()
+        # The engine's load (seconds of torch imports) must not compete with the rest of start-up.
+        loads_behind = isinstance(be, StartingBackend)
+        if not loads_behind:
+            await be.start()
         # Workers (and a loading engine) load the adapters found in adapters_dir: plan with those names.
         adapters = eng.adapters() if eng is not None else list(adapter_dirs(cfg.adapters_dir))
         planner = ReplyPlanner(router or load_router(cfg.router_path), adapters, cfg.business_name)
@@ -99,6 +102,8 @@ def create_app(
         app.state.backend = be
         app.state.chat.connect(be, planner)
         sweep_task = await start_sweeper(app, sessions, be)
+        if loads_behind:
+            await be.start()  # returns at once; uvicorn listens right after this
         try:
             yield
         finally:

@@ -7,6 +7,7 @@ here, and every benchmark writes ``describe()`` into its results so a figure nam
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import platform
@@ -26,6 +27,7 @@ RELEVANT_FLAGS = (
 )  # fmt: skip
 # bf16 must beat fp32 by this margin to become the default: a tie is not worth +0.6 % perplexity.
 BF16_MIN_SPEEDUP = 1.2
+PROBE_FILE = "cpu-probes.json"
 
 
 @dataclass(frozen=True)
@@ -123,9 +125,44 @@ def bf16_speedup(m: int = 32, k: int = 576, n: int = 1536, repeats: int = 10) ->
     return fp32 / max(bf16, 1e-9)
 
 
-def bf16_is_faster() -> bool:
-    """True where bf16 matmuls are measurably faster than fp32 on this CPU."""
+def probe_key() -> str:
+    """What a cached probe result depends on: the CPU, the cores this process gets, torch's build."""
+    info = cpu_info()
+    return f"{info.label()}|{info.usable_cores} cores|torch {torch.__version__}|{info.torch_capability}"
+
+
+def cached_bf16_speedup(cache_dir: Path | None) -> float:
+    """``bf16_speedup()``, measured once per CPU and kept in ``cache_dir/cpu-probes.json``.
+
+    The probe costs ~1 s on a loaded machine at every start otherwise; a different CPU, core
+    count or torch build is a different key, so a moved cache is measured again, never trusted.
+    """
+    if cache_dir is None:
+        return bf16_speedup()
+    path, key = cache_dir / PROBE_FILE, probe_key()
+    try:
+        known = json.loads(path.read_text())
+    except (OSError, ValueError):
+        known = {}
+    entry = known.get(key) if isinstance(known, dict) else None
+    if isinstance(entry, dict) and isinstance(entry.get("bf16_speedup"), float):
+        return float(entry["bf16_speedup"])
     speedup = bf16_speedup()
+    known = known if isinstance(known, dict) else {}
+    known[key] = {"bf16_speedup": speedup}
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(known, indent=1))
+        tmp.replace(path)  # atomic: two processes starting together never read half a file
+    except OSError:
+        log.warning("could not keep the CPU probe result in %s", path, exc_info=True)
+    return speedup
+
+
+def bf16_is_faster(cache_dir: Path | None = None) -> bool:
+    """True where bf16 matmuls are measurably faster than fp32 on this CPU (cached in ``cache_dir``)."""
+    speedup = cached_bf16_speedup(cache_dir)
     faster = speedup >= BF16_MIN_SPEEDUP
     log.info("CPU bf16 matmul speed-up %.2fx over fp32 on %s: %s", speedup, cpu_info().label(),
              "bf16 is the CPU default" if faster else "fp32 stays the CPU default")

@@ -60,8 +60,13 @@ class KVBlockPool:
         self.block_size = block_size
         self.num_blocks = num_blocks  # usable blocks, not counting the null block
         dims = (num_blocks + 1, block_size, shape.num_kv_heads, shape.head_dim)
-        self.k = [torch.zeros(dims, dtype=shape.dtype, device=device) for _ in range(shape.num_layers)]
-        self.v = [torch.zeros(dims, dtype=shape.dtype, device=device) for _ in range(shape.num_layers)]
+        # Not zero-filled: a 32k-token pool is hundreds of MB whose pages the OS then maps only as
+        # blocks are used (zero-filling took seconds at start). Only the null block must be zeros
+        # now; every other block is cleared when handed out (``zero_new_blocks``).
+        self.k = [torch.empty(dims, dtype=shape.dtype, device=device) for _ in range(shape.num_layers)]
+        self.v = [torch.empty(dims, dtype=shape.dtype, device=device) for _ in range(shape.num_layers)]
+        for tensor in (*self.k, *self.v):
+            tensor[NULL_BLOCK].zero_()
         self.refcount = [0] * (num_blocks + 1)
         # Free blocks in least-recently-freed order; a freed block keeps its prefix hash so a later
         # request can still reuse it until the block is handed out again.

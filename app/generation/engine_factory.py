@@ -94,6 +94,8 @@ def build_engine(settings: Settings) -> AsyncEngine:
 
     set_threads(settings.threads)
     needs_fp32 = settings.quantization == "dynamic-int8"  # its kernels take fp32 weights only
-    loaded = load_model(model_path(settings), settings.device, settings.dtype, needs_fp32)
+    loaded = load_model(
+        model_path(settings), settings.device, settings.dtype, needs_fp32, probe_cache=settings.cache_dir
+    )
     model = quantize(loaded.model, settings.quantization, settings.int8_scheme)
     return AsyncEngine(build_llm_engine(model, loaded.tokenizer, settings))

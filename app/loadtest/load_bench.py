@@ -84,12 +84,13 @@ async def run_customer(customer: Customer, spec: LoadSpec) -> None:
                 text = f"{TOPICS[(customer.index + i) % len(TOPICS)]} (customer {customer.index}, #{i})"
                 exchange = Exchange(text, f"c{customer.index}-m{i}")
                 customer.exchanges.append(exchange)
-                await asyncio.wait_for(_exchange(ws, exchange), spec.reply_timeout_s)
+                await asyncio.wait_for(exchange_one(ws, exchange), spec.reply_timeout_s)
     except Exception as exc:  # noqa: BLE001 - the load report counts every kind of failure
         customer.error = f"{type(exc).__name__}: {exc}"[:300]
 
 
-async def _exchange(ws: Any, exchange: Exchange) -> None:
+async def exchange_one(ws: Any, exchange: Exchange) -> None:
+    """Send one message on an open, welcomed socket and read its reply into ``exchange``."""
     started = time.perf_counter()
     await ws.send(json.dumps({"type": "message", "text": exchange.text, "client_id": exchange.client_id}))
     job_id = None

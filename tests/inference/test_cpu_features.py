@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -41,3 +42,20 @@ def test_this_machine_is_described() -> None:
     assert described["usable_cores"] == default_threads() >= 1
     assert described["torch_capability"] and described["label"]
     assert bf16_speedup() > 0
+
+
+def test_the_bf16_probe_is_measured_once_per_cpu_and_kept(tmp_path: Path, monkeypatch) -> None:
+    from inference import cpu_features
+
+    calls: list[int] = []
+    monkeypatch.setattr(cpu_features, "bf16_speedup", lambda: calls.append(1) or 1.7)
+    assert cpu_features.cached_bf16_speedup(tmp_path) == 1.7
+    assert cpu_features.cached_bf16_speedup(tmp_path) == 1.7 and len(calls) == 1  # read back
+    kept = json.loads((tmp_path / cpu_features.PROBE_FILE).read_text())
+    assert list(kept) == [cpu_features.probe_key()] and cpu_info().label() in cpu_features.probe_key()
+    # Another CPU (or core count, or torch build) is another key: measured again, not trusted.
+    monkeypatch.setattr(cpu_features, "probe_key", lambda: "some other CPU")
+    assert cpu_features.cached_bf16_speedup(tmp_path) == 1.7 and len(calls) == 2
+    (tmp_path / cpu_features.PROBE_FILE).write_text("{broken")  # a damaged file is measured again
+    assert cpu_features.cached_bf16_speedup(tmp_path) == 1.7 and len(calls) == 3
+    assert cpu_features.bf16_is_faster(tmp_path) is True and len(calls) == 3

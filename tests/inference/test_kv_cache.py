@@ -146,3 +146,30 @@ def test_shared_prefix_is_filled_by_its_first_owner_without_copy() -> None:
     pool.free(first)
     pool.free(second)
     assert pool.num_used == 0 and second.wait_for == 0
+
+
+def test_the_pool_is_not_zero_filled_but_nothing_stale_is_ever_read(tokenizer) -> None:
+    from inference import EngineConfig, LLMEngine
+    from inference.kv_cache import NULL_BLOCK
+    from inference.loading.dummy import build_random_llama
+
+    pool = _pool(blocks=4)
+    assert all(torch.count_nonzero(t[NULL_BLOCK]) == 0 for t in (*pool.k, *pool.v))  # padded reads
+    # Fresh memory may hold anything: poison every other block, as garbage from the OS could be.
+    def run(poison: bool) -> list[int]:
+        model = build_random_llama("tiny", seed=0, initializer_range=0.5)
+        engine = LLMEngine(model, tokenizer, EngineConfig(max_batch_size=4, kv_budget_tokens=256))
+        if poison:
+            for t in (*engine.pool.k, *engine.pool.v):
+                t[NULL_BLOCK + 1 :] = float("nan")
+        from inference import GenerationRequest, SamplingParams
+
+        for i in range(3):
+            engine.add_request(GenerationRequest([5 + i, 17, 3, 9, 11][: 3 + i], SamplingParams.greedy(12)))
+        tokens: list[int] = []
+        while engine.has_unfinished():
+            for event in engine.step():
+                tokens.extend(event.token_ids)
+        return tokens
+
+    assert run(poison=True) == run(poison=False)
