@@ -106,12 +106,22 @@ def list_inbox(
 ) -> list[InboxItem]:
     """The view's conversations: pending first and longest wait first, then the rest by activity."""
     now = now or utcnow()
-    order = Conversation.resolved_at.desc() if flt.view == "resolved" else Conversation.updated_at.desc()
+    # The SQL order already puts the longest pending waits first, so the page cut never drops them.
+    order = (
+        [Conversation.resolved_at.desc()]
+        if flt.view == "resolved"
+        else [
+            Conversation.status != "pending",
+            Conversation.pending_since.is_(None),
+            Conversation.pending_since,
+            Conversation.updated_at.desc(),
+        ]
+    )
     rows = session.execute(
         select(Conversation, StaffUser.username)
         .outerjoin(StaffUser, StaffUser.id == Conversation.assigned_staff_id)
         .where(*_conditions(flt, me))
-        .order_by(order)
+        .order_by(*order, Conversation.id)
         .limit(MAX_ITEMS)
     ).all()
     ids = [conv.id for conv, _ in rows]

@@ -239,3 +239,14 @@ def test_the_inbox_needs_a_login(client: TestClient) -> None:
     assert client.get("/api/inbox/events").status_code == 401
     page = client.get("/staff/inbox", headers={"Accept": "text/html"}, follow_redirects=False)
     assert page.status_code == 303 and page.headers["location"].startswith("/login")
+
+
+def test_the_longest_waits_survive_the_page_cut(
+    client: TestClient, csrf: dict, db: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app.inbox import queue
+
+    monkeypatch.setattr(queue, "MAX_ITEMS", 2)
+    oldest, middle = _pending(db, 50), _pending(db, 20)
+    _pending(db, 1)  # touched last, waiting least: the one left off
+    assert [i["id"] for i in _inbox(client, view="waiting")] == [oldest.id, middle.id]
