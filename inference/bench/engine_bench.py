@@ -22,7 +22,7 @@ from inference.bench.baselines import (
 )
 from inference.bench.engine_replay import profile_engine, run_engine, warm_up
 from inference.bench.phases import decode_phase, measure_bandwidth, model_cost, prefill_phase
-from inference.bench.report import SystemResult, format_table, plot, summarize, write_json
+from inference.bench.report import SystemResult, format_table, plot, summarize, write_json, write_markdown
 from inference.bench.roofline import flops_per_token, measure_roofline
 from inference.bench.targets import targets
 from inference.bench.trace import TraceSpec, describe, make_trace, stratified_sample
@@ -116,6 +116,7 @@ def _phases(
 
 def run_benchmark(cfg: EngineBenchConfig, log: Callable[[str], None] = print) -> dict[str, Any]:
     """Run every selected system on one trace; print the table; write JSON and PNG to cfg.out_dir."""
+    load_at_start = list(os.getloadavg())  # the machine may be shared: say how busy it was
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     model, tokenizer, label = load_bench_model(cfg)
@@ -189,7 +190,7 @@ def run_benchmark(cfg: EngineBenchConfig, log: Callable[[str], None] = print) ->
             "threads": torch.get_num_threads(),
             "dtype": dtype,
             "cpu": cpu_info().describe(),
-            "load_average": list(os.getloadavg()),
+            "load_average": {"start": load_at_start, "end": list(os.getloadavg())},
         },
         "trace": describe(spec, trace),
         "roofline": asdict(roof),
@@ -203,5 +204,10 @@ def run_benchmark(cfg: EngineBenchConfig, log: Callable[[str], None] = print) ->
     log(format_table(summary))
     if profile:
         log(profile)
-    log(f"wrote {write_json(summary, results, cfg.out_dir)} and {plot(summary, cfg.out_dir)}")
+    written = (
+        write_json(summary, results, cfg.out_dir),
+        write_markdown(summary, cfg.out_dir),
+        plot(summary, cfg.out_dir),
+    )
+    log("wrote " + ", ".join(str(p) for p in written))
     return summary

@@ -136,6 +136,21 @@ def write_json(results: dict[str, Any], timings: dict[str, SystemResult], out_di
     return path
 
 
+def write_markdown(results: dict[str, Any], out_dir: Path) -> Path:
+    """results.md: the printed table, with the machine's load average at the run's start and end."""
+    load = results.get("config", {}).get("load_average")
+    lines = ["# Engine benchmark", ""]
+    if load:
+        for when in ("start", "end"):
+            figures = " / ".join(f"{x:.2f}" for x in load[when])
+            lines.append(f"Load average at the {when} (1/5/15 min): {figures}.")
+        lines.append("")
+    lines += ["```", format_table(results), "```", ""]
+    path = out_dir / "results.md"
+    path.write_text("\n".join(lines))
+    return path
+
+
 def plot(results: dict[str, Any], out_dir: Path) -> Path:
     """Bar charts of throughput, TTFT and TPOT per system (PNG, headless)."""
     import matplotlib

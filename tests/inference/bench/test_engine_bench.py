@@ -32,6 +32,7 @@ def test_writes_json_and_plot(results: tuple[dict, Path]) -> None:
     summary, out = results
     on_disk = json.loads((out / "results.json").read_text())
     assert (out / "engine_bench.png").stat().st_size > 0
+    assert "throughput engine / peft_static_batch" in (out / "results.md").read_text()
     assert set(on_disk["systems"]) == {"engine", "peft_static_batch", "hf_sequential"}
     assert on_disk["systems"] == json.loads(json.dumps(summary["systems"]))
     assert set(on_disk["requests"]) == set(on_disk["systems"])
