@@ -55,17 +55,55 @@ def decode_event(fields: dict[Any, Any]) -> JobEvent:
     return JobEvent.from_dict(json.loads(raw))
 
 
-async def append_event(redis: Redis, event: JobEvent, ttl_s: int = EVENTS_TTL_S) -> bool:
-    """Write ``event`` at its seq; False if that seq is already taken (another writer owns the job)."""
+class StreamLost(Exception):
+    """The job's event stream is gone although events were written to it (Redis restarted empty)."""
+
+
+async def append_event(
+    redis: Redis, event: JobEvent, ttl_s: int = EVENTS_TTL_S, *, expect_stream: bool = False
+) -> bool:
+    """Write ``event`` at its seq; False if that seq is already taken (another writer owns the job).
+
+    ``expect_stream``: the stream must exist already (earlier events were written); StreamLost if
+    not, instead of silently starting a stream with a gap where the lost events were.
+    """
     key = events_key(event.job_id)
     try:
-        await redis.xadd(key, encode_event(event), id=entry_id(event.seq))  # type: ignore[arg-type]
+        added = await redis.xadd(
+            key, encode_event(event), id=entry_id(event.seq), nomkstream=expect_stream  # type: ignore[arg-type]
+        )
     except ResponseError as exc:
         if "equal or smaller" in str(exc):
             return False
         raise
+    if added is None:
+        raise StreamLost(event.job_id)
     await redis.expire(key, ttl_s)
     return True
+
+
+class JobEventWriter:
+    """Writes one job's events in order and keeps them, so a stream lost with Redis is written again.
+
+    Without this, a worker that went on after a Redis restart started the new stream at seq n: a
+    reader resuming after seq k < n waited at a gap, and customers saw a reply with a hole in it.
+    """
+
+    def __init__(self, redis: Redis, written: list[JobEvent] | None = None) -> None:
+        self.redis = redis
+        self.written = list(written or [])  # what the stream held when this writer took the job
+
+    async def write(self, event: JobEvent) -> bool:
+        """Append ``event`` (first the lost history, if Redis lost it); False: another writer won."""
+        try:
+            ok = await append_event(self.redis, event, expect_stream=bool(self.written))
+        except StreamLost:
+            for old in self.written:
+                await append_event(self.redis, old)
+            ok = await append_event(self.redis, event)
+        if ok:
+            self.written.append(event)
+        return ok
 
 
 async def read_all(redis: Redis, job_id: str) -> list[JobEvent]:

@@ -33,6 +33,8 @@ from app.generation.redis_backend import REDIS_DOWN
 from app.generation.runner import JobRun
 from inference import AsyncEngine
 
+WRITE_RETRY_S = (0.25, 0.5, 1.0, 2.0)  # a Redis restart takes a second or two: ride it out
+
 log = logging.getLogger(__name__)
 
 
@@ -66,6 +68,7 @@ class Worker:
         self.running: dict[str, str] = {}  # stream entry id -> job id
         self.tasks: set[asyncio.Task[None]] = set()
         self.completed = 0
+        self.writers: dict[str, rs.JobEventWriter] = {}  # job id -> its events so far (see write)
 
     async def run(self, stop: asyncio.Event | None = None) -> None:
         """Serve until ``stop`` is set; unfinished jobs stay pending for another worker to reclaim."""
@@ -155,6 +158,7 @@ class Worker:
 
     async def _serve(self, entry: str, fields: dict[Any, Any]) -> None:
         finished = True
+        job: GenerationJob | None = None
         try:
             job = GenerationJob.from_dict(json.loads(fields[b"job"]))
         except Exception as exc:  # a malformed entry can never succeed: drop it, do not retry forever
@@ -179,6 +183,8 @@ class Worker:
                 await rs.append_event(self.redis, error)
         finally:
             self.running.pop(entry, None)
+            if job is not None:
+                self.writers.pop(job.job_id, None)
             if finished:
                 self.completed += 1
                 with contextlib.suppress(*REDIS_DOWN):
@@ -191,14 +197,27 @@ class Worker:
             await pipe.execute()
 
     async def write(self, event: JobEvent) -> bool:
-        """Write one event at its seq; False when another worker already wrote that seq."""
-        return await rs.append_event(self.redis, event)
+        """Write one event at its seq; False when another worker already wrote that seq.
+
+        A Redis restart mid-reply is ridden out (retried ~4 s) and the job's stream, lost with it,
+        is written again from the start, so its readers resume without a gap.
+        """
+        writer = self.writers.setdefault(event.job_id, rs.JobEventWriter(self.redis))
+        for delay in (*WRITE_RETRY_S, None):
+            try:
+                return await writer.write(event)
+            except REDIS_DOWN:
+                if delay is None:
+                    raise
+                await asyncio.sleep(delay)
+        return False
 
     async def _generate(self, job: GenerationJob) -> bool:
         """Run (or continue) the job; True when its stream holds a final event."""
         written = await rs.read_all(self.redis, job.job_id)
         if written and written[-1].final:
             return True
+        self.writers[job.job_id] = rs.JobEventWriter(self.redis, written)
         done_ids = [int(i) for e in written for i in e.extra.get("ids", [])]
         run = await JobRun.prepare(self.engine, job, first_seq=len(written), done_ids=done_ids)
         if await self.redis.exists(rs.cancel_key(job.job_id)) or run.left <= 0:

@@ -111,3 +111,40 @@ def test_config_refuses_a_claim_timeout_shorter_than_heartbeats() -> None:
         WorkerConfig("redis://x", claim_idle_ms=100, heartbeat_s=0.25)
     with pytest.raises(ValueError, match="max_jobs"):
         WorkerConfig("redis://x", max_jobs=0)
+
+
+async def test_a_redis_restart_mid_reply_is_ridden_out_without_a_gap(tokenizer: Any) -> None:
+    import asyncio
+
+    from tests.app.scaleout_support import free_port, start_redis
+
+    port = free_port()
+    server = start_redis(port)
+    url = f"redis://127.0.0.1:{port}/0"
+    backend = RedisBackend(url, block_ms=200)
+    await backend.start()
+    worker = RunningWorker(tokenizer, url, "steady")
+    try:
+        long_job = job(900)
+        await backend.submit(long_job)
+        reader = asyncio.create_task(collect(backend, long_job.job_id))  # a customer's stream
+
+        async def started() -> bool:
+            return len(await rs.read_all(backend.redis, long_job.job_id)) >= 20
+
+        await eventually(started)
+        server.kill()  # Redis restarts empty (no persistence) while the reply streams
+        server.wait()
+        server = start_redis(port)
+        events = await asyncio.wait_for(reader, 120)
+        # Was: the worker gave up (an error at the end), or wrote on from seq n into a stream
+        # that had lost 0..n-1, so a reader resuming in between skipped a piece of the reply.
+        assert events[-1].kind == "done" and events[-1].completion_tokens == 900
+        assert [e.seq for e in events] == list(range(len(events)))
+        stored = await rs.read_all(backend.redis, long_job.job_id)
+        assert [e.seq for e in stored] == list(range(len(stored)))  # rewritten from the start
+    finally:
+        await worker.kill()
+        await backend.stop()
+        server.kill()
+        server.wait()
