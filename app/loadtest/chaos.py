@@ -12,6 +12,7 @@ connections. Afterwards the database alone decides (app.loadtest.chaos_check).
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 import time
 from collections.abc import Callable
@@ -193,6 +194,8 @@ def run_chaos(
         "cluster": {k: str(v) for k, v in asdict(cluster_spec).items()},
         "chaos": asdict(spec),
         "cpu": cpu_info().describe(),
+        # 1/5/15-minute load averages at the end: this machine's 2 cores are shared with other work.
+        "load_average": [round(x, 2) for x in os.getloadavg()],
         "timeline": timeline.events,
         "settle": settled,
         "result": summarize(customers, check),

@@ -144,8 +144,9 @@ async def _converse(ws: Any, customer: ChaosCustomer, ex: ChaosExchange, stall_s
             ex.outcome, ex.seen_via = "done", "stream"
             return
         elif kind == "error" and job is not None and job == ex.job_id:
-            if "no longer" in str(frame.get("message")):  # finished meanwhile: the history has it
-                raise Dropped("reply finished while away")
+            message = str(frame.get("message"))
+            if "no longer" in message or "could not be saved yet" in message:  # the history will have it
+                raise Dropped("reply finished while away, or not stored yet")
             ex.outcome, ex.seen_via = "error", "stream"
             return
         elif kind == "error" and job is None:  # not stored (database down): same client id again

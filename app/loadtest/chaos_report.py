@@ -49,7 +49,9 @@ def write_report(result: dict[str, Any], out_dir: Path) -> None:
         f"{c['max_new_tokens']}), a private redis-server and a fresh PostgreSQL database.",
         "PostgreSQL is shared on this machine, so it is never stopped: the nodes reach it through a TCP "
         "proxy the run controls, and the cut refuses and drops every connection through it.",
-        f"CPU: {result['cpu'].get('label', 'not recorded')}.",
+        f"CPU: {result['cpu'].get('label', 'not recorded')}; load average at the end "
+        f"{' / '.join(str(x) for x in result.get('load_average', []))} (1/5/15 min) on "
+        f"{result['cpu'].get('usable_cores', '?')} usable cores: a loaded, shared machine; times are slow.",
         "",
         "| t (s) | event |",
         "| ---: | --- |",
