@@ -99,10 +99,15 @@ def add_conversation(
 
 
 def staff_on_duty(db: Session, username: str = "duty") -> StaffUser:
-    """A staff member online now at a desk that is always open: a hand-off finds someone to answer."""
+    """A staff member seen online just now at a desk that is always open: a hand-off finds someone.
+
+    Call it right before the hand-off: presence lapses after app.inbox.presence.ONLINE_WINDOW_S.
+    """
+    from sqlalchemy import select
+
     from app.inbox.hours import DeskHours, save_hours
 
-    user = add_user(db, username, "staff")
+    user = db.scalar(select(StaffUser).where(StaffUser.username == username)) or add_user(db, username)
     user.last_seen_at = utcnow()
     db.commit()
     save_hours(db, DeskHours(always_open=True), user)

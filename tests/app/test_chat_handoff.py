@@ -55,11 +55,11 @@ def _rows(db: Session, cid: str) -> list[Message]:
 def test_asking_for_a_person_starts_the_handoff_instead_of_a_reply(
     client: TestClient, db: Session, text: str
 ) -> None:
-    staff_on_duty(db)  # someone can answer: the customer hears they join shortly (app/inbox tests the rest)
     with client.websocket_connect("/ws/chat") as ws:
         cid = _hello(ws)
         ws.send_json({"type": "message", "text": "my wifi router keeps disconnecting"})
         read_until(ws, "done")  # a normal bot reply first: the conversation is tech_support now
+        staff_on_duty(db)  # someone can answer: they join shortly (tests/app/test_inbox.py: nobody)
         ws.send_json({"type": "message", "text": text, "client_id": "p-1"})
         stored = ws.receive_json()
         status = ws.receive_json()  # published on the hub, like the page's "talk to a human" link

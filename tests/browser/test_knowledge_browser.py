@@ -132,7 +132,6 @@ def _reply_rows(db: Session) -> list[Message]:
 def test_chat_shows_sources_cut_short_continue_and_the_offer(browser: Any, server: str, db: Session) -> None:
     for intent in ("general", "tech_support", "sales"):
         save_policy(db, intent, DecodingPolicy(strategy="greedy", max_new_tokens=8), None)
-    staff_on_duty(db)  # someone can answer the hand-off below (tests/browser/test_inbox_browser.py: nobody)
     page = browser.new_context(viewport={"width": 420, "height": 1000}).new_page()
     page.set_default_timeout(TIMEOUT_MS)
     page.goto(server + "/")
@@ -163,6 +162,7 @@ def test_chat_shows_sources_cut_short_continue_and_the_offer(browser: Any, serve
     offer.wait_for()
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / "chat-sources.png"), full_page=False)
+    staff_on_duty(db)  # someone can answer the hand-off (tests/browser/test_inbox_browser.py: nobody)
     offer.click()
     page.locator("li.notice").filter(has_text="A member of our team will join").wait_for()
     page.wait_for_selector("#connection:text('waiting for our team')")

@@ -252,7 +252,6 @@ def test_rate_limit_is_per_client_with_a_clear_error(client: TestClient, db: Ses
 
 
 def test_feedback_handoff_and_staff_reply(client: TestClient, db: Session) -> None:
-    staff_on_duty(db)  # a person can answer, so the plain "will answer here" frames
     with client.websocket_connect("/ws/chat") as ws:
         cid = _hello(ws)["conversation_id"]
         ws.send_json({"type": "message", "text": "hi"})
@@ -261,6 +260,7 @@ def test_feedback_handoff_and_staff_reply(client: TestClient, db: Session) -> No
         assert ws.receive_json()["status"] == "feedback_saved"
         ws.send_json({"type": "feedback", "message_id": done["message_id"], "rating": 1})
         assert ws.receive_json()["status"] == "feedback_saved"
+        staff_on_duty(db)  # a person can answer, so the plain "will answer here" frames
         ws.send_json({"type": "handoff"})
         status = ws.receive_json()
         assert status["type"] == "status" and status["status"] == "pending"
