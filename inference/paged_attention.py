@@ -33,6 +33,9 @@ class DecodeBucket:
     slots: torch.Tensor  # [b * width] cache slots of their contexts, padded to the longest
     width: int
     mask: torch.Tensor | None  # [b, 1, 1, width] True = attend; None when nothing is padded
+    # A lone sequence whose blocks follow each other in the pool (usual at batch 1: its blocks
+    # are handed out in order) reads its context as a view from this slot: no gather at all.
+    first_slot: int | None = None
 
 
 @dataclass(frozen=True)
@@ -101,7 +104,10 @@ def build_layout(
             valid = torch.tensor(lengths, device=device)[:, None]
             mask = (torch.arange(width, device=device)[None, :] < valid)[:, None, None, :]
         rows = torch.tensor([decode_rows[i] for i in bucket], device=device)
-        layout.decode.append(DecodeBucket(rows, slots.reshape(-1), width, mask))
+        table = decode_tables[bucket[0]][: -(-width // block_size)]
+        run = len(bucket) == 1 and all(b == table[0] + j for j, b in enumerate(table))
+        first = table[0] * block_size if run else None
+        layout.decode.append(DecodeBucket(rows, slots.reshape(-1), width, mask, first))
     for s, e, start, table in prefills:
         if start == 0:
             layout.prefills.append(PrefillSpan(s, e, None, None))
@@ -125,8 +131,12 @@ def attend(
     for b in layout.decode:
         n = b.rows.shape[0]
         qd = q.index_select(0, b.rows).view(n, kv_heads, heads // kv_heads, dim)
-        kd = kc.index_select(0, b.slots).view(n, b.width, kv_heads, dim).transpose(1, 2)
-        vd = vc.index_select(0, b.slots).view(n, b.width, kv_heads, dim).transpose(1, 2)
+        if b.first_slot is not None:
+            kd = kc.narrow(0, b.first_slot, b.width)[None].transpose(1, 2)
+            vd = vc.narrow(0, b.first_slot, b.width)[None].transpose(1, 2)
+        else:
+            kd = kc.index_select(0, b.slots).view(n, b.width, kv_heads, dim).transpose(1, 2)
+            vd = vc.index_select(0, b.slots).view(n, b.width, kv_heads, dim).transpose(1, 2)
         od = F.scaled_dot_product_attention(qd, kd, vd, attn_mask=b.mask, scale=scale)
         out.index_copy_(0, b.rows, od.reshape(n, heads, dim))
     for p in layout.prefills:

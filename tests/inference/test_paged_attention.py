@@ -32,11 +32,12 @@ def test_byte_cap_splits_equal_lengths() -> None:
         plan_buckets([1], 10, slack=0.5)
 
 
-def _cache(seed: int, lengths: list[int]):
+def _cache(seed: int, lengths: list[int], in_order: bool = False):
     rng = random.Random(seed)
     num_blocks = sum(-(-n // BS) for n in lengths) + 8
     blocks = list(range(1, num_blocks + 1))
-    rng.shuffle(blocks)
+    if not in_order:
+        rng.shuffle(blocks)
     tables, used = [], 0
     for n in lengths:
         need = -(-n // BS)
@@ -73,3 +74,14 @@ def test_bucketed_decode_equals_padded_attention(lengths: list[int]) -> None:
         assert len(layout.decode) > 1  # several buckets were exercised
     if len(set(lengths)) == 1:
         assert layout.decode[0].mask is None  # nothing padded, nothing masked
+
+
+@pytest.mark.parametrize("in_order", [True, False])
+def test_lone_sequence_in_consecutive_blocks_reads_a_view(in_order: bool) -> None:
+    lengths = [29]
+    kc, vc, tables = _cache(4, lengths, in_order=in_order)
+    q = torch.randn(1, HKV * GROUP, DIM, generator=torch.Generator().manual_seed(2))
+    layout = build_layout([0], lengths, tables, [], BS, slot_bytes=HKV * DIM * 4, device=torch.device("cpu"))
+    assert (layout.decode[0].first_slot is not None) == in_order
+    out = attend(q, q, q, kc, vc, layout, DIM**-0.5)
+    assert torch.allclose(out, _padded_reference(q, kc, vc, lengths, tables), atol=1e-5)
