@@ -101,6 +101,13 @@ def worker(
     max_jobs: int = typer.Option(32, min=1, help="Jobs this worker runs at once."),
     claim_idle_ms: int = typer.Option(10_000, min=100, help="Reclaim a dead worker's jobs after this idle."),
     alive_file: Path = typer.Option(None, help="Touched every heartbeat while Redis answers (healthchecks)."),
+    metrics_port: int = typer.Option(
+        None, min=0, max=65535, envvar="SWITCHBOARD_WORKER_METRICS_PORT",
+        help="Serve GET /metrics (engine + worker, Prometheus) on this port.",
+    ),
+    metrics_host: str = typer.Option(
+        "127.0.0.1", envvar="SWITCHBOARD_WORKER_METRICS_HOST", help="Metrics address (0.0.0.0 in containers)."
+    ),
 ) -> None:
     """Serve generation jobs from REDIS_URL's queue on this machine's engine (scale out with more)."""
     import asyncio
@@ -118,8 +125,9 @@ def worker(
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         config = WorkerConfig(
-            str(settings.redis_url), max_jobs=max_jobs, claim_idle_ms=claim_idle_ms, alive_file=alive_file
-        )
+            str(settings.redis_url), max_jobs=max_jobs, claim_idle_ms=claim_idle_ms, alive_file=alive_file,
+            metrics_port=metrics_port, metrics_host=metrics_host,
+        )  # fmt: skip
         engine = build_worker_engine(settings, dummy)
     except ValueError as exc:
         _fail(str(exc))

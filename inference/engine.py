@@ -41,6 +41,7 @@ class EngineConfig:
     policy: str = "continuous"
     policy_options: dict[str, Any] = field(default_factory=dict)
     clock: Callable[[], float] = time.monotonic
+    model_name: str = "model"  # the ``model_name`` label of every metric (vLLM's served model name)
 
     def __post_init__(self) -> None:
         for name in ("max_batch_size", "max_tokens_per_step", "block_size"):
@@ -71,7 +72,7 @@ class LLMEngine:
             self.pool, get_policy(config.policy, **config.policy_options), config.max_batch_size,
             config.max_tokens_per_step, config.clock,
         )
-        self._metrics = EngineMetrics()
+        self._metrics = EngineMetrics(model_name=config.model_name)
         self._states: dict[str, RequestState] = {}
         self._pending: list[TokenEvent] = []
         self._outputs = OutputProcessor(self)
@@ -172,7 +173,7 @@ class LLMEngine:
             batch_size=len(plan.items), queue_length=len(self.scheduler.waiting),
             kv_used=self.pool.num_used, kv_total=self.pool.num_blocks,
             tokens_computed=sum(s.end - s.start for s in plan.items), tokens_generated=generated,
-            seconds=seconds,
+            seconds=seconds, running=len(self.scheduler.running),
         )
         self._metrics.record_prefix_cache(self.pool.prefix_queries, self.pool.prefix_hits)
         events, self._pending = self._pending, []
@@ -210,7 +211,13 @@ class LLMEngine:
         now = self.config.clock()
         decode = now - state.first_token_time if state.first_token_time is not None else None
         completion = state.num_generated if state.beam is None else len(token_ids)
-        self._metrics.record_finish(state.request.adapter, reason, completion, decode)
+        scheduled = state.first_scheduled_time
+        self._metrics.record_finish(
+            state.request.adapter, reason, completion, decode,
+            prompt_tokens=state.prompt_len,
+            queue_seconds=scheduled - state.arrival_time if scheduled is not None else None,
+            e2e_seconds=now - state.arrival_time,
+        )  # fmt: skip
         self.emit_event(state, token_ids, text, reason, error)
 
     def emit_event(

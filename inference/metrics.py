@@ -1,4 +1,4 @@
-"""Engine metrics: per-step batch/queue/KV gauges, throughput, and per-request TTFT/TPOT by adapter."""
+"""Engine metrics: running/waiting/KV gauges, token counters, per-request latency histograms (vLLM names)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
-_LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+_LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
+_E2E_BUCKETS = (0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0, 40.0, 60.0, 120.0, 300.0)
 
 
 @dataclass
@@ -33,47 +34,60 @@ class _Totals:
 
 
 class EngineMetrics:
-    """Written by the step loop, read from any thread (snapshot / Prometheus text)."""
+    """Written by the step loop, read from any thread (snapshot / Prometheus text).
 
-    def __init__(self, window: int = 256) -> None:
+    Prometheus names and labels follow vLLM's (``vllm:num_requests_running``,
+    ``vllm:time_to_first_token_seconds``, ...), so dashboards built for vLLM read this engine too;
+    every series carries ``model_name``, per-request ones also ``adapter`` ("base" for none).
+    What vLLM has no name for keeps a ``switchboard_engine_`` name.
+    """
+
+    def __init__(self, window: int = 256, model_name: str = "model") -> None:
         self._lock = threading.Lock()
         self._totals = _Totals()
         self._adapters: dict[str, _AdapterStats] = {}
         self._recent: deque[tuple[float, int]] = deque(maxlen=window)  # (seconds, generated tokens)
+        self._prefix_seen = (0, 0)  # cumulative (queries, hits) already counted
+        self.model_name = model_name
         self.registry = CollectorRegistry()
-        r = self.registry
-        self._batch = Gauge("switchboard_engine_batch_size", "Sequences in the last step's batch", registry=r)
-        self._queue = Gauge("switchboard_engine_queue_length", "Requests waiting for admission", registry=r)
-        self._kv_used = Gauge("switchboard_engine_kv_blocks_used", "KV blocks in use", registry=r)
-        self._kv_total = Gauge("switchboard_engine_kv_blocks_total", "KV blocks in the pool", registry=r)
-        self._tps = Gauge("switchboard_engine_tokens_per_second", "Generated tokens/s lately", registry=r)
-        self._gen = Counter(
-            "switchboard_engine_generated_tokens", "Generated tokens", ["adapter"], registry=r
+        r, m, ma = self.registry, ["model_name"], ["model_name", "adapter"]
+        self._running = Gauge("vllm:num_requests_running", "Requests in the running batch", m, registry=r)
+        self._waiting = Gauge("vllm:num_requests_waiting", "Requests waiting for admission", m, registry=r)
+        self._kv_usage = Gauge("vllm:kv_cache_usage_perc", "KV blocks in use (0..1)", m, registry=r)
+        self._prompt = Counter("vllm:prompt_tokens", "Prompt tokens of finished requests", ma, registry=r)
+        self._gen = Counter("vllm:generation_tokens", "Generated tokens of finished requests", ma, registry=r)
+        self._success = Counter(
+            "vllm:request_success", "Finished requests by reason", [*ma, "finished_reason"], registry=r
         )
-        self._reqs = Counter(
-            "switchboard_engine_requests", "Finished requests", ["adapter", "reason"], registry=r
-        )
-        self._preempt = Counter("switchboard_engine_preemptions", "Requests preempted", registry=r)
-        self._prefix_q = Gauge(
-            "switchboard_engine_prefix_cache_queries", "Full prompt blocks looked up", registry=r
-        )
-        self._prefix_h = Gauge(
-            "switchboard_engine_prefix_cache_hits", "Prompt blocks reused from the cache", registry=r
-        )
-        self._ttft = Histogram(
-            "switchboard_engine_ttft_seconds", "Time to first token", ["adapter"],
-            buckets=_LATENCY_BUCKETS, registry=r,
-        )
-        self._tpot = Histogram(
-            "switchboard_engine_tpot_seconds", "Time per output token after the first", ["adapter"],
-            buckets=_LATENCY_BUCKETS, registry=r,
-        )
+        self._preempt = Counter("vllm:num_preemptions", "Requests preempted", m, registry=r)
+        self._prefix_q = Counter("vllm:prefix_cache_queries", "Prompt blocks looked up", m, registry=r)
+        self._prefix_h = Counter("vllm:prefix_cache_hits", "Prompt blocks found in the cache", m, registry=r)
+
+        def histogram(name: str, doc: str, buckets: tuple[float, ...] = _LATENCY_BUCKETS) -> Histogram:
+            return Histogram(name, doc, ma, buckets=buckets, registry=r)
+
+        self._ttft = histogram("vllm:time_to_first_token_seconds", "Arrival to first token")
+        self._tpot = histogram("vllm:time_per_output_token_seconds", "Time per output token after the first")
+        self._queue = histogram("vllm:request_queue_time_seconds", "Arrival to first scheduled")
+        self._e2e = histogram("vllm:e2e_request_latency_seconds", "Arrival to finish", _E2E_BUCKETS)
+        self._batch = Gauge("switchboard_engine_batch_size", "Sequences in the last step", m, registry=r)
+        self._kv_used = Gauge("switchboard_engine_kv_blocks_used", "KV blocks in use", m, registry=r)
+        self._kv_total = Gauge("switchboard_engine_kv_blocks_total", "KV blocks in the pool", m, registry=r)
+        self._tps = Gauge("switchboard_engine_tokens_per_second", "Generated tokens/s lately", m, registry=r)
 
     def record_step(
-        self, *, batch_size: int, queue_length: int, kv_used: int, kv_total: int,
-        tokens_computed: int, tokens_generated: int, seconds: float,
+        self,
+        *,
+        batch_size: int,
+        queue_length: int,
+        kv_used: int,
+        kv_total: int,
+        tokens_computed: int,
+        tokens_generated: int,
+        seconds: float,
+        running: int | None = None,
     ) -> None:
-        """One engine step happened."""
+        """One engine step happened (``running``: requests in the batch, default ``batch_size``)."""
         with self._lock:
             t = self._totals
             t.steps += 1
@@ -81,34 +95,42 @@ class EngineMetrics:
             t.tokens_generated += tokens_generated
             t.busy_seconds += seconds
             t.last = {
-                "batch_size": batch_size, "queue_length": queue_length, "kv_blocks_used": kv_used,
-                "kv_blocks_total": kv_total, "step_seconds": seconds,
+                "batch_size": batch_size,
+                "queue_length": queue_length,
+                "kv_blocks_used": kv_used,
+                "kv_blocks_total": kv_total,
+                "step_seconds": seconds,
             }
             self._recent.append((seconds, tokens_generated))
             tps = self._recent_tps()
-        self._batch.set(batch_size)
-        self._queue.set(queue_length)
-        self._kv_used.set(kv_used)
-        self._kv_total.set(kv_total)
-        self._tps.set(tps)
+        name = self.model_name
+        self._batch.labels(name).set(batch_size)
+        self._running.labels(name).set(batch_size if running is None else running)
+        self._waiting.labels(name).set(queue_length)
+        self._kv_used.labels(name).set(kv_used)
+        self._kv_total.labels(name).set(kv_total)
+        self._kv_usage.labels(name).set(kv_used / kv_total if kv_total else 0.0)
+        self._tps.labels(name).set(tps)
 
     def _recent_tps(self) -> float:
         secs = sum(s for s, _ in self._recent)
         return sum(n for _, n in self._recent) / secs if secs > 0 else 0.0
 
     def record_prefix_cache(self, queries: int, hits: int) -> None:
-        """Cumulative prefix-cache lookups and hits (in blocks)."""
+        """Cumulative prefix-cache lookups and hits (in blocks); the counters grow by what is new."""
         with self._lock:
             self._totals.last["prefix_cache_queries"] = queries
             self._totals.last["prefix_cache_hits"] = hits
-        self._prefix_q.set(queries)
-        self._prefix_h.set(hits)
+            seen_q, seen_h = self._prefix_seen
+            self._prefix_seen = (max(queries, seen_q), max(hits, seen_h))
+        self._prefix_q.labels(self.model_name).inc(max(0, queries - seen_q))
+        self._prefix_h.labels(self.model_name).inc(max(0, hits - seen_h))
 
     def record_preemption(self) -> None:
         """A running request gave back its KV blocks to be recomputed later."""
         with self._lock:
             self._totals.preemptions += 1
-        self._preempt.inc()
+        self._preempt.labels(self.model_name).inc()
 
     def record_first_token(self, adapter: str | None, ttft: float) -> None:
         """A request produced its first token ``ttft`` seconds after arrival."""
@@ -117,12 +139,21 @@ class EngineMetrics:
             s = self._adapters.setdefault(label, _AdapterStats())
             s.ttft_sum += ttft
             s.ttft_count += 1
-        self._ttft.labels(label).observe(ttft)
+        self._ttft.labels(self.model_name, label).observe(ttft)
 
     def record_finish(
-        self, adapter: str | None, reason: str, completion_tokens: int, decode_seconds: float | None
+        self,
+        adapter: str | None,
+        reason: str,
+        completion_tokens: int,
+        decode_seconds: float | None,
+        *,
+        prompt_tokens: int = 0,
+        queue_seconds: float | None = None,
+        e2e_seconds: float | None = None,
     ) -> None:
-        """A request ended; ``decode_seconds`` is the time from its first to its last token."""
+        """A request ended; ``decode_seconds`` is the time from its first to its last token,
+        ``queue_seconds`` from arrival to first scheduled, ``e2e_seconds`` from arrival to now."""
         label = adapter or "base"
         with self._lock:
             s = self._adapters.setdefault(label, _AdapterStats())
@@ -133,10 +164,16 @@ class EngineMetrics:
                 tpot = decode_seconds / (completion_tokens - 1)
                 s.tpot_sum += tpot
                 s.tpot_count += 1
-        self._reqs.labels(label, reason).inc()
-        self._gen.labels(label).inc(completion_tokens)
+        name = self.model_name
+        self._success.labels(name, label, reason).inc()
+        self._gen.labels(name, label).inc(completion_tokens)
+        self._prompt.labels(name, label).inc(prompt_tokens)
         if tpot is not None:
-            self._tpot.labels(label).observe(tpot)
+            self._tpot.labels(name, label).observe(tpot)
+        if queue_seconds is not None:
+            self._queue.labels(name, label).observe(queue_seconds)
+        if e2e_seconds is not None:
+            self._e2e.labels(name, label).observe(e2e_seconds)
 
     def snapshot(self) -> dict[str, Any]:
         """Plain-data view (JSON-serialisable) of everything recorded so far."""

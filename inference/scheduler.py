@@ -156,6 +156,8 @@ class Scheduler:
         self.waiting.remove(state)
         self.running.append(state)
         state.status = Status.RUNNING
+        if state.first_scheduled_time is None:  # a preempted request's queue time ended earlier
+            state.first_scheduled_time = self.clock()
         return True
 
     def _common_full_blocks(self, first: Sequence, seq: Sequence) -> int:

@@ -68,6 +68,7 @@ class RequestState:
     status: Status = Status.WAITING
     events_sent: int = 0
     first_token_time: float | None = None
+    first_scheduled_time: float | None = None  # end of its queue time (vllm:request_queue_time_seconds)
     num_preemptions: int = 0
 
     @property

@@ -33,6 +33,11 @@ def model_path(settings: Settings) -> Path:
     return ensure_default_model(settings.model_dir)
 
 
+def served_model_name(settings: Settings) -> str:
+    """The model's name on metrics (``model_name``): its folder's name, e.g. smollm2-135m-instruct."""
+    return settings.model_dir.name or "model"
+
+
 def quantize(model: Any, method: str, int8_scheme: str = "auto") -> Any:
     """Apply quantization ``method`` to the model's projections; 'none' returns it unchanged."""
     if method == "none":
@@ -62,6 +67,7 @@ def build_llm_engine(model: Any, tokenizer: Any, settings: Settings) -> LLMEngin
     from inference import EngineConfig, LLMEngine
 
     config = EngineConfig(
+        model_name=served_model_name(settings),
         max_batch_size=settings.max_batch_size,
         kv_budget_tokens=settings.kv_cache_tokens,
         policy=settings.batching_policy,

@@ -22,7 +22,7 @@ import os
 import socket
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
@@ -31,7 +31,10 @@ from app.generation import redis_streams as rs
 from app.generation.backend import GenerationJob, JobEvent
 from app.generation.redis_backend import REDIS_DOWN
 from app.generation.runner import JobRun
-from inference import AsyncEngine
+from app.generation.worker_metrics import MetricsServer, WorkerMetrics
+
+if TYPE_CHECKING:  # torch-backed: the CLI builds the engine
+    from inference import AsyncEngine
 
 WRITE_RETRY_S = (0.25, 0.5, 1.0, 2.0)  # a Redis restart takes a second or two: ride it out
 
@@ -50,6 +53,9 @@ class WorkerConfig:
     heartbeat_s: float = 0.25
     # Touched every heartbeat while Redis answers: the container healthcheck reads its age.
     alive_file: Path | None = None
+    # GET /metrics (the engine's vLLM-named series and the worker's own) on this port; None: off.
+    metrics_port: int | None = None
+    metrics_host: str = "127.0.0.1"
 
     def __post_init__(self) -> None:
         if self.max_jobs < 1:
@@ -69,11 +75,21 @@ class Worker:
         self.tasks: set[asyncio.Task[None]] = set()
         self.completed = 0
         self.writers: dict[str, rs.JobEventWriter] = {}  # job id -> its events so far (see write)
+        self.metrics = WorkerMetrics(running=lambda: len(self.running))
+        self.metrics_server: MetricsServer | None = None
+        if config.metrics_port is not None:
+            self.metrics_server = MetricsServer(self.render_metrics, config.metrics_host, config.metrics_port)
+
+    def render_metrics(self) -> str:
+        """Prometheus text: the engine's series followed by the worker's own."""
+        return self.engine.to_prometheus() + self.metrics.render()
 
     async def run(self, stop: asyncio.Event | None = None) -> None:
         """Serve until ``stop`` is set; unfinished jobs stay pending for another worker to reclaim."""
         stop = stop or asyncio.Event()
         await self.engine.start()
+        if self.metrics_server is not None:
+            await self.metrics_server.start()
         beat = asyncio.create_task(self._heartbeat(stop))
         try:
             while not stop.is_set():
@@ -91,6 +107,8 @@ class Worker:
             for task in list(self.tasks):
                 task.cancel()
             await asyncio.gather(beat, *self.tasks, return_exceptions=True)
+            if self.metrics_server is not None:
+                await self.metrics_server.stop()
             await self.engine.stop()
             await self.redis.aclose()
 
@@ -109,6 +127,7 @@ class Worker:
         entries = [e for e in claimed[1] if e[1]]
         if entries:
             log.info("reclaimed %d job(s) from a dead worker", len(entries))
+            self.metrics.reclaimed.inc(len(entries))
         else:
             reply: Any = await self.redis.xreadgroup(
                 rs.GROUP, self.config.consumer, {rs.REQUESTS: ">"}, count=free, block=self.config.block_ms
@@ -163,6 +182,7 @@ class Worker:
             job = GenerationJob.from_dict(json.loads(fields[b"job"]))
         except Exception as exc:  # a malformed entry can never succeed: drop it, do not retry forever
             log.error("dropping malformed queue entry %s: %s", entry, exc)
+            self.metrics.jobs.labels("malformed").inc()
             await self._ack(entry)
             return
         try:
@@ -185,6 +205,7 @@ class Worker:
             self.running.pop(entry, None)
             if job is not None:
                 self.writers.pop(job.job_id, None)
+            self.metrics.jobs.labels("finished" if finished else "left_pending").inc()
             if finished:
                 self.completed += 1
                 with contextlib.suppress(*REDIS_DOWN):

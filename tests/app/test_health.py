@@ -58,11 +58,13 @@ def test_metrics_expose_engine_and_app_counters(client: TestClient) -> None:
     text = response.text
     for name in (
         "switchboard_engine_batch_size",
-        "switchboard_engine_queue_length",
+        'vllm:num_requests_waiting{model_name="model"}',
+        'vllm:num_requests_running{model_name="model"}',
         "switchboard_engine_kv_blocks_used",
         "switchboard_engine_tokens_per_second",
-        'switchboard_engine_ttft_seconds_count{adapter="base"} 1.0',
-        "switchboard_engine_tpot_seconds",
+        'vllm:time_to_first_token_seconds_count{adapter="base",model_name="model"} 1.0',
+        "vllm:time_per_output_token_seconds",
+        'vllm:e2e_request_latency_seconds_count{adapter="base",model_name="model"} 1.0',
         'switchboard_messages_total{channel="web",role="customer"} 1.0',
         'switchboard_replies_total{adapter="base",status="done"} 1.0',
         'switchboard_errors_total{kind="protocol"} 1.0',

@@ -173,7 +173,7 @@ async def test_async_engine_streams_cancels_and_swaps_adapters(tokenizer, adapte
         assert engine.core.pool.num_used == 0
         engine.unload_adapter("sales")
         assert engine.adapters() == [] and engine.metrics()["steps"] > 0
-        assert "switchboard_engine_batch_size" in engine.to_prometheus()
+        assert "vllm:num_requests_running" in engine.to_prometheus()
     finally:
         await engine.stop()
 
