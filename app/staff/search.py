@@ -11,6 +11,7 @@ from sqlalchemy import ColumnElement, case, exists, func, not_, or_, select
 from sqlalchemy.orm import Session
 
 from app.db.models import Conversation, Feedback, Message, StaffUser
+from app.staff.events import as_utc
 from app.staff.filters import ConversationFilter
 from app.staff.text_search import conversation_match
 
@@ -79,8 +80,9 @@ class ConversationSummary:
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
         data = asdict(self)
-        data["created_at"] = self.created_at.isoformat()
-        data["last_activity"] = self.last_activity.isoformat()
+        # Aware UTC on both databases: a naive time (SQLite) would be read as local time by a browser.
+        data["created_at"] = as_utc(self.created_at).isoformat()
+        data["last_activity"] = as_utc(self.last_activity).isoformat()
         return data
 
 

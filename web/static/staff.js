@@ -25,7 +25,8 @@ function renderRows(page) {
   const rows = page.items.map((c) => {
     const tr = el("tr", null, "status-" + c.status);
     tr.dataset.id = c.id;
-    const link = el("a", new Date(c.last_activity).toISOString().replace("T", " ").slice(0, 19));
+    const link = el("a");
+    link.append(utcTime(c.last_activity));
     link.href = "/staff/conversations/" + encodeURIComponent(c.id);
     const first = el("td");
     first.appendChild(link);
