@@ -23,6 +23,7 @@ from app.decoding.store import save_policy
 from app.knowledge.store import get_entry
 from tests.app.chat_support import KeywordRouter, live_server, make_adapters, make_engine, settings_for
 from tests.app.console_support import add_user, staff_on_duty
+from tests.browser.browser_support import assert_accessible
 
 CHROMIUM = os.environ.get("SWITCHBOARD_CHROMIUM", "/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -117,6 +118,7 @@ def test_operator_edits_an_entry_and_rolls_it_back(browser: Any, app: Any, serve
     assert page.locator(f'#gap-down a[title="{ECHO}"]').count() == 1
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / "knowledge.png"), full_page=True)
+    assert_accessible(page, "knowledge console")
     page.locator("#kb-history tr").nth(1).get_by_role("button", name="roll back").click()
     page.locator("#kb-status").filter(has_text="rolled back to v1: v3 is live").wait_for()
     assert "$299" in page.input_value("textarea[name=text]")
@@ -162,6 +164,7 @@ def test_chat_shows_sources_cut_short_continue_and_the_offer(browser: Any, serve
     offer.wait_for()
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / "chat-sources.png"), full_page=False)
+    assert_accessible(page, "chat page with sources, cut-short note and the offer")
     staff_on_duty(db)  # someone can answer the hand-off (tests/browser/test_inbox_browser.py: nobody)
     offer.click()
     page.locator("li.notice").filter(has_text="A member of our team will join").wait_for()
@@ -173,3 +176,4 @@ def test_chat_shows_sources_cut_short_continue_and_the_offer(browser: Any, serve
     article.wait_for_load_state()
     assert "EchoMax" in article.locator("h1").text_content()
     assert "$" in article.locator(".kb-text").text_content()
+    assert_accessible(article, "knowledge entry page")
