@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy import select
@@ -51,7 +53,10 @@ def authenticate(session: Session, username: str, password: str) -> StaffUser | 
 
 def dummy_verify() -> None:
     """Spend the time of one verification, so unknown usernames cost as much as wrong passwords."""
-    verify_password(_DUMMY_HASH, "not-the-password")
+    verify_password(_dummy_hash(), "not-the-password")
 
 
-_DUMMY_HASH = _hasher.hash("switchboard-dummy-password")
+@cache
+def _dummy_hash() -> str:
+    # Hashed on first use, not at import: argon2 is slow by design and every process imports this.
+    return _hasher.hash("switchboard-dummy-password")
