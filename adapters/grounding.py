@@ -30,12 +30,16 @@ class FactSnippet:
         if not self.text.strip():
             raise ValueError("text must not be empty")
 
-    def line(self, number: int) -> str:
-        """``[n] Title: text`` on one line, the text cut to MAX_FACT_CHARS."""
+    def body(self) -> str:
+        """``Title: text`` on one line, the text cut to MAX_FACT_CHARS: what the model reads."""
         text = " ".join(self.text.split())
         if len(text) > MAX_FACT_CHARS:
             text = text[: MAX_FACT_CHARS - 3].rstrip() + "..."
-        return f"[{number}] {self.title}: {text}"
+        return f"{self.title}: {text}"
+
+    def line(self, number: int) -> str:
+        """``[n] Title: text``, the numbered line of the facts block."""
+        return f"[{number}] {self.body()}"
 
 
 def facts_block(facts: Sequence[FactSnippet]) -> str:

@@ -67,6 +67,10 @@ class Settings(BaseSettings):
     # emails and phones of the reply's facts and also checks the finished reply; "check" only
     # checks (stored on the reply row and counted); "off" does neither.
     number_guard: Literal["decode", "check", "off"] = "decode"
+    # Copy bias (inference/copy_bias.py): logits added to the token that continues a span of the
+    # best retrieved fact (halved per rank below it); 0 turns it off. The default is the strength
+    # that measured best on the factual eval (docs/benchmarks/facts/).
+    copy_bias: float = Field(default=2.0, ge=0.0, le=20.0)
     # Staff/operator console requests doing database work at once per node (app/api/staff_slots.py).
     staff_db_concurrency: int = Field(default=4, ge=1)
     staff_slot_wait_s: float = Field(default=10.0, gt=0)

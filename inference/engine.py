@@ -13,6 +13,7 @@ from typing import Any
 import torch
 
 from inference.beam_search import BeamSearch
+from inference.copy_bias import CopyBiasConfig, copy_bias_for
 from inference.detokenizer import IncrementalDetokenizer
 from inference.kv_cache import KVBlockPool, blocks_for_budget
 from inference.lora import LoraAdapter, LoraRegistry
@@ -42,6 +43,8 @@ class EngineConfig:
     policy_options: dict[str, Any] = field(default_factory=dict)
     clock: Callable[[], float] = time.monotonic
     model_name: str = "model"  # the ``model_name`` label of every metric (vLLM's served model name)
+    # How strongly a request's ``copy_from`` facts pull its reply (strength 0 turns it off).
+    copy_bias: CopyBiasConfig = field(default_factory=CopyBiasConfig)
 
     def __post_init__(self) -> None:
         for name in ("max_batch_size", "max_tokens_per_step", "block_size"):
@@ -117,6 +120,7 @@ class LLMEngine:
             generator=make_generator(params.seed, self.device) if params.do_sample else None,
             beam=beam,
             guard=guard,
+            copy=copy_bias_for(self.tokenizer, request.copy_from, self.config.copy_bias),
         )
         self._states[request.request_id] = state
         self.scheduler.add(state)

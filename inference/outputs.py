@@ -65,6 +65,8 @@ class OutputProcessor:
         if picked != list(range(logits.shape[0])):
             logits = logits.index_select(0, torch.tensor(picked, device=logits.device))
         for i, (s, _) in enumerate(singles):
+            if s.state.copy is not None:  # before the guard, so a forbidden number stays forbidden
+                s.state.copy.apply(logits[i], s.seq.token_ids[s.seq.prompt_len :])
             guard = s.state.guard
             if guard is not None:  # budget: tokens after this one, so no number is left open
                 budget = s.state.request.params.max_new_tokens - s.state.num_generated - 1

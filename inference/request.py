@@ -33,6 +33,8 @@ class GenerationRequest:
     # Numbers/emails the reply may state (``inference.number_guard.allowed_values`` of its facts);
     # None leaves decoding unconstrained, an empty set forbids every number.
     allowed_values: frozenset[str] | None = None
+    # Retrieved fact texts, best first, that the reply is nudged to copy from (inference/copy_bias.py).
+    copy_from: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         # Accept any sequence of ints (lists from tokenizers) but store an immutable tuple.
@@ -58,6 +60,9 @@ class GenerationRequest:
             if isinstance(values, str) or not all(isinstance(v, str) for v in values):
                 raise ValueError("allowed_values must be a set of strings or None")
             object.__setattr__(self, "allowed_values", frozenset(values))
+        if isinstance(self.copy_from, str) or not all(isinstance(t, str) for t in self.copy_from):
+            raise ValueError("copy_from must be a sequence of fact texts")
+        object.__setattr__(self, "copy_from", tuple(self.copy_from))
 
 
 @dataclass(frozen=True)

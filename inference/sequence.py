@@ -65,6 +65,7 @@ class RequestState:
     generator: Any = None  # torch.Generator | None for seeded sampling
     beam: Any = None  # BeamSearch | None
     guard: Any = None  # NumberGuard | None: the request's decode-time number constraint
+    copy: Any = None  # CopyBias | None: the nudge towards copying the request's facts
     status: Status = Status.WAITING
     events_sent: int = 0
     first_token_time: float | None = None

@@ -1,5 +1,7 @@
-"""Turns the bot does not generate: the router's hand-off to a person, and the honest notice for a
-message in a language the adapters were not trained on (English only)."""
+"""Turns the bot does not generate: the router's hand-off to a person, and the honest notices for a
+message in a language the adapters were not trained on (English only) and for a question about
+the state of the customer's own order or account, which only someone who can open their records
+can answer (app.knowledge.handoff_offer.needs_account_lookup)."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from sqlalchemy.orm import Session
 from app.chat.conversations import request_handoff
 from app.chat.reply_notes import NOTICE
 from app.db.models import Message
+from app.knowledge.handoff_offer import needs_account_lookup
 from app.router import FALLBACK, RouteDecision
 
 HANDOFF_TEXT = "A member of our team will join this chat shortly."
@@ -18,6 +21,19 @@ NON_ENGLISH_TEXT = (
     "Sorry, I can only answer in English for now. You can write your question in English, "
     "or talk to a member of our team instead."
 )
+ACCOUNT_LOOKUP = "account_lookup"
+ACCOUNT_LOOKUP_TEXT = (
+    "I can't see your orders, payments or account from here, so I can't check that myself. "
+    "Choose Talk to a person and a member of our team will look it up for you."
+)
+NOTICE_TEXTS = {NON_ENGLISH: NON_ENGLISH_TEXT, ACCOUNT_LOOKUP: ACCOUNT_LOOKUP_TEXT}
+
+
+def notice_reason(decision: RouteDecision, text: str) -> str | None:
+    """Why ``text`` gets a fixed notice instead of a generated reply, or None (the model answers)."""
+    if decision.reason == NON_ENGLISH:
+        return NON_ENGLISH
+    return ACCOUNT_LOOKUP if needs_account_lookup(text) else None
 
 
 def route_fields(decision: RouteDecision) -> dict[str, Any]:
@@ -50,14 +66,14 @@ def handoff_by_router(
     return request_handoff(session, conversation_id)
 
 
-def non_english_reply(
-    conversation_id: str, customer_id: int, job_id: str, decision: RouteDecision
+def notice_reply(
+    conversation_id: str, customer_id: int, job_id: str, decision: RouteDecision, reason: str
 ) -> Message:
-    """The stored notice (a finished assistant row, no adapter) answering a non-English message."""
+    """The stored notice for ``reason`` (a finished assistant row, no adapter)."""
     return Message(
         conversation_id=conversation_id,
         role="assistant",
-        text=NON_ENGLISH_TEXT,
+        text=NOTICE_TEXTS[reason],
         status="done",
         job_id=job_id,
         reply_to_id=customer_id,
@@ -66,15 +82,17 @@ def non_english_reply(
         router_scores=dict(decision.scores),
         router_overridden_from=decision.overridden_from,
         finish_reason="stop",
-        decoding={"strategy": NOTICE, "reason": NON_ENGLISH},  # how it was made: no model, a fixed text
+        decoding={"strategy": NOTICE, "reason": reason},  # how it was made: no model, a fixed text
     )
 
 
-def notice_frames(job_id: str, message_id: int, decision: RouteDecision) -> list[dict[str, Any]]:
+def notice_frames(
+    job_id: str, message_id: int, decision: RouteDecision, reason: str = NON_ENGLISH
+) -> list[dict[str, Any]]:
     """The `route` and `done` frames of the notice, numbered like a generated reply's."""
     return [
         {"type": "route", "job_id": job_id, "seq": 1, "message_id": message_id, "adapter": None,
          **route_fields(decision)},
-        {"type": "done", "job_id": job_id, "seq": 2, "message_id": message_id, "text": NON_ENGLISH_TEXT,
+        {"type": "done", "job_id": job_id, "seq": 2, "message_id": message_id, "text": NOTICE_TEXTS[reason],
          "finish_reason": "stop", "tokens": 0, "latency_ms": 0.0, "sources": [], "handoff_offer": True},
     ]  # fmt: skip

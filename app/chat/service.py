@@ -216,6 +216,7 @@ class ChatService(ConversationDesk):
             prepared.messages,
             emit,
             prepared.allowed,
+            prepared.copy_from,
         )
         return job_id if failure is None else None
 
@@ -252,6 +253,7 @@ class ChatService(ConversationDesk):
         messages: list[dict[str, str]],
         emit: Emit,
         allowed: frozenset[str] | None = None,
+        copy_from: tuple[str, ...] = (),
     ) -> str | None:
         """Announce the route, submit the job (busy retries) and record it; the problem, or None.
 
@@ -271,6 +273,7 @@ class ChatService(ConversationDesk):
             plan.priority,
             time.time(),
             allowed_values=sorted(allowed) if constrain and allowed is not None else None,
+            copy_from=list(copy_from),
         )
         failure = await self._submit(job, emit)
         if failure is not None:
@@ -351,7 +354,14 @@ class ChatService(ConversationDesk):
         messages = [{"role": "system", "content": facts.system_prompt(system)}, *messages]
         allowed = allowed_numbers(messages[0]["content"])
         problem = await self.launch(
-            turn.conversation_id, turn.message_id, job_id, plan, messages, _ignore, allowed
+            turn.conversation_id,
+            turn.message_id,
+            job_id,
+            plan,
+            messages,
+            _ignore,
+            allowed,
+            tuple(facts.copy_texts()),
         )
         if problem is not None:
             raise ReplyNotStarted(problem)

@@ -18,7 +18,7 @@ from app.chat.conversations import (
     get_conversation,
     store_customer_message,
 )
-from app.chat.handoff import NON_ENGLISH, handoff_by_router, handoff_event, non_english_reply, notice_frames
+from app.chat.handoff import handoff_by_router, handoff_event, notice_frames, notice_reason, notice_reply
 from app.chat.over_limit import RATE_LIMITED
 from app.chat.planning import ReplyPlan, ReplyPlanner
 from app.db.models import Message
@@ -63,6 +63,7 @@ class PreparedReply:
     problem: str | None
     answered: list[dict[str, Any]] = field(default_factory=list)  # frames of a reply made without the model
     allowed: frozenset[str] | None = None  # numbers the reply may state (its grounded system turn's)
+    copy_from: tuple[str, ...] = ()  # the facts as the prompt shows them, best first (copy bias)
     handoff: dict[str, Any] | None = None  # the status event to publish: the router handed off to a person
     already_answered: bool = False  # a concurrent retry created the reply row first: nothing to do
 
@@ -121,11 +122,13 @@ def prepare_reply(
                 return PreparedReply(
                     stored.message_id, None, [], None, handoff=handoff_event(status, decision)
                 )
-            if decision.reason == NON_ENGLISH:
-                row = non_english_reply(conversation_id, stored.message_id, job_id, decision)
+            reason = notice_reason(decision, text)
+            if reason is not None:
+                row = notice_reply(conversation_id, stored.message_id, job_id, decision, reason)
                 session.add(row)
                 session.commit()
-                return PreparedReply(row.id, None, [], None, answered=notice_frames(job_id, row.id, decision))
+                frames = notice_frames(job_id, row.id, decision, reason)
+                return PreparedReply(row.id, None, [], None, answered=frames)
             site_name = site_business_name(session, get_conversation(session, conversation_id).site_key)
             plan = planner.for_intent(session, decision.intent, decision, site_name)
         except Exception as exc:  # a bad stored policy or pin must not lose the customer's message
@@ -145,7 +148,9 @@ def prepare_reply(
         session.commit()
         system = facts.system_prompt(plan.system_prompt)
         messages = context_messages(session, conversation_id, system, before_id=msg.id)
-        return PreparedReply(msg.id, plan, messages, None, allowed=allowed_numbers(system))
+        return PreparedReply(
+            msg.id, plan, messages, None, allowed=allowed_numbers(system), copy_from=tuple(facts.copy_texts())
+        )
 
 
 def fail_reply(sessions: Sessions, message_id: int, problem: str) -> None:

@@ -28,6 +28,9 @@ class GenerationJob:
     # The number guard's allowed values (inference.number_guard): None = no decode-time constraint.
     # A sorted list, not a set, so the job stays plain JSON on the Redis queue.
     allowed_values: list[str] | None = None
+    # The retrieved facts as the prompt shows them, best first: the engine's copy bias pulls the
+    # reply towards them (inference/copy_bias.py); empty = no nudge.
+    copy_from: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data for a queue message."""

@@ -65,12 +65,14 @@ def adapter_dirs(adapters_dir: Path) -> dict[str, Path]:
 def build_llm_engine(model: Any, tokenizer: Any, settings: Settings) -> LLMEngine:
     """LLMEngine with the configured batch size, KV budget, batching policy and adapters loaded."""
     from inference import EngineConfig, LLMEngine
+    from inference.copy_bias import CopyBiasConfig
 
     config = EngineConfig(
         model_name=served_model_name(settings),
         max_batch_size=settings.max_batch_size,
         kv_budget_tokens=settings.kv_cache_tokens,
         policy=settings.batching_policy,
+        copy_bias=CopyBiasConfig(strength=settings.copy_bias),
     )
     try:
         engine = LLMEngine(model, tokenizer, config)

@@ -93,6 +93,7 @@ class JobRun:
             priority=self.job.priority,
             request_id=self.job.job_id,
             allowed_values=None if self.job.allowed_values is None else frozenset(self.job.allowed_values),
+            copy_from=tuple(self.job.copy_from),
         )
         self._stream = self._engine.generate(request)
 

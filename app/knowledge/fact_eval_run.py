@@ -60,14 +60,16 @@ class _Turn:
     intent: str | None = None
 
 
-def _notice(decision: Any) -> str | None:
-    """The fixed text the web chat shows instead of a generated reply (router hand-off, non-English)."""
-    from app.chat.handoff import HANDOFF_TEXT, NON_ENGLISH, NON_ENGLISH_TEXT
+def _notice(decision: Any, text: str) -> str | None:
+    """The fixed text the web chat shows instead of a generated reply (router hand-off, non-English,
+    a lookup of the customer's own records)."""
+    from app.chat.handoff import HANDOFF_TEXT, NOTICE_TEXTS, notice_reason
     from app.router import HANDOFF
 
     if decision.intent == HANDOFF:
         return HANDOFF_TEXT
-    return NON_ENGLISH_TEXT if decision.reason == NON_ENGLISH else None
+    reason = notice_reason(decision, text)
+    return NOTICE_TEXTS[reason] if reason else None
 
 
 def _generate(engine: Any, requests: dict[str, Any]) -> dict[str, tuple[str, int, str | None]]:
@@ -122,7 +124,7 @@ def run_questions(
             for n, turn in enumerate(live):
                 text = turn.question.turns[t_index]
                 decision = planner.route(session, text, turn.intent, None)
-                notice = _notice(decision)
+                notice = _notice(decision, text)
                 if notice is not None:  # the chat answers these without the model, as the page does
                     turn.history += [
                         {"role": "user", "content": text},
@@ -152,6 +154,8 @@ def run_questions(
                 extra: dict[str, Any] = {}
                 if guard:  # as the chat path: only numbers/emails of the grounded system turn
                     extra["allowed_values"] = allowed_numbers(system)
+                if grounded:
+                    extra["copy_from"] = tuple(facts.copy_texts())
                 rid = f"{turn.question.id}:{t_index}"
                 requests[rid] = GenerationRequest(
                     tuple(prompt.ids), params, plan.adapter, request_id=rid, **extra

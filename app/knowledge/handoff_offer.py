@@ -6,6 +6,12 @@ holds the store's facts, not the customer's. So the rule is: the message is pers
 an order number) and about an order or an account, and either retrieval found nothing or it names
 one order by its number (entries such as "how to track an order" match it, but none can say where
 order #4411 is).
+
+A stricter test, ``needs_account_lookup``, picks the questions that ask for the *state* of the
+customer's own case ("has my refund gone through?", "when will my order arrive?"): the model would
+only guess an answer to those, so the chat answers them with a fixed honest notice and the offer
+instead of a generated reply. A how-to about one's own account ("how do I cancel my
+subscription?") is not a lookup: the knowledge base answers it.
 """
 
 from __future__ import annotations
@@ -21,6 +27,22 @@ _ORDER_OR_ACCOUNT = re.compile(
     r"sign in|locked out|cancel(?:led)?)\b",
     re.IGNORECASE,
 )
+# Things only the customer's own records hold, beyond orders and accounts.
+_OWN_RECORD = re.compile(
+    r"\b(?:repair|replacement|exchange|claim|points|loyalty|renew(?:s|al)?|plan|card|courier|"
+    r"return(?:ed)?|sent (?:it )?back)\b",
+    re.IGNORECASE,
+)
+# Asking for a state or a record: where/when/whether something happened, a number only records hold.
+_LOOKUP = re.compile(
+    r"\b(?:where(?:'s| is| are)|when (?:will|does|did|is|do)|status|still|yet|has (?:my|it|the)|"
+    r"have you|did (?:you|i|my)|was (?:my|i|it)|why (?:was|were|did|is|has)|is my|are my|"
+    r"how many (?:\w+ )*?(?:do|have|did) (?:i|we)|what did i|which courier|tracking number|approved|"
+    r"gone through)\b",
+    re.IGNORECASE,
+)
+# "How do I cancel my subscription?" asks for steps, which an entry gives.
+_HOW_TO = re.compile(r"\bhow (?:do|can|should|would|to)\b|\bcan i\b|\bsteps\b", re.IGNORECASE)
 
 
 def is_personal_case(message: str) -> bool:
@@ -35,3 +57,15 @@ def offers_handoff(message: str, hits: int) -> bool:
     if not is_personal_case(message):
         return False
     return hits == 0 or bool(_REFERENCE.search(message))
+
+
+def needs_account_lookup(message: str) -> bool:
+    """True when the message asks for the state of the customer's own order, payment or account
+    (only someone who can open their records can answer), not for the store's rules or steps."""
+    if _HOW_TO.search(message) or not _LOOKUP.search(message):
+        return False
+    if _REFERENCE.search(message):
+        return True
+    if not _PERSONAL.search(message):
+        return False
+    return bool(_ORDER_OR_ACCOUNT.search(message) or _OWN_RECORD.search(message))

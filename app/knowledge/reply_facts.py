@@ -48,6 +48,11 @@ class ReplyFacts:
         """The `done` frame's ``sources``: key, title and kind of each fact, in rank order."""
         return [{"key": h.key, "title": h.title, "kind": h.kind} for h in self.hits]
 
+    def copy_texts(self) -> list[str]:
+        """The facts exactly as the prompt shows them (without their numbers), best first: what the
+        engine's copy bias (inference/copy_bias.py) nudges the reply to copy from."""
+        return [s.body() for s in hits_to_snippets(self.hits)]
+
     def fact_texts(self) -> list[str]:
         """The fact texts, for the number guard's allowed values."""
         return [h.text for h in self.hits]

@@ -47,6 +47,10 @@ POSTINGS_BUDGET = 2000
 # A hit found by text alone must also contain this share of the question's terms.
 MIN_HIT_SHARE = 0.3
 RELEVANCE_FLOOR = {"postgresql": 0.12, "sqlite": 0.30}
+# A hit scoring under this share of the best one is a distractor, not a second answer: a 135M model
+# picks the wrong one of four similar help articles far more often than of one or two, so the prompt
+# carries only the entries that score close to the best (two named products of a comparison both do).
+RELATIVE_FLOOR = 0.0
 VOCABULARY_SQL = "SELECT key FROM knowledge_entries WHERE kind IN ('product', 'plan') AND NOT deleted"
 
 
@@ -132,6 +136,8 @@ def retrieve(
         bonus += KIND_BONUS if m.kind in kinds else 0.0
         scored.append(Hit(m.key, m.version, m.title, m.text, m.kind, round(m.score + bonus, 4)))
     scored.sort(key=lambda h: (-h.score, h.key))
+    if scored:
+        scored = [h for h in scored if h.score >= RELATIVE_FLOOR * scored[0].score]
     return scored[:k]
 
 

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.chat.handoff import HANDOFF_TEXT, NON_ENGLISH_TEXT
+from app.chat.handoff import ACCOUNT_LOOKUP_TEXT, HANDOFF_TEXT, NON_ENGLISH_TEXT
 from app.db.models import Conversation, Message
 from app.main import create_app
 from app.router import IntentRouter
@@ -119,3 +119,20 @@ def test_the_page_link_still_starts_the_same_handoff(client: TestClient, db: Ses
         assert ws.receive_json() == {"type": "status", "status": "pending", "text": HANDOFF_TEXT}
     db.expire_all()
     assert db.get(Conversation, cid).status == "pending"
+
+
+def test_a_question_about_the_customers_own_records_gets_the_honest_notice(
+    client: TestClient, db: Session
+) -> None:
+    with client.websocket_connect("/ws/chat") as ws:
+        ws.send_json({"type": "hello", "token": None})
+        cid = ws.receive_json()["conversation_id"]
+        ws.send_json({"type": "message", "text": "did my refund for order 60412 come through?"})
+        assert ws.receive_json()["type"] == "stored"
+        assert ws.receive_json()["type"] == "route"
+        done = ws.receive_json()
+    assert (done["type"], done["text"], done["handoff_offer"]) == ("done", ACCOUNT_LOOKUP_TEXT, True)
+    customer, reply = _rows(db, cid)
+    assert (reply.text, reply.status, reply.adapter) == (ACCOUNT_LOOKUP_TEXT, "done", None)
+    assert reply.decoding == {"strategy": "notice", "reason": "account_lookup"}
+    assert customer.text == "did my refund for order 60412 come through?"  # the message is kept as sent

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.knowledge.handoff_offer import is_personal_case, offers_handoff
+from app.knowledge.handoff_offer import is_personal_case, needs_account_lookup, offers_handoff
 
 PERSONAL = [
     "Where is my order #4411?",
@@ -36,3 +36,33 @@ def test_personal_order_and_account_questions(message: str) -> None:
 def test_questions_about_the_store_get_no_offer(message: str) -> None:
     assert not is_personal_case(message)
     assert not offers_handoff(message, hits=0)
+
+
+# Written for this test, independently of the factual eval's questions.
+LOOKUPS = [
+    "did my refund for order 60412 come through?",
+    "has my new phone shipped yet",
+    "why was my card charged two times",
+    "where's my parcel, it's been a week",
+    "is my return processed yet",
+    "when will my replacement arrive",
+    "how many reward points do I have",
+]
+NOT_LOOKUPS = [
+    "how do I cancel my subscription?",  # steps: an entry answers them
+    "can i return my headphones after 20 days",
+    "my parcel arrived damaged, what now",  # the store's policy, not a record
+    "how many devices can I put on ShieldGuard Plus",
+    "where is your warehouse",
+    "is the EchoMax still in stock?",  # the store's stock, not the customer's
+]
+
+
+@pytest.mark.parametrize("message", LOOKUPS)
+def test_questions_about_the_state_of_the_customers_own_records_need_a_person(message: str) -> None:
+    assert needs_account_lookup(message)
+
+
+@pytest.mark.parametrize("message", NOT_LOOKUPS)
+def test_questions_an_entry_can_answer_are_not_lookups(message: str) -> None:
+    assert not needs_account_lookup(message)
