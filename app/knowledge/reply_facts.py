@@ -14,6 +14,7 @@ that is cut; they are bounded instead (DEFAULT_K entries of at most MAX_FACT_CHA
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -102,10 +103,15 @@ def record_facts(session: Session, message_id: int, facts: ReplyFacts) -> None:
     )
 
 
+# The facts block's own labels ("[2] ") are layout, not knowledge: a reply may not state "2" for them.
+_FACT_LABEL = re.compile(r"^\[\d+\] ", re.MULTILINE)
+
+
 def allowed_numbers(system_turn: str) -> frozenset[str]:
     """The numbers, emails and phones a reply may state: those of its grounded system turn (the
-    intent's prompt and the retrieved facts), in every form inference.number_guard accepts."""
-    return allowed_values([system_turn])
+    intent's prompt and the retrieved facts, not the facts' [n] labels), in every form
+    inference.number_guard accepts."""
+    return allowed_values([_FACT_LABEL.sub("", system_turn)])
 
 
 def allowed_from_sources(session: Session, message_id: int) -> frozenset[str]:

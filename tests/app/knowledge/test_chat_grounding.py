@@ -155,3 +155,16 @@ def test_openai_api_replies_are_grounded_too(app_parts: Any, db: Session) -> Non
     assert system.startswith("Be brief.\n\n" + FACTS_HEADER)
     reply = db.scalars(select(Message).where(Message.role == "assistant").order_by(Message.id.desc())).first()
     assert reply is not None and _sources(db, reply.id)[0][0].startswith("plan.shieldguard")
+
+
+def test_the_facts_labels_are_not_numbers_a_reply_may_state() -> None:
+    from adapters.grounding import FactSnippet, grounded_system_prompt
+    from app.knowledge.reply_facts import allowed_numbers
+
+    facts = [
+        FactSnippet("product.a", "EchoMax ANC", "$299, in stock"),
+        FactSnippet("policy.b", "Returns", "30 days"),
+    ]
+    allowed = allowed_numbers(grounded_system_prompt("You are a helpful assistant.", facts))
+    assert "299" in allowed and "30" in allowed
+    assert "1" not in allowed and "2" not in allowed  # the [1] and [2] labels
