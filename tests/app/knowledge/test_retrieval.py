@@ -99,3 +99,15 @@ def test_follow_up_and_k(seeded: Session) -> None:
 def test_hits_become_prompt_snippets(seeded: Session) -> None:
     hits = retrieve(seeded, "EchoMax price", k=1)
     assert hits_to_snippets(hits) == [FactSnippet(hits[0].key, hits[0].title, hits[0].text)]
+
+
+def test_distractors_far_below_the_best_hit_are_dropped(seeded: Session) -> None:
+    from app.knowledge.retrieval import SCORE_GAP
+
+    hits = retrieve(seeded, "how do i factory reset my meshwave router", k=4)
+    assert hits[0].key == "article.reset-meshwave"
+    assert all(h.score >= hits[0].score - SCORE_GAP for h in hits)
+    assert len(hits) < 4  # the other MeshWave articles share the name, not the task
+    # A comparison keeps both of the products it names.
+    pair = _keys(seeded, "EchoBuds Pro vs EchoMax ANC, which is cheaper?")
+    assert {"product.echobuds-pro", "product.echomax-anc"} <= set(pair)
