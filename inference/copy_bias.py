@@ -8,7 +8,9 @@ prompt-lookup decoding (match the output's suffix against the prompt), used here
 speculate. Nothing is forbidden: the model may still write its own words, and the number guard
 still decides which numbers are allowed.
 
-Each fact is indexed on its own, so a copy never runs on from the end of one fact into the next.
+Each fact is indexed on its own, so a copy never runs on from the end of one fact into the next,
+and a span the reply has already written gets no second bonus, so the nudge cannot start a loop
+("3. They accept the invitation. 4. They accept the invitation ...").
 """
 
 from __future__ import annotations
@@ -59,12 +61,21 @@ class CopyBias:
 
     def bonuses(self, generated: Sequence[int]) -> dict[int, float]:
         """The next-token bonuses after ``generated`` (the reply so far): those of its longest
-        suffix found in a fact; {} when no suffix occurs in any fact."""
+        suffix found in a fact, less any token that would repeat a MAX_NGRAM-gram already written;
+        {} when no suffix occurs in any fact."""
         for n in range(min(MAX_NGRAM, len(generated)), 0, -1):
             followers = self.index.get(tuple(generated[-n:]))
             if followers:
-                return followers
+                return self._not_repeating(followers, generated)
         return {}
+
+    @staticmethod
+    def _not_repeating(followers: dict[int, float], generated: Sequence[int]) -> dict[int, float]:
+        if len(generated) < MAX_NGRAM:
+            return followers
+        tail = tuple(generated[-(MAX_NGRAM - 1) :])
+        written = {tuple(generated[i : i + MAX_NGRAM]) for i in range(len(generated) - MAX_NGRAM + 1)}
+        return {t: w for t, w in followers.items() if (*tail, t) not in written}
 
     def apply(self, logits: torch.Tensor, generated: Sequence[int]) -> None:
         """Add the bonuses to one row of logits in place (ids beyond the row are ignored)."""

@@ -46,3 +46,10 @@ def test_apply_adds_the_bonus_in_place_and_ignores_ids_outside_the_row() -> None
 def test_config_bounds(strength: float, decay: float) -> None:
     with pytest.raises(ValueError):
         CopyBiasConfig(strength, decay)
+
+
+def test_a_span_already_written_gets_no_second_bonus() -> None:
+    bias = CopyBias.build([[1, 2, 3, 4, 5]], CONFIG)
+    assert bias.bonuses([1, 2, 3]) == {4: 2.0}
+    # The reply copied 1 2 3 4 once and is starting over: continuing would repeat "1 2 3 4".
+    assert bias.bonuses([1, 2, 3, 4, 9, 1, 2, 3]) == {}
