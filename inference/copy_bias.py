@@ -39,10 +39,18 @@ class CopyBiasConfig:
 
 @dataclass
 class CopyBias:
-    """The n-gram index of one request's facts: suffix -> {next token: rank weight}."""
+    """The n-gram index of one request's facts: suffix -> {next token: rank weight}.
+
+    One per request (one sequence: beam search does not use it), so it also keeps the
+    MAX_NGRAM-grams the reply has written, updated as the reply grows, and the bonus tensors of each
+    suffix it has used: a decode step costs a dict lookup, not a rebuild.
+    """
 
     config: CopyBiasConfig
     index: dict[tuple[int, ...], dict[int, float]] = field(default_factory=dict)
+    _written: set[tuple[int, ...]] = field(default_factory=set)
+    _counted: int = 0  # n-gram start positions of the reply already in _written
+    _tensors: dict[tuple[int, ...], tuple[torch.Tensor, torch.Tensor]] = field(default_factory=dict)
 
     @classmethod
     def build(cls, sources: Sequence[Sequence[int]], config: CopyBiasConfig) -> CopyBias:
@@ -51,6 +59,7 @@ class CopyBias:
         bias = cls(config)
         for rank, ids in enumerate(sources):
             weight = config.strength * config.rank_decay**rank
+            ids = list(ids)
             for end in range(1, len(ids)):
                 nxt = ids[end]
                 for n in range(1, min(MAX_NGRAM, end) + 1):
@@ -59,35 +68,63 @@ class CopyBias:
                         followers[nxt] = weight
         return bias
 
+    def _match(self, generated: Sequence[int]) -> tuple[tuple[int, ...], dict[int, float]] | None:
+        for n in range(min(MAX_NGRAM, len(generated)), 0, -1):
+            suffix = tuple(generated[-n:])
+            followers = self.index.get(suffix)
+            if followers:
+                return suffix, followers
+        return None
+
+    def _update_written(self, generated: Sequence[int]) -> None:
+        if len(generated) < self._counted:  # a different (shorter) reply: start over
+            self._written.clear()
+            self._counted = 0
+        for i in range(self._counted, len(generated) - MAX_NGRAM + 1):
+            self._written.add(tuple(generated[i : i + MAX_NGRAM]))
+        self._counted = max(self._counted, len(generated) - MAX_NGRAM + 1)
+
     def bonuses(self, generated: Sequence[int]) -> dict[int, float]:
         """The next-token bonuses after ``generated`` (the reply so far): those of its longest
         suffix found in a fact, less any token that would repeat a MAX_NGRAM-gram already written;
         {} when no suffix occurs in any fact."""
-        for n in range(min(MAX_NGRAM, len(generated)), 0, -1):
-            followers = self.index.get(tuple(generated[-n:]))
-            if followers:
-                return self._not_repeating(followers, generated)
-        return {}
-
-    @staticmethod
-    def _not_repeating(followers: dict[int, float], generated: Sequence[int]) -> dict[int, float]:
-        if len(generated) < MAX_NGRAM:
+        match = self._match(generated)
+        if match is None:
+            return {}
+        followers = match[1]
+        if len(generated) < MAX_NGRAM - 1:
             return followers
+        self._update_written(generated)
         tail = tuple(generated[-(MAX_NGRAM - 1) :])
-        written = {tuple(generated[i : i + MAX_NGRAM]) for i in range(len(generated) - MAX_NGRAM + 1)}
-        return {t: w for t, w in followers.items() if (*tail, t) not in written}
+        return {t: w for t, w in followers.items() if (*tail, t) not in self._written}
 
     def apply(self, logits: torch.Tensor, generated: Sequence[int]) -> None:
         """Add the bonuses to one row of logits in place (ids beyond the row are ignored)."""
-        found = self.bonuses(generated)
-        if not found:
+        match = self._match(generated)
+        if match is None:
             return
+        found = self.bonuses(generated)
         ids = [t for t in found if 0 <= t < logits.shape[-1]]
-        if ids:
-            index = torch.tensor(ids, device=logits.device)
-            values = torch.tensor([found[t] for t in ids], dtype=logits.dtype, device=logits.device)
-            with torch.inference_mode():  # the runner's logits are inference tensors
-                logits.index_add_(-1, index, values)
+        if not ids:
+            return
+        if len(found) == len(match[1]):  # nothing filtered: the suffix's tensors can be reused
+            cached = self._tensors.get(match[0])
+            if cached is None or cached[0].device != logits.device or cached[1].dtype != logits.dtype:
+                cached = self._make(ids, found, logits)
+                self._tensors[match[0]] = cached
+            index, values = cached
+        else:
+            index, values = self._make(ids, found, logits)
+        with torch.inference_mode():  # the runner's logits are inference tensors
+            logits.index_add_(-1, index, values)
+
+    @staticmethod
+    def _make(
+        ids: list[int], found: dict[int, float], logits: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        index = torch.tensor(ids, device=logits.device)
+        values = torch.tensor([found[t] for t in ids], dtype=logits.dtype, device=logits.device)
+        return index, values
 
 
 def copy_bias_for(tokenizer: object, texts: Sequence[str], config: CopyBiasConfig) -> CopyBias | None:
