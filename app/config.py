@@ -68,9 +68,9 @@ class Settings(BaseSettings):
     # checks (stored on the reply row and counted); "off" does neither.
     number_guard: Literal["decode", "check", "off"] = "decode"
     # Copy bias (inference/copy_bias.py): logits added to the token that continues a span of the
-    # best retrieved fact (halved per rank below it); 0 turns it off. The default is the strength
-    # that measured best on the factual eval (docs/benchmarks/facts/).
-    copy_bias: float = Field(default=2.0, ge=0.0, le=20.0)
+    # best retrieved fact (a quarter of it per rank below); 0 turns it off. 6 measured best on the
+    # factual eval's 48-question subset (2, 4, 6, 10 tried: docs/benchmarks/facts/README.md).
+    copy_bias: float = Field(default=6.0, ge=0.0, le=20.0)
     # Staff/operator console requests doing database work at once per node (app/api/staff_slots.py).
     staff_db_concurrency: int = Field(default=4, ge=1)
     staff_slot_wait_s: float = Field(default=10.0, gt=0)

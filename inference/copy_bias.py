@@ -27,8 +27,8 @@ MAX_NGRAM = 4  # suffixes up to this many tokens are matched; longer runs add no
 class CopyBiasConfig:
     """How strongly to nudge: ``strength`` logits for the top fact, times ``rank_decay`` per rank."""
 
-    strength: float = 2.0
-    rank_decay: float = 0.5
+    strength: float = 6.0
+    rank_decay: float = 0.25
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.strength <= 20.0:
