@@ -47,7 +47,7 @@ class StartSpec:
 def cpu_seconds(pid: int) -> float | None:
     """CPU time (user + system, itself and its waited-for children) a process has used, from /proc.
 
-    On a shared machine the wall-clock figures carry everybody's load; this one does not.
+    On a shared machine the wall-clock figures carry everybody's load; this one much less so.
     """
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -179,7 +179,7 @@ def _table(result: dict[str, Any]) -> str:
         f"Command: `{' '.join(result['spec']['command'])} --port {result['spec']['port']}` (set up already).",
         "",
         "Wall-clock seconds from starting the command; in brackets the CPU seconds the server had",
-        "used by then (setup.sh included), which other jobs on a shared machine do not inflate.",
+        "used by then (setup.sh included), less inflated by other jobs on a shared machine.",
         "",
         "| run | load avg before | page 200 (s) | engine ready (s) | first token (s) | reply done (s) |",
         "| --- | --- | --- | --- | --- | --- |",
