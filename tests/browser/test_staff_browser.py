@@ -29,7 +29,7 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-net
 # SWITCHBOARD_SCREENSHOT_DIR=docs/screenshots pytest tests/browser/test_staff_browser.py
 SHOTS_ENV = "SWITCHBOARD_SCREENSHOT_DIR"
 EVIL = 'hostile <script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2">'
-TIMEOUT_MS = 30_000
+TIMEOUT_MS = 90_000  # a 160-token tiny-model reply took 60 s with 8 test runs on 2 cores
 
 pytestmark = pytest.mark.browser
 sync_api = pytest.importorskip("playwright.sync_api", reason="Python Playwright is not installed")
