@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -41,6 +42,7 @@ class RedisBackend(GenerationBackend):
         block_ms: int = 2000,
         stall_timeout_s: float = 300.0,
         reconnect_s: float = 0.5,
+        lost_after_s: float = 10.0,
     ) -> None:
         if max_queue_depth < 1:
             raise ValueError("max_queue_depth must be >= 1")
@@ -49,6 +51,8 @@ class RedisBackend(GenerationBackend):
         self.block_ms = block_ms
         self.stall_timeout_s = stall_timeout_s
         self.reconnect_s = reconnect_s
+        # A job gone from Redis this long is lost; shorter, its worker may be writing it again.
+        self.lost_after_s = lost_after_s
         self._redis: Redis | None = None
 
     @property
@@ -104,12 +108,17 @@ class RedisBackend(GenerationBackend):
         """Yield events with seq > after until the final one; survives a Redis restart by reconnecting."""
         if not await self._exists(job_id):
             raise UnknownJobError(job_id)
-        last, quiet = after, 0.0
+        last, quiet, missing_since = after, 0.0, None
         while True:
             try:
                 batch = await rs.read_after(self.redis, job_id, last, self.block_ms)
-                if not batch and not await self._exists(job_id):
-                    # Redis lost the job (restart without persistence): say so instead of waiting forever.
+                if batch or await self._exists(job_id):
+                    missing_since = None
+                elif missing_since is None:
+                    missing_since = time.monotonic()
+                elif time.monotonic() - missing_since >= self.lost_after_s:
+                    # Redis lost the job (restart without persistence) and no worker wrote it again
+                    # (app.generation.redis_streams.JobEventWriter): say so, do not wait forever.
                     yield self._lost(job_id, last, LOST_IN_RESTART)
                     return
             except REDIS_DOWN as exc:

@@ -163,3 +163,23 @@ async def test_a_submit_during_a_redis_restart_waits_for_it_instead_of_failing()
         proc = await server
         proc.kill()
         proc.wait()
+
+
+async def test_a_reader_waits_for_a_job_its_worker_writes_again_after_a_redis_restart(
+    backend: RedisBackend,
+) -> None:
+    import asyncio
+
+    lost = job(4)
+    first = [JobEvent(lost.job_id, 0, "token", text="Your "), JobEvent(lost.job_id, 1, "token", text="box ")]
+    for event in first:
+        await rs.append_event(backend.redis, event)
+    reader = asyncio.create_task(collect(backend, lost.job_id))
+    await asyncio.sleep(0.5)
+    await backend.redis.flushdb()  # Redis restarted empty; the worker is still generating
+    await asyncio.sleep(1.0)
+    for event in [*first, JobEvent(lost.job_id, 2, "done", text="ships.", finish_reason="stop")]:
+        await rs.append_event(backend.redis, event)  # what JobEventWriter writes after a restart
+    events = await asyncio.wait_for(reader, 30)
+    # Was: "lost when the queue restarted" the moment the keys were gone, while the reply went on.
+    assert [(e.seq, e.kind) for e in events] == [(0, "token"), (1, "token"), (2, "done")]
