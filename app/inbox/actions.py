@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from app.db.models import Conversation, ConversationLabel, ConversationNote, StaffUser, utcnow
 from app.staff.events import record_event
-from app.staff.handoff import HandoffConflict
+from app.staff.handoff import HandoffConflict, bounded_text
 from app.staff.transcript import ConversationNotFound
 
 MAX_NOTE_CHARS = 4000
@@ -58,12 +58,7 @@ def resolve(session: Session, conversation_id: str, user: StaffUser) -> Conversa
 
 def check_note(text: str) -> str:
     """The stripped note; ValueError naming `text` when empty or too long."""
-    text = (text or "").replace("\x00", "").strip()
-    if not text:
-        raise ValueError("text must not be empty")
-    if len(text) > MAX_NOTE_CHARS:
-        raise ValueError(f"text must be at most {MAX_NOTE_CHARS} characters")
-    return text
+    return bounded_text(text, MAX_NOTE_CHARS)
 
 
 def add_note(session: Session, conversation_id: str, user: StaffUser, text: str) -> ConversationNote:

@@ -51,14 +51,19 @@ def _own(session: Session, conversation_id: str, user: StaffUser) -> Conversatio
     return conv
 
 
-def check_reply_text(text: str) -> str:
-    """The stripped reply; ValueError naming `text` when empty or too long."""
-    text = (text or "").strip()
+def bounded_text(text: str, max_chars: int) -> str:
+    """Staff-written text stripped (NULs dropped); ValueError naming `text` when empty or too long."""
+    text = (text or "").replace("\x00", "").strip()
     if not text:
         raise ValueError("text must not be empty")
-    if len(text) > MAX_REPLY_CHARS:
-        raise ValueError(f"text must be at most {MAX_REPLY_CHARS} characters")
+    if len(text) > max_chars:
+        raise ValueError(f"text must be at most {max_chars} characters")
     return text
+
+
+def check_reply_text(text: str) -> str:
+    """The stripped reply; ValueError naming `text` when empty or too long."""
+    return bounded_text(text, MAX_REPLY_CHARS)
 
 
 def reply_as_staff(session: Session, conversation_id: str, user: StaffUser, text: str) -> Message:
