@@ -129,6 +129,7 @@ def run_benchmark(cfg: EngineBenchConfig, log: Callable[[str], None] = print) ->
     dtype = str(next(model.parameters()).dtype).removeprefix("torch.")
     log(f"model {label} on {device}; {len(trace)} requests over {trace[-1].arrival_s:.1f}s")
     roof = measure_roofline(device, next(model.parameters()).dtype)
+    fpt = flops_per_token(model, cfg.lora_rank)  # before PEFT injects its LoRA layers into the model
     results: dict[str, SystemResult] = {}
     skipped: list[str] = []
     with tempfile.TemporaryDirectory(prefix="sb-bench-adapters-") as scratch:
@@ -194,7 +195,7 @@ def run_benchmark(cfg: EngineBenchConfig, log: Callable[[str], None] = print) ->
         },
         "trace": describe(spec, trace),
         "roofline": asdict(roof),
-        "flops_per_token": flops_per_token(model, cfg.lora_rank),
+        "flops_per_token": fpt,
         "phases": phases,
         "systems": systems,
         "skipped": skipped,
