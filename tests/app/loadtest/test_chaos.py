@@ -9,6 +9,7 @@ which is what the second test shows: the check can fail.
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -26,13 +27,15 @@ SMALL = ChaosSpec(
 )  # fmt: skip
 
 
-def _run(tmp_path: Path, sweep_min_age_s: float) -> dict[str, Any]:
+def _run(
+    tmp_path: Path, sweep_min_age_s: float, spec: ChaosSpec = SMALL, max_new_tokens: int = 8
+) -> dict[str, Any]:
     (tmp_path / "logs").mkdir()
     cluster = ClusterSpec(
-        apis=2, workers=2, max_new_tokens=8, claim_idle_ms=2000, database_via_proxy=True,
+        apis=2, workers=2, max_new_tokens=max_new_tokens, claim_idle_ms=2000, database_via_proxy=True,
         sweep_min_age_s=sweep_min_age_s, sweep_interval_s=1.0, log_dir=tmp_path / "logs",
     )  # fmt: skip
-    return run_chaos(cluster, SMALL, tmp_path / "out", log=lambda _: None)
+    return run_chaos(cluster, spec, tmp_path / "out", log=lambda _: None)
 
 
 def test_every_message_is_stored_once_and_no_reply_is_left_streaming(tmp_path: Path) -> None:
@@ -48,6 +51,11 @@ def test_every_message_is_stored_once_and_no_reply_is_left_streaming(tmp_path: P
 
 
 def test_without_the_orphan_sweep_rows_stay_streaming(tmp_path: Path) -> None:
-    result = _run(tmp_path, sweep_min_age_s=1e6)  # no row is ever old enough: the sweep is off
+    # A reply is orphaned only when its node dies mid-reply *and* its customer never comes back
+    # (a returning customer's reply is finished by the other node). So here every customer walks
+    # away at its first drop and replies are long enough that some are mid-stream when api1 dies;
+    # with 8-token replies and one walker in five the kill could land between them and leave none.
+    spec = dataclasses.replace(SMALL, walk_away_every=1)
+    result = _run(tmp_path, sweep_min_age_s=1e6, spec=spec, max_new_tokens=96)  # sweep off
     db = result["result"]["database"]
     assert not held(db) and db["violations"]["streaming"] > 0, db["violations"]
