@@ -89,9 +89,9 @@ class CopyBias:
         suffix found in a fact, less any token that would repeat a MAX_NGRAM-gram already written;
         {} when no suffix occurs in any fact."""
         match = self._match(generated)
-        if match is None:
-            return {}
-        followers = match[1]
+        return {} if match is None else self._not_repeating(match[1], generated)
+
+    def _not_repeating(self, followers: dict[int, float], generated: Sequence[int]) -> dict[int, float]:
         if len(generated) < MAX_NGRAM - 1:
             return followers
         self._update_written(generated)
@@ -103,7 +103,7 @@ class CopyBias:
         match = self._match(generated)
         if match is None:
             return
-        found = self.bonuses(generated)
+        found = self._not_repeating(match[1], generated)
         ids = [t for t in found if 0 <= t < logits.shape[-1]]
         if not ids:
             return
