@@ -26,6 +26,7 @@ from app.knowledge.query import (
     wanted_kinds,
 )
 from app.knowledge.store import knowledge_revision
+from app.knowledge.synonyms import concept_groups, expanded_terms
 
 DEFAULT_K = 4
 CANDIDATES = 30  # ranked by the database, re-scored here with the name boost
@@ -118,22 +119,28 @@ def retrieve(
     terms = search_terms(query, vocabulary)
     if not terms:
         return []
+    # Everyday words bring the store's own along (app.knowledge.synonyms); the gates below count
+    # the customer's terms, each found when it or one of its expansions is.
+    groups = concept_groups(terms)
+    words = expanded_terms(groups)
     floor = RELEVANCE_FLOOR.get(dialect_of(session), 0.0)
     with index_scans(session):
-        counts = term_counts(session, terms, cap=POSTINGS_BUDGET // 2)
-        known = sum(1 for c in counts if c > 0)
+        counts = term_counts(session, words, cap=POSTINGS_BUDGET // 2)
+        in_base = {w for w, c in zip(words, counts, strict=True) if c > 0}
+        known = sum(1 for t in terms if in_base.intersection(groups[t]))
         named = any(t in vocabulary for t in terms)
         if known == 0 or (not named and known < MIN_KNOWN_SHARE * len(terms)):
             return []
-        matches = best_matches(session, searched_terms(terms, counts, vocabulary), CANDIDATES)
+        matches = best_matches(session, searched_terms(words, counts, vocabulary), CANDIDATES)
     kinds = wanted_kinds(query)
-    patterns = term_patterns(terms)
+    patterns = term_patterns(words)
     scored: list[Hit] = []
     for m in matches:
         heading = matched_terms(patterns, f"{m.title} {' '.join(m.keywords)}")
         found = heading | matched_terms(patterns, m.text)
+        covered = sum(1 for t in terms if found.intersection(groups[t]))
         bonus = name_bonus(m.key, heading, terms, vocabulary)
-        if bonus == 0 and (m.score < floor or len(found) < MIN_HIT_SHARE * len(terms)):
+        if bonus == 0 and (m.score < floor or covered < MIN_HIT_SHARE * len(terms)):
             continue
         bonus += KIND_BONUS if m.kind in kinds else 0.0
         scored.append(Hit(m.key, m.version, m.title, m.text, m.kind, round(m.score + bonus, 4)))

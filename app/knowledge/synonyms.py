@@ -1,0 +1,109 @@
+"""Everyday wording -> the store's own words: a small expansion table applied before any backend searches.
+
+Customers say "when is customer service open"; the entry says "Support hours". Neither FTS engine
+knows the two are one question (both stem, neither has a thesaurus), and the stems sometimes part
+words that belong together ("deliver" -> ``deliv`` but "delivery" -> ``deliveri``). So each query
+term may bring a few store words along. The table is applied in Python to the term list, so
+SQLite and PostgreSQL search exactly the same words.
+
+An expansion only adds words to the OR query; the relevance gates in ``retrieval`` count a
+question's own terms (a term is found when it or one of its expansions is), so an expansion cannot
+make an off-topic question look more on-topic than its own words are. Keep entries to words the
+store's entries really use, and never expand into product or plan names (those carry the name
+bonus and must come from the customer).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+_HOURS = ("hours",)
+_SUPPORT = ("support",)
+_DELIVERY = ("delivery", "shipping")
+_CONTACT = ("contact", "support")
+_PERSON = ("person", "agent")
+# Not "phone": that word is the Nova phones' too, and would rank them for "number pls".
+_PHONE = ("call", "telephone")
+
+SYNONYMS: dict[str, tuple[str, ...]] = {
+    # Opening hours: "when are you open", "are you closed on sunday", "what time do you close".
+    "open": _HOURS,
+    "opens": _HOURS,
+    "opening": _HOURS,
+    # Not "close": "close my account" is a task of its own (article.delete-account).
+    "closes": _HOURS,
+    "closed": _HOURS,
+    "closing": _HOURS,
+    # "customer service", "helpdesk", "customer care" are what the entries call support.
+    "service": _SUPPORT,
+    "helpdesk": _SUPPORT,
+    "care": _SUPPORT,
+    # The stemmers split these from "delivery"; "ship"/"postage" mean shipping.
+    "deliver": _DELIVERY,
+    "delivers": _DELIVERY,
+    "delivered": _DELIVERY,
+    "delivering": _DELIVERY,
+    "deliveries": _DELIVERY,
+    "ship": ("shipping",),
+    "ships": ("shipping",),
+    "postage": ("shipping",),
+    "courier": _DELIVERY,
+    # The free-delivery threshold ("if I spend 60") needs none: "delivery"/"free" already find it.
+    # Reaching a person by phone or mail.
+    "reach": _CONTACT,
+    "contacts": _CONTACT,
+    "ring": _PHONE,
+    # Not "number": "tracking number" and "VAT number" are not the phone (measured on the labelled set).
+    "telephone": ("call",),
+    "tel": _PHONE,
+    "hotline": _PHONE,
+    "mail": ("email",),
+    "mailbox": ("email",),
+    # A person to talk to.
+    "human": _PERSON,
+    "humans": _PERSON,
+    "operator": _PERSON,
+    "representative": _PERSON,
+    "rep": _PERSON,
+    "staff": _PERSON,
+    "employee": _PERSON,
+    # Everyday product words for the catalogue's categories.
+    "computer": ("laptop",),
+    "notebook": ("laptop",),
+    "headset": ("headphones",),
+    "earphones": ("earbuds",),
+    "cellphone": ("smartphone",),
+    "powerbank": ("power", "bank"),
+    "charger": ("power", "bank"),
+    "webcam": ("camera",),
+    "lightbulb": ("bulb",),
+    "lamp": ("bulb",),
+    # Money back, deals, guarantees.
+    "reimburse": ("refund",),
+    "reimbursed": ("refund",),
+    "guarantee": ("warranty",),
+    "guaranteed": ("warranty",),
+    "promo": ("offer", "discount"),
+    "promotion": ("offer", "discount"),
+    "deals": ("offer", "discount"),
+    "sale": ("offer", "discount"),
+    "voucher": ("discount",),
+}
+
+
+def expansions(term: str) -> tuple[str, ...]:
+    """The store words ``term`` also stands for (empty for most terms)."""
+    return SYNONYMS.get(term, ())
+
+
+def concept_groups(terms: Sequence[str]) -> dict[str, tuple[str, ...]]:
+    """Each query term with the words that count as finding it: itself first, then its expansions."""
+    return {t: (t, *(e for e in expansions(t) if e != t)) for t in terms}
+
+
+def expanded_terms(groups: dict[str, tuple[str, ...]]) -> list[str]:
+    """Every word to search for, the customer's own terms first, each once."""
+    out: dict[str, None] = dict.fromkeys(groups)
+    for words in groups.values():
+        out.update(dict.fromkeys(words))
+    return list(out)
