@@ -21,8 +21,9 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from adapters.grounding import facts_block, grounded_system_prompt
+from adapters.grounding import FactSnippet, facts_block, grounded_system_prompt
 from app.db.models import KnowledgeVersion, Message, MessageSource, Retrieval
+from app.knowledge.not_sold import catalogue_families, not_sold_note
 from app.knowledge.retrieval import DEFAULT_K, Hit, hits_to_snippets, retrieve_for_message
 from inference import allowed_values
 
@@ -38,12 +39,19 @@ class ReplyFacts:
     query: str
     hits: tuple[Hit, ...] = ()
     failed: bool = False  # retrieval itself broke: nothing is recorded as a knowledge gap
+    # "The store does not sell the Voltbook Pro 17 ..." (app.knowledge.not_sold): first of the facts,
+    # so the reply says so instead of quoting the nearest model's price as the asked-for one's.
+    note: FactSnippet | None = None
+
+    def snippets(self) -> list[FactSnippet]:
+        """The facts as the prompt shows them: the note (if any), then the hits in rank order."""
+        return [*([self.note] if self.note else []), *hits_to_snippets(self.hits)]
 
     def system_prompt(self, base: str) -> str:
         """The grounded system turn: ``base`` then the numbered facts (or the 'none found' line)."""
         if not base.strip():
-            return facts_block(hits_to_snippets(self.hits))
-        return grounded_system_prompt(base, hits_to_snippets(self.hits))
+            return facts_block(self.snippets())
+        return grounded_system_prompt(base, self.snippets())
 
     def sources(self) -> list[dict[str, str]]:
         """The `done` frame's ``sources``: key, title and kind of each fact, in rank order."""
@@ -52,11 +60,11 @@ class ReplyFacts:
     def copy_texts(self) -> list[str]:
         """The facts exactly as the prompt shows them (without their numbers), best first: what the
         engine's copy bias (inference/copy_bias.py) nudges the reply to copy from."""
-        return [s.body() for s in hits_to_snippets(self.hits)]
+        return [s.body() for s in self.snippets()]
 
     def fact_texts(self) -> list[str]:
         """The fact texts, for the number guard's allowed values."""
-        return [h.text for h in self.hits]
+        return [s.text for s in self.snippets()]
 
 
 def recent_customer_turns(
@@ -83,10 +91,11 @@ def facts_for_reply(
     try:
         with session.begin_nested():  # a failed query must not poison the caller's transaction
             query, hits = retrieve_for_message(session, message, earlier_turns, k=k)
+            note = not_sold_note(message, catalogue_families(session))
     except Exception:
         log.exception("knowledge retrieval failed; replying without facts")
         return ReplyFacts(query=message, failed=True)
-    return ReplyFacts(query=query, hits=tuple(hits))
+    return ReplyFacts(query=query, hits=tuple(hits), note=note)
 
 
 def record_facts(session: Session, message_id: int, facts: ReplyFacts) -> None:
