@@ -7,7 +7,8 @@ import contextlib
 from typing import Any
 
 from app.chat.metrics import AppMetrics
-from app.chat.service import ChatService, InFlight
+from app.chat.service import ChatService
+from app.chat.streams import InFlight
 from app.chat.watch_lease import WatchLeases
 from tests.app.scaleout_support import eventually
 

@@ -15,7 +15,8 @@ from app.chat.conversations import create_conversation
 from app.chat.hub import InProcessHub
 from app.chat.metrics import AppMetrics
 from app.chat.planning import ReplyPlanner, UntrainedRouter
-from app.chat.service import BUSY_MESSAGE, ChatService
+from app.chat.service import ChatService
+from app.chat.submit import BUSY_MESSAGE
 from app.db.models import DecodingSetting, Message
 from app.db.session import session_factory
 from app.generation.backend import GenerationJob
