@@ -17,6 +17,7 @@ import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -43,9 +44,14 @@ class ReplyFacts:
     # so the reply says so instead of quoting the nearest model's price as the asked-for one's.
     note: FactSnippet | None = None
 
+    @cached_property
+    def _snippets(self) -> tuple[FactSnippet, ...]:
+        # Built once per reply: the prompt, the copy bias and the number guard all read them.
+        return (*([self.note] if self.note else []), *hits_to_snippets(self.hits))
+
     def snippets(self) -> list[FactSnippet]:
         """The facts as the prompt shows them: the note (if any), then the hits in rank order."""
-        return [*([self.note] if self.note else []), *hits_to_snippets(self.hits)]
+        return list(self._snippets)
 
     def system_prompt(self, base: str) -> str:
         """The grounded system turn: ``base`` then the numbered facts (or the 'none found' line)."""

@@ -1,0 +1,41 @@
+"""ReplyFacts: the prompt, the copy bias and the number guard read the same facts, in the same order."""
+
+from __future__ import annotations
+
+from adapters.grounding import FACTS_HEADER, NO_FACTS_LINE, FactSnippet
+from app.knowledge.reply_facts import ReplyFacts
+from app.knowledge.retrieval import Hit
+
+HITS = (
+    Hit("product.nova-x2", 3, "Nova X2", "The Nova X2 costs 499 dollars.", "product", 0.9),
+    Hit("policy.returns", 1, "Returns", "Returns are free within   30 days.", "policy", 0.7),
+)
+NOTE = FactSnippet("note.not-sold", "Not sold", "The store does not sell the Nova X3.")
+
+
+def test_the_prompt_shows_exactly_the_copy_texts_note_first() -> None:
+    facts = ReplyFacts("nova x3 price", HITS, note=NOTE)
+    prompt = facts.system_prompt("You are the store's assistant.")
+    block = prompt.split("\n\n", 1)[1].splitlines()
+    assert block[0] == FACTS_HEADER
+    copied = facts.copy_texts()
+    assert block[1:] == [f"[{n}] {text}" for n, text in enumerate(copied, start=1)]
+    assert copied == [
+        "Not sold: The store does not sell the Nova X3.",
+        "Nova X2: The Nova X2 costs 499 dollars.",
+        "Returns: Returns are free within 30 days.",
+    ]
+    assert facts.fact_texts() == [NOTE.text, HITS[0].text, HITS[1].text]
+
+
+def test_a_caller_changing_its_snippets_does_not_change_the_prompt() -> None:
+    facts = ReplyFacts("nova x2", HITS)
+    before = facts.system_prompt("")
+    facts.snippets().clear()  # the snippets are built once and shared: callers get a copy
+    assert facts.system_prompt("") == before != NO_FACTS_LINE
+    assert len(facts.copy_texts()) == 2
+
+
+def test_no_hits_and_no_note_say_none_were_found() -> None:
+    assert ReplyFacts("anything").system_prompt("") == NO_FACTS_LINE
+    assert ReplyFacts("anything").copy_texts() == []
