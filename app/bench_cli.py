@@ -105,16 +105,34 @@ def policies(
     quiet_rate: float = typer.Option(3.0, min=0.001, help="Arrivals/s in the quiet phases."),
     seed: int = typer.Option(0, help="Trace seed."),
     threads: int = typer.Option(1, min=1, help="torch threads."),
-    out: Path = typer.Option(Path("bench-results/policies"), help="Where results.json/.md and the PNG go."),
+    real: bool = typer.Option(
+        False, "--real",
+        help="Each policy on its own trace against continuous, on the real model (ignores --dummy, "
+        "--max-batch and the rates).",
+    ),
+    dtype: str = typer.Option("auto", help="--real: auto (bf16 where faster here), float32, bfloat16."),
+    passes: int = typer.Option(2, min=1, help="--real: passes per scenario, in alternating order."),
+    only: str = typer.Option("", help="--real: comma-separated scenario names (default all)."),
+    out: Path | None = typer.Option(None, help="Output folder (default bench-results/policies[-real])."),
 ) -> None:
-    """Every batching policy on one seeded bursty trace (quiet, surge, quiet) plus a quiet trace."""
+    """Every batching policy on one seeded bursty trace plus a quiet trace; --real: per-policy scenarios."""
     from app.config import settings
     from inference.bench.policy_bench import BurstSpec, PolicyBenchConfig, run_policy_bench
+    from inference.bench.policy_real import RealPolicyBenchConfig, run_real_policy_bench
     from inference.loading.loader import ModelLoadError
 
     try:
+        if real:
+            names = tuple(n.strip() for n in only.split(",") if n.strip())
+            real_cfg = RealPolicyBenchConfig(
+                model_dir=settings.model_dir, out_dir=out or Path("bench-results/policies-real"),
+                dtype=dtype, threads=threads, passes=passes, seed=seed, only=names,
+            )
+            run_real_policy_bench(real_cfg, log=typer.echo)
+            return
         cfg = PolicyBenchConfig(
-            model_dir=settings.model_dir, tokenizer_dir=settings.model_dir, out_dir=out,
+            model_dir=settings.model_dir, tokenizer_dir=settings.model_dir,
+            out_dir=out or Path("bench-results/policies"),
             dummy=None if dummy == "none" else dummy, max_batch_size=max_batch, threads=threads,
             burst=BurstSpec(surge_rate=surge_rate, quiet_rate=quiet_rate, seed=seed),
         )

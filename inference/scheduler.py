@@ -57,6 +57,8 @@ class Scheduler:
         self.waiting: list[RequestState] = []
         self.running: list[RequestState] = []
         self.last_step_seconds = 0.0
+        self.last_step_tokens = 0  # what the last plan computed, for the policy's view
+        self.last_step_seqs = 0
 
     def add(self, state: RequestState) -> None:
         """Queue a new request."""
@@ -95,6 +97,8 @@ class Scheduler:
             max_tokens_per_step=self.max_tokens_per_step,
             free_kv_blocks=self.pool.num_free,
             block_size=self.pool.block_size,
+            last_step_tokens=self.last_step_tokens,
+            last_step_seqs=self.last_step_seqs,
         )
 
     def schedule(self) -> StepPlan:
@@ -126,6 +130,8 @@ class Scheduler:
             if not self._admit(state, plan):
                 break
         self._fill_budget(plan)
+        self.last_step_tokens = sum(s.end - s.start for s in plan.items)
+        self.last_step_seqs = len(plan.items)
         return plan
 
     def _admit(self, state: RequestState, plan: StepPlan) -> bool:

@@ -37,17 +37,24 @@ class Run:
     finish: dict[int, float] = field(default_factory=dict)
     tokens: dict[int, int] = field(default_factory=dict)
     forward_tokens: list[int] = field(default_factory=list)
+    cpu_s: float = 0.0  # CPU time this process spent in the replay (what batching saves)
 
 
-def replay(engine: Any, trace: list[Arrival]) -> Run:
-    """Feed arrivals when the wall clock reaches them; step until everything finished."""
+def replay(engine: Any, trace: list[Arrival], on_tick: Callable[[float], None] | None = None) -> Run:
+    """Feed arrivals when the wall clock reaches them; step until everything finished.
+
+    ``on_tick(t)`` is called before every step and idle wait with the trace time (the contention
+    scenario starts and stops its CPU hog there); idle waits are then at most 50 ms long.
+    """
     from inference.params import SamplingParams
     from inference.request import GenerationRequest
 
     run, pending = Run(), list(reversed(trace))
-    t0 = time.monotonic()
+    cpu0, t0 = time.process_time(), time.monotonic()
     while pending or engine.has_unfinished():
         now = time.monotonic() - t0
+        if on_tick is not None:
+            on_tick(now)
         while pending and pending[-1].arrival_s <= now:
             a = pending.pop()
             params = SamplingParams.greedy(max_new_tokens=a.max_new_tokens, ignore_eos=True)
@@ -61,7 +68,8 @@ def replay(engine: Any, trace: list[Arrival]) -> Run:
                 )
             )
         if not engine.has_unfinished():
-            time.sleep(max(0.0, pending[-1].arrival_s - now))
+            wait = max(0.0, pending[-1].arrival_s - now)
+            time.sleep(wait if on_tick is None else min(wait, 0.05))
             continue
         events = engine.step()
         t = time.monotonic() - t0
@@ -80,6 +88,7 @@ def replay(engine: Any, trace: list[Arrival]) -> Run:
             run.forward_tokens.append(produced)
         elif not engine.scheduler.running:
             time.sleep(0.001)  # the policy is holding requests: do not spin the shared CPU
+    run.cpu_s = time.process_time() - cpu0
     return run
 
 
@@ -97,6 +106,7 @@ def summarize(trace: list[Arrival], run: Run) -> dict[str, Any]:
         "throughput_tok_s": sum(run.tokens.values()) / span,
         "tokens_per_forward": float(np.mean(run.forward_tokens)),
         "forwards": len(run.forward_tokens),
+        "cpu_ms_per_token": 1e3 * run.cpu_s / max(1, sum(run.tokens.values())),
     }
     tpot = {
         a.index: (run.finish[a.index] - run.first[a.index]) / (run.tokens[a.index] - 1)

@@ -1,11 +1,16 @@
-"""Adaptive cap: shrink the batch when steps get slower than a TPOT target, grow it with demand."""
+"""Adaptive cap: shrink the batch when decode steps get slower than a TPOT target, grow it with demand.
+
+Only decode-only steps are evidence about the batch size: a step that also prefilled new prompts
+is slow because of the prompts, and counting it (as this policy once did) collapsed the cap to
+``min_batch`` after every admission, so requests queued behind a cap of one.
+"""
 
 from __future__ import annotations
 
 import math
 
 from inference.policies.base import Admission, BatchingPolicy, QueueView, register_policy
-from inference.policies.capacity import by_arrival, check_fraction, check_positive, free_seats
+from inference.policies.capacity import by_arrival, check_fraction, check_positive, free_seats, running_seqs
 
 
 @register_policy
@@ -39,17 +44,23 @@ class AdaptivePolicy(BatchingPolicy):
             inst = len(new) / (view.now - self._last_now)
             self.rate += self.smoothing * (inst - self.rate)
         self._last_now = view.now
-        if view.running and view.last_step_seconds > 0:
+        if view.running and view.last_step_seconds > 0 and view.last_step_decoded_only:
             s = view.last_step_seconds
             self.step_s = s if self.step_s is None else self.step_s + self.smoothing * (s - self.step_s)
 
     def decide(self, view: QueueView) -> Admission:
-        """Update the cap from the latest step time and arrival rate, then admit oldest first."""
+        """Update the cap from the latest decode-step time and arrival rate, then admit oldest first."""
         self._observe(view)
+        seqs = running_seqs(view)
         if self.step_s is not None:
             if self.step_s > self.target:
-                self.cap = max(float(self.min_batch), self.cap * self.backoff)
-            elif self.step_s < 0.9 * self.target:
+                # Cut from the batch that was too slow, once per cut: while more run than the cap
+                # the last cut has not taken effect yet (a cap only stops admissions), and cutting
+                # every step meanwhile drove the cap to min_batch long before the batch shrank.
+                if seqs <= self.cap:
+                    self.cap = max(float(self.min_batch), max(1, seqs) * self.backoff)
+            elif self.step_s < 0.9 * self.target and view.waiting and seqs >= int(self.cap):
+                # Grow only while the cap holds requests back: an idle engine keeps what it learnt.
                 self.cap = min(float(self.max_batch), self.cap + max(1.0, self.rate * self.step_s))
         cap = int(math.floor(self.cap))
         batch = by_arrival(view.waiting)[: free_seats(view, cap)]

@@ -44,6 +44,15 @@ class QueueView:
     max_tokens_per_step: int
     free_kv_blocks: int
     block_size: int
+    # What the previous step computed: tokens and sequences (0, 0 = not reported). More tokens
+    # than sequences means it prefilled, so its wall time says little about decode (TPOT).
+    last_step_tokens: int = 0
+    last_step_seqs: int = 0
+
+    @property
+    def last_step_decoded_only(self) -> bool:
+        """Whether the previous step was decode only (or is not reported), so its time is a TPOT."""
+        return self.last_step_tokens <= self.last_step_seqs
 
 
 @dataclass(frozen=True)

@@ -75,3 +75,17 @@ def test_static_admits_nothing_while_its_batch_runs(tiny_model, tokenizer) -> No
         clock.t += 20.0
         seen.append(_ids(engine.step()))
     assert seen[0] == {"a", "b"} and "c" not in seen[0] and "c" in set().union(*seen)
+
+
+def test_the_view_says_what_the_last_step_computed(tiny_model, tokenizer) -> None:
+    clock = FakeClock()
+    engine = _engine(tiny_model, tokenizer, clock, "continuous")
+    _add(engine, "a", tokens=3)
+    _add(engine, "bb", tokens=3)
+    assert not engine.scheduler.view().last_step_tokens  # nothing ran yet
+    engine.step()  # both prompts (3 tokens each) prefilled
+    first = engine.scheduler.view()
+    assert (first.last_step_tokens, first.last_step_seqs) == (6, 2) and not first.last_step_decoded_only
+    engine.step()  # one decode token each
+    second = engine.scheduler.view()
+    assert (second.last_step_tokens, second.last_step_seqs) == (2, 2) and second.last_step_decoded_only
