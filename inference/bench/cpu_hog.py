@@ -11,7 +11,7 @@ _SPIN = "while True:\n    pass\n"
 
 
 class CpuHog:
-    """Start and stop a busy-looping child; ``cpus`` pins both it and (on start) nothing else."""
+    """Start and stop a busy-looping child, pinned to ``cpus`` (the caller pins itself there too)."""
 
     def __init__(self, cpus: set[int] | None = None) -> None:
         self.cpus = cpus
