@@ -6,6 +6,7 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from app.router.asks import CONTACT, PERSON, asked_for
 from app.router.classifier import IntentClassifier
 from app.router.language import is_english
 
@@ -55,6 +56,7 @@ class RouteDecision:
     scores: dict[str, float] = field(default_factory=dict)
     overridden_from: str | None = None
     # classified | pinned | sticky | low_confidence | ambiguous | out_of_scope | non_english
+    # | asks_for_person | contact_details
     reason: str = "classified"
 
 
@@ -92,7 +94,9 @@ class IntentRouter:
             t.ambiguity_threshold if ambiguity_threshold is None else ambiguity_threshold,
         )
         scores = self.classifier.scores(text)
-        decision = decide(scores, is_english(text), previous_intent, pinned, low, gap, t.switch_threshold)
+        decision = decide(
+            scores, is_english(text), previous_intent, pinned, low, gap, t.switch_threshold, asked_for(text)
+        )
         if decision.overridden_from is not None or decision.reason == "non_english":
             log.info(
                 "router: %s -> %s (%s, confidence %.2f)",
@@ -112,8 +116,14 @@ def decide(
     threshold: float,
     ambiguity_threshold: float,
     switch_threshold: float,
+    asked: str | None = None,
 ) -> RouteDecision:
-    """The rules, in order, on known scores (pure, so calibration can replay them on cached scores)."""
+    """The rules, in order, on known scores (pure, so calibration can replay them on cached scores).
+
+    ``asked`` is app.router.asks.asked_for(text): an explicit request for a person is a hand-off
+    whatever the scores; one for the store's phone number or email is answered (general) even where
+    the classifier leaned to hand-off, since the knowledge base holds the answer.
+    """
     ranked = sorted(scores, key=scores.__getitem__, reverse=True)
     top, second = ranked[0], ranked[1]
     confidence, margin = scores[top], scores[top] - scores[second]
@@ -126,6 +136,14 @@ def decide(
     if not english:
         # The adapters only know English: the caller answers honestly and offers a person.
         return ruled(FALLBACK, "non_english")
+    if asked == PERSON:
+        return (
+            ruled(HANDOFF, "asks_for_person")
+            if top != HANDOFF
+            else RouteDecision(HANDOFF, confidence, scores)
+        )
+    if asked == CONTACT:
+        return ruled(FALLBACK, "contact_details")
     if top == HANDOFF and confidence >= threshold:
         return RouteDecision(HANDOFF, confidence, scores)
     if previous_intent is not None:
