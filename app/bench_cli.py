@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import typer
@@ -10,6 +12,16 @@ from app.knowledge.cli import bench_retrieval
 
 bench_app = typer.Typer(help="Benchmarks: each compares a technique against its baseline in one run.")
 bench_app.command("retrieval")(bench_retrieval)
+
+
+@contextmanager
+def _exit_on(*errors: type[Exception]) -> Iterator[None]:
+    """A benchmark's expected failures (bad options, a missing model) end as one red line and exit 1."""
+    try:
+        yield
+    except errors as exc:
+        typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(code=1) from exc
 
 
 @bench_app.command("engine")
@@ -45,7 +57,7 @@ def engine(
     from inference.bench.trace import TraceSpec
     from inference.loading.loader import ModelLoadError
 
-    try:
+    with _exit_on(ValueError, ModelLoadError, KeyError):
         cfg = EngineBenchConfig(
             model_dir=None if dummy else settings.model_dir,
             dummy=dummy,
@@ -64,9 +76,6 @@ def engine(
             threads=threads,
         )
         run_benchmark(cfg, log=typer.echo)
-    except (ValueError, ModelLoadError, KeyError) as exc:
-        typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
-        raise typer.Exit(code=1) from exc
 
 
 @bench_app.command("quant")
@@ -85,16 +94,13 @@ def quant(
     from inference.bench.quant_bench import QuantBenchConfig, run_quant_bench
     from inference.loading.loader import ModelLoadError
 
-    try:
+    with _exit_on(ValueError, ModelLoadError):
         cfg = QuantBenchConfig(
             model_dir=settings.model_dir, data_dir=settings.adapters_dir / "data", out_dir=out,
             group_size=group_size, decode_tokens=decode_tokens, repeats=repeats, eval_texts=eval_texts,
             agree_prompts=agree_prompts, train_steps=train_steps, threads=threads,
         )
         run_quant_bench(cfg, log=typer.echo)
-    except (ValueError, ModelLoadError) as exc:
-        typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
-        raise typer.Exit(code=1) from exc
 
 
 @bench_app.command("policies")
@@ -121,7 +127,7 @@ def policies(
     from inference.bench.policy_real import RealPolicyBenchConfig, run_real_policy_bench
     from inference.loading.loader import ModelLoadError
 
-    try:
+    with _exit_on(ValueError, ModelLoadError, KeyError):
         if real:
             names = tuple(n.strip() for n in only.split(",") if n.strip())
             real_cfg = RealPolicyBenchConfig(
@@ -137,9 +143,6 @@ def policies(
             burst=BurstSpec(surge_rate=surge_rate, quiet_rate=quiet_rate, seed=seed),
         )
         run_policy_bench(cfg, log=typer.echo)
-    except (ValueError, ModelLoadError, KeyError) as exc:
-        typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
-        raise typer.Exit(code=1) from exc
 
 
 @bench_app.command("start")
@@ -152,11 +155,8 @@ def start(
     """Time `scripts/run.sh` to a 200 chat page, a loaded engine (/readyz) and the first reply."""
     from app.loadtest.start_bench import StartSpec, run_start_bench
 
-    try:
+    with _exit_on(ValueError, RuntimeError):
         run_start_bench(StartSpec(runs=runs, port=port, timeout_s=timeout), out, log=typer.echo)
-    except (ValueError, RuntimeError) as exc:
-        typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
-        raise typer.Exit(code=1) from exc
     typer.echo((out / "results.md").read_text())
 
 
@@ -178,15 +178,12 @@ def load(
     from app.loadtest.cluster import ClusterSpec
     from app.loadtest.load_bench import LoadSpec, run_load
 
-    try:
+    with _exit_on(ValueError, TimeoutError):
         cluster = ClusterSpec(
             apis=apis, workers=workers, dummy=None if dummy == "none" else dummy,
             max_new_tokens=max_new_tokens, pg_admin_url=pg_admin_url,
         )  # fmt: skip
         result = run_load(cluster, LoadSpec(customers, messages, deadline), out, log=typer.echo)
-    except (ValueError, TimeoutError) as exc:
-        typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
-        raise typer.Exit(code=1) from exc
     typer.echo((out / "results.md").read_text())
     if result["result"]["storage_problems"]:
         raise typer.Exit(code=1)
@@ -213,7 +210,7 @@ def guard(
         rewrite_overhead(overhead_from, settings.model_dir)
         typer.echo((overhead_from.parent / "results.md").read_text())
         return
-    try:
+    with _exit_on(ValueError, ModelLoadError, OSError):
         cfg = GuardBenchConfig(
             model_dir=settings.model_dir,
             adapters_dir=settings.adapters_dir,
@@ -225,9 +222,6 @@ def guard(
             prompts=prompts,
         )
         run_guard_bench(cfg, log=typer.echo)
-    except (ValueError, ModelLoadError, OSError) as exc:
-        typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
-        raise typer.Exit(code=1) from exc
     typer.echo((out / "results.md").read_text())
 
 
@@ -254,7 +248,7 @@ def chaos(
     from app.loadtest.chaos_check import held
     from app.loadtest.cluster import ClusterSpec
 
-    try:
+    with _exit_on(ValueError, TimeoutError):
         cluster = ClusterSpec(
             apis=apis, workers=workers, dummy=None if dummy == "none" else dummy,
             max_new_tokens=max_new_tokens, pg_admin_url=pg_admin_url, database_via_proxy=True,
@@ -262,9 +256,6 @@ def chaos(
         )  # fmt: skip
         spec = ChaosSpec(customers=customers, gap_s=gap, pg_cut_s=pg_cut, deadline_s=deadline)
         result = run_chaos(cluster, spec, out, log=typer.echo)
-    except (ValueError, TimeoutError) as exc:
-        typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
-        raise typer.Exit(code=1) from exc
     typer.echo((out / "results.md").read_text())
     if not held(result["result"]["database"]):
         raise typer.Exit(code=1)
