@@ -37,7 +37,7 @@ from app.chat.turns import (
 from app.chat.watch_lease import WatchLeases
 from app.decoding.policy import DecodingPolicy
 from app.generation.backend import GenerationBackend
-from app.knowledge.reply_facts import allowed_numbers
+from app.knowledge.reply_facts import GUARD_MODES, allowed_numbers
 from app.operator.try_it import TryResult, try_policy
 
 log = logging.getLogger(__name__)
@@ -75,18 +75,17 @@ class ChatService(ReplyStreams):
         busy_delay_s: float = 0.25,
         number_guard: str = "decode",
     ) -> None:
+        if number_guard not in GUARD_MODES:
+            raise ValueError(f"number_guard must be one of {', '.join(GUARD_MODES)}; got {number_guard!r}")
+        checks = number_guard != "off"  # "check" and "decode" both check the finished reply
         super().__init__(
-            sessions,
-            backend,
-            planner,
-            hub,
-            metrics,
-            resume_grace_s=resume_grace_s,
-            leases=leases,
-            number_guard=number_guard,
+            sessions, hub, metrics, resume_grace_s=resume_grace_s, leases=leases, check_numbers=checks
         )
+        self.number_guard = number_guard
         self.busy_retries = busy_retries
         self.busy_delay_s = busy_delay_s
+        if backend is not None:
+            self.connect(backend, planner)
 
     async def send(
         self, conversation_id: str, text: str, client_id: str | None, emit: Emit, channel: str = "web"

@@ -19,7 +19,6 @@ from app.chat.recorder import JobRecorder
 from app.chat.reply_notes import done_notes
 from app.chat.watch_lease import WatchLeases
 from app.generation.backend import GenerationBackend, JobEvent
-from app.knowledge.reply_facts import GUARD_MODES
 
 
 class EngineNotReady(RuntimeError):
@@ -44,24 +43,18 @@ class ReplyStreams(ConversationDesk):
     def __init__(
         self,
         sessions: sessionmaker[Session],
-        backend: GenerationBackend | None,
-        planner: ReplyPlanner | None,
         hub: ConversationHub,
         metrics: AppMetrics,
         *,
         resume_grace_s: float,
         leases: WatchLeases | None,
-        number_guard: str,
+        check_numbers: bool,
     ) -> None:
         super().__init__(sessions, hub, metrics)
-        if number_guard not in GUARD_MODES:
-            raise ValueError(f"number_guard must be one of {', '.join(GUARD_MODES)}; got {number_guard!r}")
-        self.number_guard = number_guard
+        self._check_numbers = check_numbers
         self._backend: GenerationBackend | None = None
         self._planner: ReplyPlanner | None = None
         self._recorder: JobRecorder | None = None
-        if backend is not None:
-            self.connect(backend, planner)
         self.resume_grace_s = resume_grace_s
         self.in_flight: dict[str, InFlight] = {}
         self.leases = leases or WatchLeases(None)
@@ -71,9 +64,7 @@ class ReplyStreams(ConversationDesk):
     def connect(self, backend: GenerationBackend, planner: ReplyPlanner | None) -> None:
         """Plug in what generates replies (the app's lifespan does, once the engine runs)."""
         self._backend, self._planner = backend, planner
-        self._recorder = JobRecorder(
-            self.sessions, backend, self.metrics, check_numbers=self.number_guard != "off"
-        )
+        self._recorder = JobRecorder(self.sessions, backend, self.metrics, check_numbers=self._check_numbers)
 
     @property
     def ready(self) -> bool:
