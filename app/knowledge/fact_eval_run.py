@@ -138,7 +138,8 @@ def run_questions(
                 plan = planner.for_intent(session, decision.intent, decision)
                 if grounded:
                     facts = retrieve_facts(session, text, turn.question.turns[:t_index])
-                    hits, system = list(facts.hits), facts.system_prompt(plan.system_prompt)
+                    # The note (app.knowledge.not_sold) is a fact too: "Voltbook Pro 17" is no invention.
+                    hits, system = facts.snippets(), facts.system_prompt(plan.system_prompt)
                 else:
                     hits, system = [], plan.system_prompt
                 messages = [

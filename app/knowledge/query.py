@@ -25,7 +25,7 @@ STOP_WORDS = frozenset(
     ourselves out over own please pls re s same shall she should so some such t than thank thanks that
     the their theirs them themselves then there these they this those through thx to too tell under
     until up us ve very want was we were what when where which while who whom why will with would you
-    your yours yourself yourselves d y u im ive id dont cant wont whats hows one thing things someone
+    your yours yourself yourselves d y u ur im ive id dont cant wont whats hows one thing things someone
     anyone something anything really still yes yeah sure continue""".split()
 )
 # Unique to one family of entries: the store's own name is in everything, so it is no entity.

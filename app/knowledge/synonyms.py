@@ -91,6 +91,15 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
 }
 
 
+# A word that, alone, has one meaning in a store's chat: "number pls" asks for the phone number. In a
+# longer question it does not ("tracking number", "VAT number"), so these apply to one-term questions.
+LONE_SENSES: dict[str, tuple[str, ...]] = {
+    "number": _PHONE,
+    "digits": _PHONE,
+    "email": ("contact", "support"),  # "email?" wants the support address, not how to change one's own
+}
+
+
 def expansions(term: str) -> tuple[str, ...]:
     """The store words ``term`` also stands for (empty for most terms)."""
     return SYNONYMS.get(term, ())
@@ -98,6 +107,8 @@ def expansions(term: str) -> tuple[str, ...]:
 
 def concept_groups(terms: Sequence[str]) -> dict[str, tuple[str, ...]]:
     """Each query term with the words that count as finding it: itself first, then its expansions."""
+    if len(terms) == 1 and terms[0] in LONE_SENSES:
+        return {terms[0]: (terms[0], *LONE_SENSES[terms[0]])}
     return {t: (t, *(e for e in expansions(t) if e != t)) for t in terms}
 
 

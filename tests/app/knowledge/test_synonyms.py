@@ -53,6 +53,20 @@ def test_everyday_wording_finds_the_entry(seeded: Session, question: str, key: s
     assert retrieve(seeded, question)[0].key == key
 
 
+@pytest.mark.parametrize(
+    ("question", "key"),
+    [("number pls", "contact.phone"), ("ur number?", "contact.phone"), ("email?", "contact.email")],
+)
+def test_a_lone_word_takes_its_store_meaning(seeded: Session, question: str, key: str) -> None:
+    assert retrieve(seeded, question)[0].key == key
+
+
+def test_a_lone_sense_does_not_apply_inside_a_longer_question(seeded: Session) -> None:
+    assert concept_groups(["tracking", "number"])["number"] == ("number",)
+    first = retrieve(seeded, "where do i find my tracking number")[0].key
+    assert first in ("policy.order-tracking", "article.track-order")
+
+
 def test_how_do_i_reach_you_finds_the_contacts(seeded: Session) -> None:
     keys = [h.key for h in retrieve(seeded, "how do i reach you")]
     assert keys and keys[0].startswith("contact.")
