@@ -14,11 +14,12 @@ import torch
 
 from inference.beam_search import BeamSearch
 from inference.copy_bias import CopyBiasConfig, copy_bias_for
+from inference.decode_graphs import DecodeGraphs
 from inference.detokenizer import IncrementalDetokenizer
 from inference.kv_cache import KVBlockPool, blocks_for_budget
 from inference.lora import LoraAdapter, LoraRegistry
 from inference.metrics import EngineMetrics
-from inference.model_runner import BatchItem, ModelRunner, kv_shape, model_device
+from inference.model_runner import ATTENTION_BACKENDS, BatchItem, ModelRunner, kv_shape, model_device
 from inference.number_guard import guard_for
 from inference.outputs import OutputProcessor
 from inference.policies.base import get_policy
@@ -45,12 +46,21 @@ class EngineConfig:
     model_name: str = "model"  # the ``model_name`` label of every metric (vLLM's served model name)
     # How strongly a request's ``copy_from`` facts pull its reply (strength 0 turns it off).
     copy_bias: CopyBiasConfig = field(default_factory=CopyBiasConfig)
+    # Decode attention: 'auto' = paged flex_attention on CUDA, length-bucketed SDPA on CPU.
+    attention: str = "auto"
+    # Decode-only steps as padded static batches, captured as CUDA graphs (None = on exactly
+    # when the device is CUDA and attention is flex; True on CPU runs them uncaptured, for tests).
+    decode_graphs: bool | None = None
 
     def __post_init__(self) -> None:
         for name in ("max_batch_size", "max_tokens_per_step", "block_size"):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
                 raise ValueError(f"EngineConfig.{name} must be a positive integer, got {value!r}")
+        if self.attention not in ATTENTION_BACKENDS:
+            raise ValueError(
+                f"EngineConfig.attention must be one of {ATTENTION_BACKENDS}, got {self.attention!r}"
+            )
         if self.kv_budget_tokens is not None and self.kv_budget_bytes is not None:
             raise ValueError("EngineConfig: give kv_budget_tokens or kv_budget_bytes, not both")
         if self.kv_budget_tokens is None and self.kv_budget_bytes is None:
@@ -69,7 +79,12 @@ class LLMEngine:
         blocks = blocks_for_budget(shape, config.block_size, config.kv_budget_tokens, config.kv_budget_bytes)
         self.device = model_device(model)
         self.pool = KVBlockPool(shape, blocks, config.block_size, self.device)
-        self.runner = ModelRunner(model, self.pool)
+        self.runner = ModelRunner(model, self.pool, config.attention, config.max_batch_size)
+        graphs = config.decode_graphs
+        if graphs is None:
+            graphs = self.device.type == "cuda" and self.runner.attention == "flex"
+        if graphs:
+            self.runner.graphs = DecodeGraphs(self.runner, capture=self.device.type == "cuda")
         self.adapters = LoraRegistry(model)
         self.scheduler = Scheduler(
             self.pool, get_policy(config.policy, **config.policy_options), config.max_batch_size,

@@ -39,6 +39,8 @@ class OutputProcessor:
 
     def process(self, sampled: list[ScheduledSeq], logits: torch.Tensor) -> int:
         """Handle the rows of ``logits`` (one per sampled chunk, same order); returns tokens made."""
+        if sampled and all(_plain_greedy(s) for s in sampled):
+            return self._greedy(sampled, logits)
         # One reduction per row: a NaN or +-inf anywhere makes the row sum non-finite.
         finite = torch.isfinite(logits.sum(dim=1)).tolist() if len(sampled) else []
         singles: list[tuple[ScheduledSeq, int]] = []
@@ -56,6 +58,24 @@ class OutputProcessor:
         made = self._sample(singles, logits)
         for group in beams.values():
             made += self._beam_step(group, logits, all(finite[r] for _, r in group))
+        return made
+
+    def _greedy(self, sampled: list[ScheduledSeq], logits: torch.Tensor) -> int:
+        # The common serving batch: every row plain greedy. Arg-max and the finiteness check come
+        # back in one read, the step's only wait for the device (on CUDA the forward before it is
+        # queued work, so reading twice would stall twice).
+        finite_rows = torch.isfinite(logits.sum(dim=1)).long()
+        tokens, finite = torch.stack((logits.argmax(dim=1), finite_rows)).tolist()
+        made = 0
+        for s, token, ok in zip(sampled, tokens, finite, strict=True):
+            if not ok:
+                self.engine.finish_request(s.state, "error", (), "", "model produced non-finite logits")
+                continue
+            made += 1
+            try:
+                self._append(s.state, s.seq.token_ids, int(token))
+            except Exception as exc:
+                self.engine.finish_request(s.state, "error", (), "", f"output processing failed: {exc}")
         return made
 
     def _sample(self, singles: list[tuple[ScheduledSeq, int]], logits: torch.Tensor) -> int:
@@ -175,3 +195,13 @@ class OutputProcessor:
         text += detok.flush()
         reason: FinishReason = "stop" if ends_eos or detok.stopped else "length"
         self.engine.finish_request(state, reason, tuple(best), text, None)
+
+
+def _plain_greedy(s: ScheduledSeq) -> bool:
+    """Greedy without penalty, beams, number guard or copy bias: the arg-max is the whole choice."""
+    state = s.state
+    params = state.request.params
+    return (
+        state.beam is None and state.guard is None and state.copy is None
+        and not params.do_sample and params.repetition_penalty == 1.0
+    )  # fmt: skip

@@ -7,17 +7,25 @@ onto its KV head (``[b, Hkv, G, D]`` queries against ``[b, Hkv, L, D]`` keys) so
 repeated per query head. Measured on a 2-vCPU Sapphire Rapids, one layer of SmolLM2-135M
 attention at batch 32 with contexts 30-650: 81 ms padded vs 15 ms bucketed (tiny shape 2.4 vs
 0.7 ms); equal at batch 1 (docs/benchmarks/engine/attention.md).
+
+On CUDA the decodes go instead to ``flex_decode`` (paged flex_attention, no gather at all), padded
+to a fixed batch bucket; prefill chunks take the same SDPA path on every device.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence as Seq
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import torch
 import torch.nn.functional as F
 
+from inference.decode_buckets import pick_bucket
 from inference.kv_cache import NULL_BLOCK
+
+if TYPE_CHECKING:
+    from inference.flex_decode import FlexDecodeBuffers, FlexDecoder
 
 # A bucket may pad its longest context onto the others by at most this factor of valid slots...
 BUCKET_SLACK = 1.3
@@ -48,12 +56,22 @@ class PrefillSpan:
     mask: torch.Tensor | None
 
 
+@dataclass(frozen=True)
+class FlexDecodes:
+    """This step's decodes on the flex path: their rows, in the bucket's first ``len(rows)`` rows."""
+
+    decoder: FlexDecoder
+    buffers: FlexDecodeBuffers
+    rows: torch.Tensor  # [n] flat token rows
+
+
 @dataclass
 class AttentionLayout:
     """Per-step attention plan, built once and reused by every layer."""
 
     decode: list[DecodeBucket] = field(default_factory=list)
     prefills: list[PrefillSpan] = field(default_factory=list)
+    flex: FlexDecodes | None = None
 
 
 def plan_buckets(
@@ -91,10 +109,19 @@ def build_layout(
     block_size: int,
     slot_bytes: int,
     device: torch.device,
+    flex: FlexDecoder | None = None,
+    buckets: Seq[int] = (),
 ) -> AttentionLayout:
     """The plan for one step: decodes (row, context length, block table) and prefill chunks
-    (row start, row end, first position, block table)."""
+    (row start, row end, first position, block table). With ``flex``, decodes that fit one of
+    ``buckets`` go to paged flex_attention instead of SDPA buckets."""
     layout = AttentionLayout()
+    size = pick_bucket(len(decode_rows), buckets) if flex is not None else None
+    if flex is not None and size is not None:
+        buffers = flex.load(size, decode_tables, decode_lengths)
+        rows = torch.tensor(list(decode_rows), dtype=torch.long, device=device)
+        layout.flex = FlexDecodes(flex, buffers, rows)
+        decode_lengths = []
     for bucket in plan_buckets(decode_lengths, slot_bytes):
         lengths = [decode_lengths[i] for i in bucket]
         width = lengths[-1]
@@ -128,6 +155,12 @@ def attend(
     (this step's k/v [T, Hkv, D] already written into them)."""
     out = torch.empty_like(q)
     heads, kv_heads, dim = q.shape[1], kc.shape[1], q.shape[2]
+    if layout.flex is not None:
+        f = layout.flex
+        n, size = f.rows.shape[0], f.buffers.lengths.shape[0]
+        qd = q.new_zeros(size, heads, dim)  # padded rows attend the null block; dropped below
+        qd[:n] = q.index_select(0, f.rows)
+        out.index_copy_(0, f.rows, f.decoder.attend(qd, kc, vc, f.buffers, scale)[:n])
     for b in layout.decode:
         n = b.rows.shape[0]
         qd = q.index_select(0, b.rows).view(n, kv_heads, heads // kv_heads, dim)
