@@ -53,6 +53,9 @@ class EngineBenchConfig:
     systems: tuple[str, ...] = SYSTEMS
     profile_steps: int = 0
     threads: int = 0  # torch CPU threads; 0 keeps torch's default
+    block_size: int = 16  # KV cache block (flex's kernel reads one block per tile on CUDA)
+    attention: str = "auto"  # EngineConfig.attention: flex on CUDA, SDPA buckets on CPU
+    decode_graphs: bool | None = None  # EngineConfig.decode_graphs: None = on for CUDA + flex
 
     def __post_init__(self) -> None:
         if (self.model_dir is None) == (self.dummy is None):
@@ -91,10 +94,12 @@ def _new_engine(model: Any, tokenizer: Any, cfg: EngineBenchConfig, adapters: di
 
     engine = LLMEngine(model, tokenizer, EngineConfig(
         max_batch_size=cfg.max_batch_size, max_tokens_per_step=cfg.max_tokens_per_step,
-        kv_budget_tokens=cfg.kv_budget_tokens, clock=time.perf_counter,
+        kv_budget_tokens=cfg.kv_budget_tokens, clock=time.perf_counter, block_size=cfg.block_size,
+        attention=cfg.attention, decode_graphs=cfg.decode_graphs,
     ))
     for name, path in adapters.items():
         engine.load_adapter(name, path)
+    engine.runner.warm_up()  # kernels compile here, outside every timed run
     return engine
 
 
@@ -105,7 +110,7 @@ def _phases(
     bandwidth ceiling, all measured now, beside the matmul roofline."""
     engine = _new_engine(model, tokenizer, cfg, adapters)
     cost = model_cost(model, {n: engine.adapters.get(n) for n in adapters}, engine.pool.shape.bytes_per_token)
-    bandwidth = measure_bandwidth()
+    bandwidth = measure_bandwidth(device=engine.device)
     prefill = prefill_phase(engine, trace[: min(8, len(trace))], cost)
     fits = [r for r in trace if len(r.prompt_ids) <= cfg.max_tokens_per_step]
     decode = decode_phase(engine, fits[len(fits) // 2], 32, cost)
@@ -141,6 +146,12 @@ def run_benchmark(cfg: EngineBenchConfig, log: Callable[[str], None] = print) ->
         log("running the engine ...")
         results["engine"] = run_engine(engine, trace)
         profile = profile_engine(engine, trace, cfg.profile_steps, cfg.out_dir) if cfg.profile_steps else None
+        graphs = engine.runner.graphs
+        engine_setup = {
+            "attention": engine.runner.attention, "decode_graphs": graphs is not None,
+            "graphs_captured": graphs.captures if graphs is not None else 0,
+            "decode_buckets": list(engine.runner.buckets), "block_size": cfg.block_size,
+        }
         del engine
         gc.collect()
         log("measuring the per-phase ceilings ...")
@@ -191,6 +202,8 @@ def run_benchmark(cfg: EngineBenchConfig, log: Callable[[str], None] = print) ->
             "threads": torch.get_num_threads(),
             "dtype": dtype,
             "cpu": cpu_info().describe(),
+            "gpu": torch.cuda.get_device_name(device) if device.type == "cuda" else None,
+            "engine": engine_setup,
             "load_average": {"start": load_at_start, "end": list(os.getloadavg())},
         },
         "trace": describe(spec, trace),

@@ -71,14 +71,15 @@ def model_cost(model: Any, adapters: dict[str, Any], kv_bytes_per_token: int) ->
     )
 
 
-def measure_bandwidth(megabytes: int = 512, repeats: int = 5) -> float:
-    """Best read bandwidth (bytes/s) of this process's threads: a sum over a buffer far past cache."""
-    x = torch.ones(megabytes * (1 << 20) // 4, dtype=torch.float32)
+def measure_bandwidth(megabytes: int = 512, repeats: int = 5, device: torch.device | str = "cpu") -> float:
+    """Best read bandwidth (bytes/s) of ``device``'s memory: a sum over a buffer far past cache."""
+    device = torch.device(device)
+    x = torch.ones(megabytes * (1 << 20) // 4, dtype=torch.float32, device=device)
     x.sum()
     best = float("inf")
     for _ in range(repeats):
         start = time.perf_counter()
-        x.sum()
+        float(x.sum())  # reading the result waits for the device
         best = min(best, time.perf_counter() - start)
     return x.numel() * 4 / best
 
