@@ -2,27 +2,59 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import typer
+from typer.core import TyperGroup
 
-from adapters.cli import adapters_app
-from app.admin.cli import admin_app
-from app.bench_cli import bench_app
-from app.knowledge.cli import kb_app
-from app.knowledge.fact_eval_cli import fact_eval_command
-from app.router.training.cli import router_app
-from app.users_cli import users_app
 
-cli = typer.Typer(help="Switchboard: customer-service chat over one multi-LoRA engine.", no_args_is_help=True)
-cli.add_typer(bench_app, name="bench")
-cli.add_typer(users_app, name="users")
-cli.add_typer(admin_app, name="admin")
-cli.add_typer(adapters_app, name="adapters")
-cli.add_typer(router_app, name="router")
-kb_app.command("eval")(fact_eval_command)
-cli.add_typer(kb_app, name="kb")
+def _knowledge_app() -> typer.Typer:
+    from app.knowledge.cli import kb_app
+    from app.knowledge.fact_eval_cli import fact_eval_command
+
+    kb_app.command("eval")(fact_eval_command)
+    return kb_app
+
+
+def _typer_app(module: str, name: str) -> Callable[[], typer.Typer]:
+    return lambda: getattr(importlib.import_module(module), name)  # type: ignore[no-any-return]
+
+
+# Each part's sub-commands, imported only when invoked (or listed by --help): importing them all
+# (the router's trainer, the knowledge evaluation, the admin audit, ...) cost `serve` a second.
+SUB_APPS: dict[str, Callable[[], typer.Typer]] = {
+    "bench": _typer_app("app.bench_cli", "bench_app"),
+    "users": _typer_app("app.users_cli", "users_app"),
+    "admin": _typer_app("app.admin.cli", "admin_app"),
+    "adapters": _typer_app("adapters.cli", "adapters_app"),
+    "router": _typer_app("app.router.training.cli", "router_app"),
+    "kb": _knowledge_app,
+}
+
+
+class LazyGroup(TyperGroup):
+    """The root command group: the commands defined here, plus SUB_APPS loaded on first use."""
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        """Every command name, loaded or not."""
+        return sorted({*self.commands, *SUB_APPS})
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        """The command, importing its part's module the first time it is asked for."""
+        if cmd_name not in self.commands and cmd_name in SUB_APPS:
+            group = typer.main.get_group(SUB_APPS[cmd_name]())
+            group.name = cmd_name
+            self.commands[cmd_name] = group
+        return self.commands.get(cmd_name)
+
+
+cli = typer.Typer(
+    help="Switchboard: customer-service chat over one multi-LoRA engine.", no_args_is_help=True, cls=LazyGroup
+)
 
 
 @cli.callback()
@@ -59,7 +91,7 @@ def _ensure_model() -> None:
     """Fetch the default model on first run, or check SWITCHBOARD_MODEL; one clear line on failure."""
     from app.config import settings
     from inference.loading.fetch import ModelFetchError, ensure_default_model
-    from inference.loading.loader import ModelLoadError, check_model_dir
+    from inference.loading.model_dir import ModelLoadError, check_model_dir
 
     try:
         if settings.model:
@@ -102,7 +134,10 @@ def worker(
     claim_idle_ms: int = typer.Option(10_000, min=100, help="Reclaim a dead worker's jobs after this idle."),
     alive_file: Path = typer.Option(None, help="Touched every heartbeat while Redis answers (healthchecks)."),
     metrics_port: int = typer.Option(
-        None, min=0, max=65535, envvar="SWITCHBOARD_WORKER_METRICS_PORT",
+        None,
+        min=0,
+        max=65535,
+        envvar="SWITCHBOARD_WORKER_METRICS_PORT",
         help="Serve GET /metrics (engine + worker, Prometheus) on this port.",
     ),
     metrics_host: str = typer.Option(

@@ -6,10 +6,12 @@ import math
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from scipy.sparse import csr_matrix
+
+if TYPE_CHECKING:  # scipy (~0.25 s to import) serves training only: serving scores one row at a time
+    from scipy.sparse import csr_matrix
 
 _WORD = re.compile(r"\w+")
 
@@ -52,7 +54,9 @@ class TextFeaturizer:
         return indices, values / np.linalg.norm(values)
 
     def transform(self, texts: list[str]) -> csr_matrix:
-        """A sparse matrix with one feature row per text."""
+        """A sparse matrix with one feature row per text (training and evaluation)."""
+        from scipy.sparse import csr_matrix
+
         rows, cols, vals = [], [], []
         for r, t in enumerate(texts):
             idx, v = self.vector(t)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,13 +9,20 @@ from typing import Any
 
 import torch
 
+from inference.loading.model_dir import ModelLoadError, check_model_dir
+
+__all__ = [
+    "LoadedModel",
+    "ModelLoadError",
+    "check_model_dir",
+    "load_model",
+    "resolve_device",
+    "resolve_dtype",
+]
+
 # No machine here reaches a model hub: never let transformers try.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-
-
-class ModelLoadError(RuntimeError):
-    """The model path is missing or not a loadable causal LM."""
 
 
 @dataclass(frozen=True)
@@ -55,21 +61,6 @@ def resolve_dtype(
 
         return torch.bfloat16 if not needs_fp32 and bf16_is_faster(probe_cache) else torch.float32
     return {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}[dtype]
-
-
-def check_model_dir(path: Path) -> None:
-    """Raise ModelLoadError with one readable line if ``path`` is not a causal-LM folder."""
-    if not path.exists():
-        raise ModelLoadError(f"model path {path} does not exist (run `switchboard fetch-model`?)")
-    config_file = path / "config.json"
-    if not config_file.is_file():
-        raise ModelLoadError(f"model path {path} has no config.json: not a Hugging Face model folder")
-    try:
-        json.loads(config_file.read_text())
-    except ValueError as exc:
-        raise ModelLoadError(f"model path {path}: config.json is not valid JSON ({exc})") from exc
-    if not any(path.glob("*.safetensors")) and not any(path.glob("*.bin")):
-        raise ModelLoadError(f"model path {path} has no weights (*.safetensors or *.bin)")
 
 
 def load_model(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -110,11 +111,36 @@ def test_the_page_answers_before_the_engine_loads_and_early_messages_are_answere
     assert reply.status == "done" and reply.text
 
 
-def test_the_app_and_the_cli_import_without_torch() -> None:
-    # torch + transformers take seconds to import: the page must not wait for them.
+def _imported_after(code: str) -> list[str]:
     import subprocess
     import sys
 
-    code = "import sys, app.main, app.cli; print(sorted({'torch', 'transformers'} & set(sys.modules)))"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=99)
-    assert out.stdout.strip() == "[]"
+    heavy = (
+        "{'torch', 'transformers', 'peft', 'scipy', 'app.router.training', 'app.admin.cli', 'app.bench_cli'}"
+    )
+    probe = f"import sys; {code}; print(sorted({heavy} & set(sys.modules)))"
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=99
+    )
+    return [line for line in out.stdout.splitlines() if line.startswith("[")][-1:]
+
+
+def test_the_app_and_the_cli_import_without_torch() -> None:
+    # torch + transformers take seconds to import, scipy and the sub-commands' modules a second
+    # together: the page must not wait for any of them.
+    assert _imported_after("import app.main, app.cli") == ["[]"]
+
+
+def test_serve_checks_the_model_without_torch(tmp_path: Path) -> None:
+    # `serve` checks the model folder before it listens; the check must not import the engine.
+    (tmp_path / "config.json").write_text("{}")
+    (tmp_path / "model.safetensors").write_bytes(b"")
+    setenv = f"import os; os.environ['SWITCHBOARD_MODEL'] = {str(tmp_path)!r}"
+    code = f"{setenv}; import app.cli; app.cli._ensure_model()"
+    assert _imported_after(code) == ["[]"]
+
+
+def test_a_sub_command_loads_its_module_when_invoked() -> None:
+    code = "from app.cli import cli; from typer.testing import CliRunner; "
+    code += "CliRunner().invoke(cli, ['bench', '--help'])"
+    assert _imported_after(code) == ["['app.bench_cli']"]
