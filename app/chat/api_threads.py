@@ -15,7 +15,7 @@ import hmac
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from app.chat import conversations as convs
 from app.chat.over_limit import RATE_LIMITED
@@ -48,6 +48,15 @@ def open_thread(session: Session, conversation_id: str | None, channel: str) -> 
     except IntegrityError:  # the same thread's first call raced in on another request
         session.rollback()
     return convs.get_conversation(session, conversation_id)
+
+
+def remember_api_user(sessions: sessionmaker[Session], conversation_id: str, user: str) -> None:
+    """Keep the request's `user` on its conversation (the latest one, when a thread's callers differ)."""
+    with sessions() as session:
+        conv = session.get(Conversation, conversation_id)
+        if conv is not None and conv.api_user != user:
+            conv.api_user = user
+            session.commit()
 
 
 def unstored_from(stored: list[tuple[str, str]], sent: list[tuple[str, str]]) -> int:

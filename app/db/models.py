@@ -54,6 +54,8 @@ class Conversation(Base):
     resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"), nullable=True)
     contact_email: Mapped[str | None] = mapped_column(String(254), nullable=True)
+    # The OpenAI API request's `user` (the caller's end-user id), shown to staff; None elsewhere.
+    api_user: Mapped[str | None] = mapped_column(String(128), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
 

@@ -76,6 +76,7 @@ class ConversationSummary:
     last_role: str | None
     thumbs_up: int
     thumbs_down: int
+    api_user: str | None = None  # the OpenAI API request's `user`, for API conversations
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
@@ -173,6 +174,7 @@ def search_conversations(session: Session, flt: ConversationFilter) -> Conversat
                 last_role=last.role if last else None,
                 thumbs_up=up,
                 thumbs_down=down,
+                api_user=conv.api_user,
             )
         )
     return ConversationPage(items=items, total=total, page=flt.page, per_page=flt.per_page)

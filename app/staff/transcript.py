@@ -73,6 +73,7 @@ class Transcript:
             "id": conv.id,
             "status": conv.status,
             "channel": conv.channel,
+            "api_user": conv.api_user,
             "intent": conv.current_intent,
             "assigned_to": self.assigned_to,
             "assigned_staff_id": conv.assigned_staff_id,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -111,7 +111,6 @@ def test_message_search_migration_indexes_stored_messages_on_sqlite(tmp_path: Pa
     from app.db.session import session_factory
     from app.staff.filters import ConversationFilter
     from app.staff.search import search_conversations
-    from tests.app.console_support import add_conversation
 
     url = f"sqlite:///{tmp_path / 'sb.db'}"
     upgrade_database(url)
@@ -120,8 +119,19 @@ def test_message_search_migration_indexes_stored_messages_on_sqlite(tmp_path: Pa
     config.set_main_option("sqlalchemy.url", url)
     command.downgrade(config, "0004")
     assert "messages_fts" not in set(inspect(get_engine(url)).get_table_names())
-    with session_factory(url)() as session:
-        add_conversation(session, [("customer", "stored before the upgrade")])
+    with get_engine(url).begin() as conn:  # rows as the 0004 schema holds them (the models are newer)
+        conn.execute(
+            text(
+                "INSERT INTO conversations (id, channel, status, created_at, updated_at) "
+                "VALUES ('c0004', 'web', 'active', '2026-12-01 00:00:00', '2026-12-01 00:00:00')"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO messages (conversation_id, role, text, status, created_at) "
+                "VALUES ('c0004', 'customer', 'stored before the upgrade', 'received', '2026-12-01 00:00:00')"
+            )
+        )
     command.upgrade(config, "head")  # the rebuild indexes what is already there
     with session_factory(url)() as session:
         assert search_conversations(session, ConversationFilter(q='"before the upgrade"')).total == 1
@@ -142,3 +152,24 @@ def test_conversation_events_migration_downgrades_and_upgrades(tmp_path: Path, p
         assert "conversation_events" not in set(inspect(get_engine(url)).get_table_names())
         command.upgrade(config, "head")
         assert "conversation_events" in set(inspect(get_engine(url)).get_table_names())
+
+
+def test_api_user_migration_downgrades_and_upgrades(tmp_path: Path, pg_url: str) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    from app.config import REPO_ROOT
+
+    def columns(url: str) -> set[str]:
+        get_engine(url).dispose()  # the inspector must not see a cached schema
+        return {c["name"] for c in inspect(get_engine(url)).get_columns("conversations")}
+
+    for url in (f"sqlite:///{tmp_path / 'api-user.db'}", pg_url):
+        upgrade_database(url)
+        config = Config(str(REPO_ROOT / "alembic.ini"))
+        config.set_main_option("script_location", str(REPO_ROOT / "migrations"))
+        config.set_main_option("sqlalchemy.url", url)
+        command.downgrade(config, "0006")
+        assert "api_user" not in columns(url)
+        command.upgrade(config, "head")
+        assert "api_user" in columns(url)

@@ -57,3 +57,15 @@ def test_hand_off_take_over_and_hand_back_are_lines_of_the_transcript(
     shown = re.findall(r"<time datetime=\"[^\"]+\">([^<]*)</time>", page)
     assert len(shown) == 5 and all(re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC", s) for s in shown)
     assert '<span class="badge">received</span>' not in page  # a customer's message is just received
+
+
+def test_an_api_conversation_shows_its_user(client: TestClient, db: Session) -> None:
+    sign_in(client, add_user(db, "sam", "staff"))
+    conv = add_conversation(db, [("customer", "hi")])
+    conv.channel, conv.api_user = "api", "crm-customer-42"
+    db.commit()
+    assert client.get(f"/api/staff/conversations/{conv.id}").json()["api_user"] == "crm-customer-42"
+    page = client.get(f"/staff/conversations/{conv.id}").text
+    assert '<code id="api-user">crm-customer-42</code>' in page
+    plain = add_conversation(db, [("customer", "hello")])
+    assert 'id="api-user"' not in client.get(f"/staff/conversations/{plain.id}").text
