@@ -6,6 +6,7 @@ openai_replies, errors in OpenAI's shape in openai_errors; storing goes through 
 
 from __future__ import annotations
 
+import asyncio
 import math
 from typing import Any
 
@@ -16,13 +17,15 @@ from sqlalchemy.orm import Session
 from app.api.openai_errors import ApiError
 from app.api.openai_limits import RequestTooLarge, check_request_size, context_tokens
 from app.api.openai_plan import AUTO, max_tokens_of, plan_request, route_header
-from app.api.openai_replies import ReplyShape, collect, stream_sse
+from app.api.openai_replies import ReplyShape, collect, fixed_reply, stream_sse
 from app.api.openai_schema import MAX_USER_CHARS, ChatCompletionIn, CompletionIn, SamplingFields, parse_body
 from app.auth.api_keys import verify_api_key
-from app.chat.api_threads import thread_id
+from app.chat.api_threads import remember_api_user, thread_id
+from app.chat.handoff import NOTICE_TEXTS
 from app.chat.planning import ReplyPlan, ReplyPlanner
 from app.chat.protocol import ProtocolError, check_text
 from app.chat.service import ChatService, ConversationWithStaff, ReplyNotStarted
+from app.chat.text_turns import start_text_reply
 from app.limits.api_limits import ApiKeyLimited
 
 router = APIRouter(prefix="/v1", tags=["openai"])
@@ -93,7 +96,7 @@ async def chat_completions(request: Request) -> JSONResponse | StreamingResponse
 
 @router.post("/completions", response_model=None)
 async def completions(request: Request) -> JSONResponse | StreamingResponse:
-    """Legacy text completion: the prompt is answered as one customer turn (the adapters are chat-tuned)."""
+    """Text completion: the prompt continued as written (no chat template) by the adapter `model` names."""
     key_id = _authenticate(request)
     req: CompletionIn = parse_body(await _json(request), CompletionIn)
     prompts = [req.prompt] if isinstance(req.prompt, str) else req.prompt
@@ -139,6 +142,7 @@ async def _answer(
         request.app.state.api_limits.request(key_id)
     except ApiKeyLimited as exc:  # stored, never answered, like the chat's over-limit messages
         conversation_id = await service.refuse_reply(messages, "api", thread)
+        await _remember_user(request, conversation_id, req.user)
         headers = {"Retry-After": str(math.ceil(exc.retry_after)), CONVERSATION_ID_HEADER: conversation_id}
         raise ApiError(429, str(exc), kind="requests", code="rate_limit_exceeded", headers=headers) from None
     base = base_model_id(request)
@@ -147,22 +151,40 @@ async def _answer(
         return plan_request(req, messages[-1]["content"], planner, session, base, previous)
 
     try:
-        started = await service.start_reply(messages, plan_for, channel="api", thread=thread)
+        if kind == "chat":
+            started = await service.start_reply(messages, plan_for, channel="api", thread=thread)
+        else:
+            started = await start_text_reply(service, messages[-1]["content"], plan_for, thread)
     except ReplyNotStarted as exc:
         raise ApiError(503, str(exc), kind="server_error", code="unavailable") from None
     except ConversationWithStaff as exc:
+        await _remember_user(request, exc.conversation_id, req.user)
         raise ApiError(
             409,
             str(exc),
             code="conversation_with_staff",
             headers={CONVERSATION_ID_HEADER: exc.conversation_id},
         ) from None
+    await _remember_user(request, started.conversation_id, req.user)
     shape = ReplyShape("chat" if kind == "chat" else "text", started.job_id, started.plan.adapter or base)
     headers = {ROUTE_HEADER: route_header(started.plan), CONVERSATION_ID_HEADER: started.conversation_id}
+    extra: dict[str, Any] = {"sources": started.sources}
+    # A question only a person can answer gets the chat page's honest notice, never a generated guess.
+    notice = NOTICE_TEXTS[started.notice] if started.notice is not None else None
+    if started.notice is not None:
+        headers[ROUTE_HEADER] += f"; notice={started.notice}"
+        extra |= {"notice": started.notice, "handoff_offer": True}
     if req.stream:
         include_usage = req.stream_options is not None and req.stream_options.include_usage
+        events = fixed_reply(started.job_id, notice) if notice is not None else None
         return StreamingResponse(
-            stream_sse(service, shape, include_usage), media_type="text/event-stream", headers=headers
+            stream_sse(service, shape, include_usage, events), media_type="text/event-stream", headers=headers
         )
-    body = await collect(service, shape)
-    return JSONResponse({**body, "sources": started.sources}, headers=headers)
+    body = await collect(service, shape, fixed_reply(started.job_id, notice) if notice is not None else None)
+    return JSONResponse({**body, **extra}, headers=headers)
+
+
+async def _remember_user(request: Request, conversation_id: str, user: str | None) -> None:
+    """Keep the caller's `user` on the conversation, where staff read it."""
+    if user:
+        await asyncio.to_thread(remember_api_user, request.app.state.sessions, conversation_id, user)

@@ -73,11 +73,21 @@ class ReplyShape:
         return self.envelope([choice], True)
 
 
-async def collect(service: ChatService, shape: ReplyShape) -> dict[str, Any]:
-    """Wait for the whole reply (the final event comes once its row is stored); its body."""
+async def fixed_reply(job_id: str, text: str) -> AsyncIterator[JobEvent]:
+    """A reply made without the model (a stored notice) as the one final event of a job."""
+    yield JobEvent(job_id, 0, "done", text=text, finish_reason="stop")
+
+
+async def collect(
+    service: ChatService, shape: ReplyShape, events: AsyncIterator[JobEvent] | None = None
+) -> dict[str, Any]:
+    """Wait for the whole reply (the final event comes once its row is stored); its body.
+
+    ``events``: where the reply comes from when no job runs (``fixed_reply``); else the job's stream.
+    """
     parts: list[str] = []
     final = None
-    async for event in service.stream(shape.job_id):
+    async for event in events or service.stream(shape.job_id):
         parts.append(event.text)
         final = event
     if final is None or final.kind == "error":
@@ -89,7 +99,12 @@ def _sse(body: dict[str, Any]) -> str:
     return f"data: {json.dumps(body)}\n\n"
 
 
-async def stream_sse(service: ChatService, shape: ReplyShape, include_usage: bool) -> AsyncIterator[str]:
+async def stream_sse(
+    service: ChatService,
+    shape: ReplyShape,
+    include_usage: bool,
+    events: AsyncIterator[JobEvent] | None = None,
+) -> AsyncIterator[str]:
     """The reply as server-sent events ending in `data: [DONE]`; with ``include_usage`` every chunk
     has `usage: null` and a last chunk with no choices carries the token counts (OpenAI's shape)."""
 
@@ -100,7 +115,7 @@ async def stream_sse(service: ChatService, shape: ReplyShape, include_usage: boo
     try:
         if shape.kind == "chat":
             yield out(shape.chunk("", first=True))
-        async for event in service.stream(shape.job_id):  # the final event comes once the row is stored
+        async for event in events or service.stream(shape.job_id):  # final once the row is stored
             if event.kind == "error":
                 finished = True
                 error = {

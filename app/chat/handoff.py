@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from app.chat.conversations import request_handoff
+from app.chat.planning import ReplyPlan
 from app.chat.reply_notes import NOTICE
 from app.db.models import Message
 from app.knowledge.handoff_offer import needs_account_lookup
@@ -34,6 +35,13 @@ def notice_reason(decision: RouteDecision, text: str) -> str | None:
     if decision.reason == NON_ENGLISH:
         return NON_ENGLISH
     return ACCOUNT_LOOKUP if needs_account_lookup(text) else None
+
+
+def plan_decision(plan: ReplyPlan) -> RouteDecision:
+    """The route a plan records, as a RouteDecision (a stateless channel keeps only the plan)."""
+    return RouteDecision(
+        plan.intent, plan.confidence or 0.0, dict(plan.scores), plan.overridden_from, plan.reason
+    )
 
 
 def route_fields(decision: RouteDecision) -> dict[str, Any]:

@@ -181,17 +181,21 @@ class ChatService(ReplyStreams):
         emit: Emit,
         allowed: frozenset[str] | None = None,
         copy_from: tuple[str, ...] = (),
+        text_prompt: str | None = None,
     ) -> str | None:
         """Announce the route, submit the job (busy retries) and record it; the problem, or None.
 
         ``allowed``: the numbers/emails/phones the reply may state; per ``number_guard`` they
         constrain decoding and/or are checked against the finished reply (None: neither).
+        ``text_prompt``: a text completion's prompt, continued without the chat template.
         """
         await emit(
             {"type": "route", "job_id": job_id, "seq": 1, "message_id": message_id, **plan.route_frame()}
         )
         constrain = allowed is not None and self.number_guard == "decode"
-        job = reply_job(job_id, conversation_id, plan, messages, allowed if constrain else None, copy_from)
+        job = reply_job(
+            job_id, conversation_id, plan, messages, allowed if constrain else None, copy_from, text_prompt
+        )
         failure = await submit_with_retries(
             self.backend, job, emit, self.metrics, self.busy_retries, self.busy_delay_s
         )
@@ -224,6 +228,8 @@ class ChatService(ReplyStreams):
             store_turn, self.sessions, self.planner, messages, job_id, plan_for, channel, thread
         )
         self.metrics.messages.labels("customer", channel).inc()
+        if turn.notice is not None:  # a fixed notice answered it (app.chat.handoff): no job runs
+            return StartedReply(job_id, [], turn.conversation_id, turn.plan, notice=turn.notice)
         if turn.silent or turn.facts is None:
             await self.hub.publish(
                 turn.conversation_id,

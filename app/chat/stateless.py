@@ -17,6 +17,7 @@ class StartedReply:
     sources: list[dict[str, Any]]
     conversation_id: str
     plan: ReplyPlan
+    notice: str | None = None  # answered with this fixed notice (app.chat.handoff): no job runs
 
 
 class ConversationWithStaff(RuntimeError):

@@ -24,8 +24,10 @@ def reply_job(
     messages: list[dict[str, str]],
     allowed_values: frozenset[str] | None,
     copy_from: tuple[str, ...],
+    text_prompt: str | None = None,
 ) -> GenerationJob:
-    """The job for a planned reply; ``allowed_values`` constrain its decoding (None: unconstrained)."""
+    """The job for a planned reply; ``allowed_values`` constrain its decoding (None: unconstrained);
+    ``text_prompt``: a text completion's prompt, continued as written (``messages`` then empty)."""
     return GenerationJob(
         job_id,
         conversation_id,
@@ -36,6 +38,7 @@ def reply_job(
         time.time(),
         allowed_values=sorted(allowed_values) if allowed_values is not None else None,
         copy_from=list(copy_from),
+        text_prompt=text_prompt,
     )
 
 

@@ -18,7 +18,14 @@ from app.chat.conversations import (
     get_conversation,
     store_customer_message,
 )
-from app.chat.handoff import handoff_by_router, handoff_event, notice_frames, notice_reason, notice_reply
+from app.chat.handoff import (
+    handoff_by_router,
+    handoff_event,
+    notice_frames,
+    notice_reason,
+    notice_reply,
+    plan_decision,
+)
 from app.chat.over_limit import RATE_LIMITED
 from app.chat.planning import ReplyPlan, ReplyPlanner
 from app.db.models import Message
@@ -77,6 +84,7 @@ class StoredTurn:
     plan: ReplyPlan
     facts: ReplyFacts | None
     silent: bool = False  # staff hold the conversation: stored, the bot does not answer
+    notice: str | None = None  # answered with this reason's fixed notice (app.chat.handoff), not generated
 
 
 def store_message(
@@ -183,6 +191,14 @@ def store_turn(
         customer = store_sent(session, conv.id, messages)
         if conv.status in BOT_SILENT:
             return StoredTurn(conv.id, customer.id, plan, facts=None, silent=True)
+        # The same honest notices as the chat page's: the model would only guess at these.
+        decision = plan_decision(plan)
+        reason = notice_reason(decision, text)
+        if reason is not None:
+            notice = notice_reply(conv.id, customer.id, job_id, decision, reason)
+            session.add(notice)
+            session.commit()
+            return StoredTurn(conv.id, notice.id, plan, facts=None, notice=reason)
         row = assistant_row(conv.id, customer.id, job_id, plan)
         session.add(row)
         conv.current_intent = plan.intent

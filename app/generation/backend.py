@@ -16,7 +16,8 @@ class BackendBusy(RuntimeError):
 
 @dataclass(frozen=True)
 class GenerationJob:
-    """What to generate: chat messages (the worker applies the chat template), adapter, decoding."""
+    """What to generate: chat messages (the worker applies the chat template) or a plain text prompt,
+    adapter, decoding."""
 
     job_id: str
     conversation_id: str
@@ -31,6 +32,9 @@ class GenerationJob:
     # The retrieved facts as the prompt shows them, best first: the engine's copy bias pulls the
     # reply towards them (inference/copy_bias.py); empty = no nudge.
     copy_from: list[str] = field(default_factory=list)
+    # A text completion's prompt (/v1/completions): continued as written, with no chat template,
+    # system prompt or grounding; ``messages`` is then empty. None: the messages are templated.
+    text_prompt: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data for a queue message."""

@@ -1,11 +1,11 @@
-"""Chat messages -> prompt token ids, truncated to fit the model's prompt budget."""
+"""Chat messages (or a plain text prompt) -> prompt token ids, truncated to fit the model's prompt budget."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
-from app.special_tokens import safe_messages
+from app.special_tokens import neutralise, reserved_strings, safe_messages
 
 ROLES = ("system", "user", "assistant")
 TRUNCATION_NOTE = " [...message truncated]"
@@ -71,6 +71,25 @@ def build_prompt_ids(tokenizer: Any, messages: list[dict[str, str]], max_prompt_
             turns = turns[1:]
             dropped += 1
     return _truncate_last(tokenizer, system, turns[0], max_prompt_tokens, dropped)
+
+
+def build_text_prompt_ids(tokenizer: Any, text: str, max_prompt_tokens: int) -> Prompt:
+    """A text completion's prompt as the model continues it: no template, no system turn.
+
+    Reserved strings are broken as in chat content (a caller's ``<|im_start|>`` stays text). A
+    prompt over the budget keeps its end, the part a continuation follows on from; the tokens
+    dropped show as a smaller ``usage.prompt_tokens``.
+    """
+    if max_prompt_tokens < 1:
+        raise PromptError("max_prompt_tokens must be >= 1")
+    if not text:
+        raise PromptError("the prompt must not be empty")
+    ids = list(
+        tokenizer(neutralise(text, reserved_strings(tokenizer)), add_special_tokens=False)["input_ids"]
+    )
+    if len(ids) <= max_prompt_tokens:
+        return Prompt(ids)
+    return Prompt(ids[-max_prompt_tokens:], truncated_last_message=True)
 
 
 TURN_OVERHEAD = 5  # <|im_start|>, role, newline ... <|im_end|>, newline

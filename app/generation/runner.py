@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from app.generation.backend import EventKind, GenerationJob, JobEvent
-from app.generation.prompting import Prompt, build_prompt_ids
+from app.generation.prompting import Prompt, build_prompt_ids, build_text_prompt_ids
 from inference import GenerationRequest, SamplingParams, TokenEvent
 
 if TYPE_CHECKING:  # torch-backed: imported only where an engine is built
@@ -78,7 +78,10 @@ class JobRun:
         started = time.monotonic()
         params = SamplingParams.from_dict(job.params)
         budget = prompt_budget(engine, params, max_prompt_tokens)
-        prompt = await asyncio.to_thread(build_prompt_ids, engine.tokenizer, job.messages, budget)
+        if job.text_prompt is not None:  # /v1/completions: the text as written, no chat template
+            prompt = await asyncio.to_thread(build_text_prompt_ids, engine.tokenizer, job.text_prompt, budget)
+        else:
+            prompt = await asyncio.to_thread(build_prompt_ids, engine.tokenizer, job.messages, budget)
         return cls(engine, job, params, prompt, first_seq=first_seq, done_ids=done_ids, started=started)
 
     def start(self) -> None:

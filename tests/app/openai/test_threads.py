@@ -119,3 +119,13 @@ def test_auto_routing_in_a_thread_sticks_to_its_intent(client: openai.OpenAI) ->
         model="auto", messages=[{"role": "user", "content": "ok, and for two?"}], max_tokens=2
     )
     assert stateless.model == "general"  # no thread, nothing to stick to
+
+
+def test_the_user_is_kept_on_the_conversation_for_staff(client: openai.OpenAI, db: Session) -> None:
+    _, conv = _ask(client, [{"role": "user", "content": "hi"}], user="customer-77")
+    db.expire_all()
+    assert db.get(Conversation, conv).api_user == "customer-77"  # type: ignore[union-attr]
+    header = {"x-switchboard-conversation": "ticket-77"}
+    _, again = _ask(client, [{"role": "user", "content": "hi"}], extra_headers=header, user="customer-78")
+    db.expire_all()
+    assert db.get(Conversation, again).api_user == "customer-78"  # type: ignore[union-attr]
