@@ -1,34 +1,63 @@
 #!/usr/bin/env bash
-# The one prepared script for a session that is lent a CUDA GPU (never run yet: no GPU so far).
-# Checks the CUDA path (bf16 engine, bitsandbytes) and runs the engine benchmark there; the
-# results land in $OUT (the device tool's folder) or bench-results/gpu/.
-set -euo pipefail
+# The one prepared script for a session lent the GPU machine (device kind nvidia-h200).
+# NOT RUN YET: no session so far has had a GPU. docs/benchmarks/gpu/README.md says how to run it.
+#
+# It runs there as the machine is: its python3 already holds torch 2.11 (CUDA 13), transformers and
+# peft, and nothing can be installed (no registry), so it never calls scripts/setup.sh or pip. The
+# engine and its bench import only torch, transformers, peft, numpy, safetensors and matplotlib
+# (python3 -m inference.bench.engine_main: no app, no typer/pydantic/sqlalchemy). The tokenizer
+# travels in .carry/tokenizer (scripts/gpu_prepare.sh puts it there, on this side).
+#
+# Stages, each under its own timeout so one slow stage cannot eat the rest (~7.5 min at most):
+# machine facts; python3 -m inference.bench.gpu_check (bf16 smoke, bitsandbytes if importable,
+# flex + CUDA graphs vs the plain path, decode step times); the engine bench at the SmolLM2-135M
+# and Llama-3-8B shapes (random weights) against merged HF generate and PEFT static batches.
+# $OUT gets three files (the device returns at most 8): README.md (the tables), run.log, results.tgz.
+set -uo pipefail
 cd "$(dirname "$0")/.."
 OUT=${OUT:-bench-results/gpu}
+TOK=${TOK:-.carry/tokenizer}
+PY=${PY:-python3}
+WORK=$(mktemp -d /tmp/sb-gpu-XXXX)
 mkdir -p "$OUT"
-TORCH_SPEC=${TORCH_SPEC:-torch} bash scripts/setup.sh
-. .venv/bin/activate
-nvidia-smi --query-gpu=name,memory.total --format=csv | tee "$OUT/gpu.txt"
-python - <<'PY' 2>&1 | tee "$OUT/cuda_smoke.txt"
-import torch
-from inference.loading.dummy import build_random_llama
-from inference import EngineConfig, GenerationRequest, LLMEngine, SamplingParams
-from inference.quantization import quantize_model
-from transformers import AutoTokenizer
-from app.config import settings
+export PYTHONPATH=$PWD PYTHONUNBUFFERED=1 HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 TOKENIZERS_PARALLELISM=false
+t0=$(date +%s)
+stage() { echo "== $1 (at $(( $(date +%s) - t0 )) s)"; }
+{
+stage "machine"
+nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv
+$PY -c "import torch, transformers, peft; print('torch', torch.__version__, 'transformers', transformers.__version__, 'peft', peft.__version__, 'cuda', torch.cuda.is_available())"
+$PY -c "import bitsandbytes; print('bitsandbytes', bitsandbytes.__version__)" 2>/dev/null \
+    || echo "bitsandbytes: not importable here; the int8/nf4 smoke rows say skipped"
+[ -f "$TOK/tokenizer.json" ] || { echo "no tokenizer in $TOK: run scripts/gpu_prepare.sh here first and carry .carry"; exit 2; }
 
-tok = AutoTokenizer.from_pretrained(str(settings.model_dir))
-for mode in ("none", "int8", "nf4"):
-    model = build_random_llama("smollm2-135m", dtype=torch.bfloat16, device="cuda")
-    model = quantize_model(model, mode) if mode != "none" else model
-    engine = LLMEngine(model, tok, EngineConfig())
-    engine.add_request(GenerationRequest(prompt_ids=[1, 2, 3], params=SamplingParams(max_new_tokens=8, ignore_eos=True)))
-    n = 0
-    while engine.has_unfinished():
-        n += sum(len(e.token_ids) for e in engine.step())
-    print(f"cuda bf16 {mode}: generated {n} tokens")
-PY
+stage "checks: smoke, flex + graphs vs plain, decode step times"
+timeout 150 $PY -m inference.bench.gpu_check --tokenizer-dir "$TOK" --out "$WORK" \
+    || echo "gpu_check: exit $? (1 = equivalence failed, 124 = timed out)"
+
 for shape in smollm2-135m llama-3-8b; do
-    switchboard bench engine --device cuda --dtype bfloat16 --dummy "$shape" --threads 0 \
-        --requests 128 --rate 16 --out "$OUT/engine-$shape" 2>&1 | tail -30
+    limit=$([ "$shape" = llama-3-8b ] && echo 180 || echo 120)
+    stage "engine bench $shape (limit ${limit}s)"
+    timeout "$limit" $PY -m inference.bench.engine_main --device cuda --dtype bfloat16 --dummy "$shape" \
+        --tokenizer-dir "$TOK" --requests 48 --rate 8 --sequential 8 --static-batch 32 --max-batch 64 \
+        --systems engine,peft_static_batch,hf_sequential --out "$WORK/engine-$shape" \
+        || echo "engine bench $shape: exit $? (124 = timed out)"
 done
+stage "done"
+} 2>&1 | tee "$OUT/run.log"
+
+{
+echo "# GPU check run ($(date -u +%Y-%m-%dT%H:%MZ))"
+echo
+echo "Made by scripts/gpu_check.sh; every number below was measured in this one run."
+echo
+cat "$WORK/gpu_check.md" 2>/dev/null || echo "(gpu_check wrote no tables: see run.log)"
+for shape in smollm2-135m llama-3-8b; do
+    echo
+    echo "## Engine bench, $shape shape (random weights, bf16)"
+    echo
+    cat "$WORK/engine-$shape/results.md" 2>/dev/null || echo "(no results: see run.log)"
+done
+} > "$OUT/README.md"
+tar -czf "$OUT/results.tgz" -C "$WORK" .
+echo "wrote $OUT/README.md, $OUT/run.log, $OUT/results.tgz"
