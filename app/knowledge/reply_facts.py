@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from adapters.grounding import FactSnippet, facts_block, grounded_system_prompt
 from app.db.models import KnowledgeVersion, Message, MessageSource, Retrieval
-from app.knowledge.not_sold import catalogue_families, not_sold_note
+from app.knowledge.not_sold import catalogue_families, not_sold_note, relatives_to_drop
 from app.knowledge.retrieval import DEFAULT_K, Hit, hits_to_snippets, retrieve_for_message
 from inference import allowed_values
 
@@ -41,7 +41,8 @@ class ReplyFacts:
     hits: tuple[Hit, ...] = ()
     failed: bool = False  # retrieval itself broke: nothing is recorded as a knowledge gap
     # "The store does not sell the Voltbook Pro 17 ..." (app.knowledge.not_sold): first of the facts,
-    # so the reply says so instead of quoting the nearest model's price as the asked-for one's.
+    # so the reply says so instead of quoting the nearest model's price as the asked-for one's (the
+    # relatives' own entries are left out of ``hits`` unless the customer named them too).
     note: FactSnippet | None = None
 
     @cached_property
@@ -97,7 +98,11 @@ def facts_for_reply(
     try:
         with session.begin_nested():  # a failed query must not poison the caller's transaction
             query, hits = retrieve_for_message(session, message, earlier_turns, k=k)
-            note = not_sold_note(message, catalogue_families(session))
+            families = catalogue_families(session)
+            note = not_sold_note(message, families)
+            if note is not None:
+                dropped = relatives_to_drop(message, [h.key for h in hits], families)
+                hits = [h for h in hits if h.key not in dropped]
     except Exception:
         log.exception("knowledge retrieval failed; replying without facts")
         return ReplyFacts(query=message, failed=True)

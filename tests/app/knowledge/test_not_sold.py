@@ -78,7 +78,7 @@ def test_specs_quantities_and_partial_names_are_not_models(message: str) -> None
 def test_the_note_says_not_sold_and_names_the_nearest_titles() -> None:
     note = not_sold_note("how much is the Voltbook Pro 17?", FAMILIES)
     assert note is not None and note.key == NOTE_KEY
-    assert "does not sell the Voltbook Pro 17" in note.text
+    assert "do not sell the Voltbook Pro 17" in note.text
     assert "Voltbook Pro 15 laptop" in note.text and "Voltbook Air 13 laptop" in note.text
 
 
@@ -92,10 +92,19 @@ def test_the_grounded_prompt_carries_the_note_first_and_the_hits_after(seeded: S
     facts = facts_for_reply(seeded, "how much is the Voltbook Pro 17?")
     system = facts.system_prompt("You are the store's assistant.")
     assert facts.note is not None
-    assert "[1] Not sold: The store does not sell the Voltbook Pro 17" in system
-    assert "product.voltbook-pro-15" in [h.key for h in facts.hits]
+    assert "[1] Not sold: We do not sell the Voltbook Pro 17" in system
+    # The relatives' own entries (and their prices) stay out: the note names them.
+    assert not {"product.voltbook-pro-15", "product.voltbook-air-13"} & {h.key for h in facts.hits}
     assert [s["key"] for s in facts.sources()] == [h.key for h in facts.hits]  # the note is no source
     assert facts.copy_texts()[0].startswith("Not sold:")
+
+
+def test_a_relative_the_customer_names_outright_stays(seeded: Session) -> None:
+    facts = facts_for_reply(seeded, "voltbook pro 17 or voltbook pro 15, which is cheaper?")
+    keys = [h.key for h in facts.hits]
+    assert (
+        facts.note is not None and "product.voltbook-pro-15" in keys and "product.voltbook-air-13" not in keys
+    )
 
 
 def test_an_existing_model_gets_no_note_and_a_new_entry_is_seen_at_once(seeded: Session) -> None:
