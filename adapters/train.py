@@ -154,6 +154,18 @@ def batches(data: list[Encoded], config: TrainConfig, epoch: int) -> list[list[E
     return out
 
 
+def lr_factor(step: int, total: int, warmup: int, time_done: float = 0.0) -> float:
+    """Linear warm-up then linear decay to 0, stable on tiny batches.
+
+    The decay follows whichever is further along, the steps or the ``--max-minutes`` budget
+    (``time_done``, 0..1), so a run stopped by the clock still ends at a low learning rate instead
+    of being cut off at its peak.
+    """
+    done = max(step / max(1, total), time_done)
+    tail = 1.0 - warmup / max(1, total)
+    return min((step + 1) / warmup, max(0.0, (1.0 - done) / max(1e-9, tail)))
+
+
 def train(config: TrainConfig, progress: bool = True) -> dict[str, Any]:
     """Train, save a PEFT adapter dir plus switchboard.json; returns the run summary."""
     from tqdm import tqdm
@@ -170,13 +182,16 @@ def train(config: TrainConfig, progress: bool = True) -> dict[str, Any]:
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=config.lr, weight_decay=0.0)
     warmup = max(1, total // 10)
-    # Linear warm-up then linear decay: stable on tiny batches and reaches lr 0 at the last step.
+    started = time.perf_counter()
+
+    def time_done() -> float:
+        return (time.perf_counter() - started) / (60 * config.max_minutes) if config.max_minutes else 0.0
+
     schedule = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda s: min((s + 1) / warmup, max(0.0, (total - s) / max(1, total - warmup)))
+        optimizer, lambda s: lr_factor(s, total, warmup, time_done())
     )
     model.train()
     step, losses = 0, []
-    started = time.perf_counter()
     out_of_time = False
     bar = tqdm(total=total, desc=f"train {config.intent}", disable=not progress)
     for epoch in range(config.epochs if not config.max_steps else 10**9):

@@ -22,7 +22,10 @@ from adapters.examples import INTENTS, SYSTEM_PROMPTS, ChatExample
 from adapters.grounding import grounded_system_prompt
 
 SOURCE = "voltline-grounded"
-FACT_CHARS = 700  # facts block budget per example: keeps prompt + reply near 256 tokens (CPU time)
+FACT_CHARS = 700  # facts block budget per example: keeps prompt + reply near 300 tokens (CPU time)
+# Retrieval ranks the answering entry first ~93 % of the time at serving, so most examples put it
+# first; the rest stay shuffled so the model still reads past the first line.
+FIRST_SHARE = 0.75
 OTHER_DOMAIN_SHARE = 0.35  # each adapter also learns to read the other intents' facts (routing errs)
 MISSING_SHARE = 0.08  # answerable questions shown without their entry: the reply must not guess
 ACCOUNT_ARTICLES = {
@@ -55,25 +58,55 @@ def short_name(name: str) -> str:
     return parts[0].lower()
 
 
-def pick_facts(right: Sequence[Entry], pool: Sequence[Entry], rng: random.Random) -> list[Entry]:
-    """The right entries plus 1-2 distractors (same kind first), shuffled, within FACT_CHARS."""
+def pick_facts(
+    right: Sequence[Entry],
+    pool: Sequence[Entry],
+    rng: random.Random,
+    prefer: Sequence[Entry] = (),
+    keep_order: bool = False,
+) -> list[Entry]:
+    """The right entries plus 1-3 distractors (``prefer`` first, then same kind), within FACT_CHARS.
+
+    FIRST_SHARE of the time the right entries lead (in their given order with ``keep_order``, else
+    shuffled among themselves); otherwise every position is shuffled. ``prefer`` holds the
+    distractors retrieval would bring along (a help article next to a policy, say).
+    """
     chosen = list(right)
     keys = {e.key for e in chosen}
     kinds = {e.kind for e in chosen}
+    liked = [e for e in prefer if e.key not in keys]
     same = [e for e in pool if e.kind in kinds and e.key not in keys]
     other = [e for e in pool if e.kind not in kinds]
-    want = rng.randint(1, 2)
-    for _ in range(want):
-        source = same if same and rng.random() < 0.6 else other
-        if not source:
-            break
-        cand = rng.choice(source)
+    want = rng.randint(1, 3)
+    for i in range(want):
+        if liked and i == 0 and rng.random() < 0.7:
+            cand = rng.choice(liked)
+        else:
+            source = same if same and rng.random() < 0.6 else other
+            if not source:
+                break
+            cand = rng.choice(source)
         if cand.key in keys or sum(len(e.text) for e in chosen) + len(cand.text) > FACT_CHARS:
             continue
         chosen.append(cand)
         keys.add(cand.key)
+    head, rest = chosen[: len(right)], chosen[len(right) :]
+    rng.shuffle(rest)
+    if rng.random() < FIRST_SHARE:
+        if not keep_order:
+            rng.shuffle(head)
+        return head + rest
     rng.shuffle(chosen)
     return chosen
+
+
+def related(entry: Entry, text: str, candidates: Sequence[Entry], n: int = 2) -> list[Entry]:
+    """The ``n`` candidates sharing most words with the entry's keywords and ``text``: likely co-hits."""
+    want = words(" ".join(entry.keywords) + " " + text)
+    scored = [(len(want & words(c.title + " " + " ".join(c.keywords))), c.key, c) for c in candidates]
+    scored = [t for t in scored if t[0] > 0 and t[1] != entry.key]
+    scored.sort(key=lambda t: (-t[0], t[1]))
+    return [c for _, _, c in scored[:n]]
 
 
 def handoff(facts: Sequence[Entry]) -> str:
@@ -122,6 +155,8 @@ class Builder:
         self.by_key = {e.key: e for e in self.entries}
         self.rng = random.Random(seed)
         self.products = [parse_product(e) for e in self.entries if e.kind == "product"]
+        self.articles = [e for e in self.entries if e.kind == "article"]
+        self.policies = [e for e in self.entries if e.kind in ("policy", "contact", "offer")]
         self.out: list[tuple[str, ChatExample]] = []  # (domain, example with the default intent)
 
     def add(
@@ -139,7 +174,15 @@ class Builder:
         example = ChatExample(domain, text, reply, SOURCE, f"grounded:{group}", system, history)
         self.out.append((domain, example))
 
-    def answered(self, domain: str, group: str, user: str, right: Sequence[Entry], reply: str) -> None:
+    def answered(
+        self,
+        domain: str,
+        group: str,
+        user: str,
+        right: Sequence[Entry],
+        reply: str,
+        prefer: Sequence[Entry] = (),
+    ) -> None:
         """An answerable question; MISSING_SHARE of the time its entry is left out and the reply says so."""
         pool = [e for e in self.entries if e.key not in {r.key for r in right}]
         if self.rng.random() < MISSING_SHARE:
@@ -152,7 +195,7 @@ class Builder:
                 f"I don't know that — it is not in the facts I have. {handoff(facts)}",
             )
             return
-        self.add(domain, group, user, pick_facts(right, pool, self.rng), reply)
+        self.add(domain, group, user, pick_facts(right, pool, self.rng, prefer), reply)
 
     def product_replies(self, p: Product) -> dict[str, str]:
         stock = "in stock" if p.stock == "in stock" else p.stock
@@ -177,27 +220,6 @@ class Builder:
                 for t_index, template in enumerate(templates):
                     reply = self.product_replies(p)[kind]
                     self.answered("sales", f"{kind}:{t_index}", template.format(**fill), [p.entry], reply)
-            for kind, follow_ups in Q.FOLLOW_UP.items():
-                for f_index, follow in enumerate(follow_ups):
-                    first = self.rng.choice(Q.PRODUCT_PRICE if kind != "price" else Q.PRODUCT_SPEC)
-                    first_kind = "price" if kind != "price" else "spec"
-                    history = ((first.format(**fill), self.product_replies(p)[first_kind]),)
-                    pool = [e for e in self.entries if e.key != p.entry.key]
-                    facts = pick_facts([p.entry], pool, self.rng)
-                    reply = self.product_replies(p)[kind]
-                    self.add("sales", f"follow:{kind}:{f_index}", follow, facts, reply, history, noisy=False)
-        for a in self.products:
-            for b in self.products:
-                same_family = a.name.split()[0] == b.name.split()[0]
-                if a is b or a.entry.kind != b.entry.kind or not same_family:
-                    continue
-                cheaper = a if dollars(a.price) < dollars(b.price) else b
-                for t_index, template in enumerate(Q.PRODUCT_PAIR):
-                    reply = f"The {a.name} is {a.price} and the {b.name} is {b.price}."
-                    if self.rng.random() < 0.5:
-                        reply += f" The {cheaper.name} is the cheaper one."
-                    user = template.format(a=a.name, b=b.name)
-                    self.answered("sales", f"pair:{t_index}", user, [a.entry, b.entry], reply)
 
     def plans_block(self) -> None:
         for e in self.entries:
@@ -224,9 +246,12 @@ class Builder:
             entry = self.by_key[key]
             domain = "sales" if entry.kind == "offer" else "general"
             for q_index, question in enumerate(questions):
+                # Retrieval brings the help article on the same topic along; the reply states the
+                # policy sentence, not the article's steps.
+                near = related(entry, question, self.articles)
                 for _ in range(2):
                     self.answered(
-                        domain, f"{key}:{q_index}", question, [entry], best_sentences(entry, question)
+                        domain, f"{key}:{q_index}", question, [entry], best_sentences(entry, question), near
                     )
 
     def articles_block(self) -> None:
@@ -237,11 +262,13 @@ class Builder:
             task = e.title[0].lower() + e.title[1:]
             task = re.sub(r"\byour\b", "my", task)
             reply = f"Here's how: {e.text}"
+            near = related(e, e.title, self.policies)
             for t_index, template in enumerate(Q.ARTICLE):
-                self.answered(domain, f"article:{t_index}", template.format(task=task), [e], reply)
+                self.answered(domain, f"article:{t_index}", template.format(task=task), [e], reply, near)
             for k_index, kw in enumerate(e.keywords[:4]):
                 template = Q.ARTICLE_KEYWORD[k_index % len(Q.ARTICLE_KEYWORD)]
-                self.answered(domain, f"article-kw:{e.key}:{k_index}", template.format(kw=kw), [e], reply)
+                user = template.format(kw=kw)
+                self.answered(domain, f"article-kw:{e.key}:{k_index}", user, [e], reply, near)
 
     def unknown_block(self) -> None:
         contacts = [self.by_key[k] for k in ("contact.phone", "contact.live-chat", "contact.email")]
@@ -258,15 +285,17 @@ class Builder:
                 reply = f"I don't know that — I can't see your orders or account from here. {handoff(facts)}"
                 self.add("general", f"own:{q_index}", user, facts, reply)
         for name in Q.MISSING_PRODUCTS:
-            family = [p for p in self.products if p.name.split()[0] == name.split()[0]] or self.products
+            stem = name.lower()[:4]
+            family = [p for p in self.products if p.name.lower()[:4] == stem] or self.products
             for q_index, template in enumerate(Q.MISSING_PRODUCT_QUESTIONS):
+                # The nearest model is what retrieval finds, so it leads the facts, but its price
+                # answers another question: the reply says the asked model is not sold and stops.
+                # The asked-for name is not repeated: its digits ("Pro 17") are in no fact.
                 near = self.rng.choice(family)
                 facts = pick_facts([near.entry], self.entries, self.rng)
-                # The asked-for name is not repeated: its digits ("Pro 17") are in no fact.
-                reply = (
-                    "I don't know of that model — it isn't in our catalogue. "
-                    f"We do have the {near.name} at {near.price}."
-                )
+                reply = "I don't know of that model — we don't sell it, and it isn't in our catalogue."
+                if self.rng.random() < 0.4:
+                    reply += " Ask me about the models we do have."
                 self.add("sales", f"missing:{q_index}", template.format(name=name), facts, reply)
         for q_index, question in enumerate(Q.OFF_TOPIC):
             for _ in range(2):
@@ -293,6 +322,9 @@ def build_grounded(seed: int = 0, entries: Sequence[Entry] | None = None) -> dic
     builder.entries_block()
     builder.articles_block()
     builder.unknown_block()
+    from adapters.datasets.grounded_pairs import add_pair_blocks  # builds on this module's Builder
+
+    add_pair_blocks(builder)
     mix = random.Random(seed + 1)
     out: dict[str, list[ChatExample]] = {intent: [] for intent in INTENTS}
     for domain, ex in builder.out:

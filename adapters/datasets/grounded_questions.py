@@ -36,19 +36,6 @@ PRODUCT_SPEC = (
     "what features does the {name} have",
     "I'd like more info on the {short}",
 )
-PRODUCT_PAIR = (
-    "{a} or {b}, which one is cheaper?",
-    "compare the {a} and the {b}",
-    "what's the difference between the {a} and the {b}?",
-    "is the {a} more expensive than the {b}",
-    "{a} vs {b}?",
-    "should I get the {a} or the {b}? how much are they",
-)
-FOLLOW_UP = {  # asked after a first question about a product: (follow-up, what the reply states)
-    "price": ("and how much does it cost?", "ok, what's the price?", "how much is that one?"),
-    "stock": ("is it in stock?", "can I get one now?", "do you have it available?"),
-    "spec": ("what are its specs?", "tell me more about it", "what does it come with?"),
-}
 PLAN = (
     "What is {name} priced at?",
     "{name} price?",
@@ -230,12 +217,22 @@ MISSING_PRODUCTS = (
     "HomeCam 4K",
     "Lumo Smart Plug",
     "PowerCell 50000",
+    "Voltbook Pro 13",
+    "Nova X3",
+    "Nova Ultra",
+    "EchoBuds Lite",
+    "MeshWave AX1800",
+    "HomeCam Outdoor",
+    "Lumo Light Strip",
+    "PowerCell 10000",
 )
 MISSING_PRODUCT_QUESTIONS = (
     "how much will the {name} be?",
     "do you have the {name} in stock",
     "{name} price?",
     "when is the {name} coming out",
+    "I'd like to order a {name}",
+    "what are the specs of the {name}",
 )
 OFF_TOPIC = (
     "what's the weather tomorrow",

@@ -45,7 +45,17 @@ def test_replies_are_short_and_unknowns_say_so(tokenizer) -> None:
     assert statistics.median(lengths) <= 60
     own = [e for e in examples if ":own:" in e.group or ":off:" in e.group or ":missing:" in e.group]
     assert own and all(e.assistant.startswith("I don't know") for e in own)
-    assert all("talk to a person" in e.assistant or "We do have" in e.assistant for e in own)
+    people = [e for e in own if ":missing:" not in e.group]
+    assert all("talk to a person" in e.assistant for e in people)
+
+
+def test_models_the_store_lacks_are_not_answered_with_the_nearest_models_price() -> None:
+    examples = [e for e in build_grounded(seed=0)["sales"] if ":missing:" in e.group]
+    assert len(examples) > 50
+    for e in examples:
+        assert e.assistant.startswith("I don't know of that model") and "don't sell" in e.assistant
+        assert "$" not in e.assistant  # the nearest model is only a distractor
+        assert FACTS_HEADER in e.system and "$" in e.system
 
 
 def test_history_and_system_round_trip_through_json() -> None:

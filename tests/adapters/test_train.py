@@ -129,3 +129,15 @@ def test_max_minutes_stops_early_and_saves(tiny_model_dir: Path, tiny_data: Path
     summary = train(config, progress=False)
     assert summary["steps"] == 1 and summary["planned_steps"] == 3
     assert (tmp_path / "short" / "adapter_model.safetensors").is_file()
+
+
+def test_lr_factor_warms_up_decays_and_follows_the_clock() -> None:
+    from adapters.train import lr_factor
+
+    assert lr_factor(0, 100, 10) == pytest.approx(0.1)
+    assert lr_factor(9, 100, 10) == pytest.approx(1.0)
+    assert lr_factor(55, 100, 10) == pytest.approx(0.5)
+    assert lr_factor(100, 100, 10) == 0.0
+    # Half the minutes spent at step 20: decay as if half the run were done.
+    assert lr_factor(20, 100, 10, time_done=0.55) == pytest.approx(0.5)
+    assert lr_factor(20, 100, 10, time_done=1.2) == 0.0
