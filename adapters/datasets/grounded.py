@@ -11,6 +11,7 @@ taken from the facts, or "type 'talk to a person'" when no contact is among them
 
 from __future__ import annotations
 
+import difflib
 import random
 import re
 from collections.abc import Sequence
@@ -19,13 +20,14 @@ from adapters.datasets import grounded_questions as Q
 from adapters.datasets.knowledge import Entry, Product, load_entries, parse_product
 from adapters.datasets.noise import vary
 from adapters.examples import INTENTS, SYSTEM_PROMPTS, ChatExample
-from adapters.grounding import grounded_system_prompt
+from adapters.grounding import FactSnippet, grounded_system_prompt
 
 SOURCE = "voltline-grounded"
 FACT_CHARS = 700  # facts block budget per example: keeps prompt + reply near 300 tokens (CPU time)
 # Retrieval ranks the answering entry first ~93 % of the time at serving, so most examples put it
 # first; the rest stay shuffled so the model still reads past the first line.
 FIRST_SHARE = 0.75
+NOTE_SHARE = 0.6  # unsold-model questions shown with serving's not-sold note (app/knowledge/not_sold.py)
 OTHER_DOMAIN_SHARE = 0.35  # each adapter also learns to read the other intents' facts (routing errs)
 MISSING_SHARE = 0.08  # answerable questions shown without their entry: the reply must not guess
 ACCOUNT_ARTICLES = {
@@ -147,6 +149,34 @@ def dollars(price: str) -> float:
     return float(match.group(1).replace(",", ""))
 
 
+def note_family(name: str, products: Sequence[Product]) -> set[str]:
+    """Keys of the products of the asked model's brand (the key's first word: 'voltbook', 'echomax')."""
+    brand = name.split()[0].lower()
+    return {p.entry.key for p in products if p.entry.key.removeprefix("product.").split("-")[0] == brand}
+
+
+def not_sold_note(name: str, catalogue: Sequence[Entry]) -> FactSnippet | None:
+    """The note serving puts first when a customer names a model the store lacks.
+
+    Mirrors app/knowledge/not_sold.not_sold_note (adapters/ does not import app/; a test compares
+    the two): the nearest models are the brand's entries sharing most designator words, then the
+    most similar spelling.
+    """
+    brand, *taken = name.lower().split()
+    family = [e for e in catalogue if e.key.removeprefix("product.").split("-")[0] == brand]
+    if not family:
+        return None
+
+    def nearness(e: Entry) -> tuple[int, float, str]:
+        designator = e.key.partition(".")[2].split("-")[1:]
+        similar = difflib.SequenceMatcher(None, " ".join(taken), " ".join(designator)).ratio()
+        return (-len(set(taken) & set(designator)), -similar, e.key)
+
+    names = ", ".join(e.title for e in sorted(family, key=nearness)[:3])
+    text = f"We do not sell the {name}; it is not in our catalogue. The nearest models we sell: {names}."
+    return FactSnippet("note.not-sold", "Not sold", text)
+
+
 class Builder:
     """Makes the examples of every kind; one seeded RNG so the output is deterministic."""
 
@@ -168,9 +198,11 @@ class Builder:
         reply: str,
         history: tuple[tuple[str, str], ...] = (),
         noisy: bool = True,
+        note: FactSnippet | None = None,
     ) -> None:
         text = vary(user, self.rng, 0.5) if noisy and self.rng.random() < 0.6 else user
-        system = grounded_system_prompt(SYSTEM_PROMPTS[domain], [e.snippet() for e in facts])
+        snippets = ([note] if note else []) + [e.snippet() for e in facts]
+        system = grounded_system_prompt(SYSTEM_PROMPTS[domain], snippets)
         example = ChatExample(domain, text, reply, SOURCE, f"grounded:{group}", system, history)
         self.out.append((domain, example))
 
@@ -287,16 +319,26 @@ class Builder:
         for name in Q.MISSING_PRODUCTS:
             stem = name.lower()[:4]
             family = [p for p in self.products if p.name.lower()[:4] == stem] or self.products
+            note = not_sold_note(name, [p.entry for p in self.products])
             for q_index, template in enumerate(Q.MISSING_PRODUCT_QUESTIONS):
-                # The nearest model is what retrieval finds, so it leads the facts, but its price
-                # answers another question: the reply says the asked model is not sold and stops.
+                user = template.format(name=name)
+                if note is not None and self.rng.random() < NOTE_SHARE:
+                    # Serving puts the not-sold note first and leaves the model's relatives out.
+                    others = [e for e in self.entries if e.key not in note_family(name, self.products)]
+                    facts = pick_facts([self.rng.choice(others)], others, self.rng)[: self.rng.randint(1, 3)]
+                    first = note.text.split("; ")[0] + "; it is not in our catalogue."
+                    reply = note.text if self.rng.random() < 0.7 else first
+                    self.add("sales", f"missing-note:{q_index}", user, facts, reply, note=note)
+                    continue
+                # Without the note the nearest model is what retrieval finds, so it leads the facts,
+                # but its price answers another question: the reply says the model is not sold.
                 # The asked-for name is not repeated: its digits ("Pro 17") are in no fact.
                 near = self.rng.choice(family)
                 facts = pick_facts([near.entry], self.entries, self.rng)
                 reply = "I don't know of that model — we don't sell it, and it isn't in our catalogue."
                 if self.rng.random() < 0.4:
                     reply += " Ask me about the models we do have."
-                self.add("sales", f"missing:{q_index}", template.format(name=name), facts, reply)
+                self.add("sales", f"missing:{q_index}", user, facts, reply)
         for q_index, question in enumerate(Q.OFF_TOPIC):
             for _ in range(2):
                 facts = (

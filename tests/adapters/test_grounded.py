@@ -6,7 +6,7 @@ import json
 import re
 import statistics
 
-from adapters.datasets.grounded import build_grounded
+from adapters.datasets.grounded import build_grounded, not_sold_note
 from adapters.datasets.knowledge import load_entries, parse_product
 from adapters.examples import DATA_DIR, INTENTS, ChatExample, read_jsonl
 from adapters.grounding import FACTS_HEADER, NO_FACTS_LINE
@@ -51,7 +51,7 @@ def test_replies_are_short_and_unknowns_say_so(tokenizer) -> None:
 
 def test_models_the_store_lacks_are_not_answered_with_the_nearest_models_price() -> None:
     examples = [e for e in build_grounded(seed=0)["sales"] if ":missing:" in e.group]
-    assert len(examples) > 50
+    assert len(examples) > 30
     for e in examples:
         assert e.assistant.startswith("I don't know of that model") and "don't sell" in e.assistant
         assert "$" not in e.assistant  # the nearest model is only a distractor
@@ -86,3 +86,20 @@ def test_no_eval_question_appears_in_the_training_data() -> None:
     committed = [e for i in (*INTENTS, "mixed") for e in read_jsonl(DATA_DIR / i / "train.jsonl")]
     train_texts = {_norm(t) for e in built + committed for t in (e.user, *(u for u, _ in e.history))}
     assert not eval_turns & train_texts, sorted(eval_turns & train_texts)[:5]
+
+
+def test_the_not_sold_note_matches_the_one_serving_writes() -> None:
+    from app.knowledge.not_sold import CatalogueItem, families_of
+    from app.knowledge.not_sold import not_sold_note as serving_note
+
+    entries = [e for e in load_entries() if e.kind in ("product", "plan")]
+    families = families_of(CatalogueItem(e.key, e.title, e.text) for e in entries)
+    for name in ("Voltbook Pro 17", "Nova X3", "MeshWave AX6000", "HomeCam 4K"):
+        served = serving_note(f"how much is the {name}?", families)
+        ours = not_sold_note(name, [e for e in entries if e.kind == "product"])
+        assert served is not None and ours is not None
+        assert (ours.title, ours.text) == (served.title, served.text)
+    notes = [e for e in build_grounded(seed=0)["sales"] if ":missing-note:" in e.group]
+    assert len(notes) > 30
+    assert all("[1] Not sold: We do not sell the" in e.system for e in notes)
+    assert all(e.assistant.startswith("We do not sell the") for e in notes)
