@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from inference.bench.burst_trace import Arrival, BurstSpec, bursty_trace
+from inference.bench.replay_clock import ReplayClock, WallClock
 from inference.cpu_features import cpu_info
 
 POLICIES: tuple[str, ...] = (
@@ -40,19 +41,24 @@ class Run:
     cpu_s: float = 0.0  # CPU time this process spent in the replay (what batching saves)
 
 
-def replay(engine: Any, trace: list[Arrival], on_tick: Callable[[float], None] | None = None) -> Run:
-    """Feed arrivals when the wall clock reaches them; step until everything finished.
+def replay(
+    engine: Any, trace: list[Arrival], on_tick: Callable[[float], None] | None = None,
+    clock: ReplayClock | None = None,
+) -> Run:
+    """Feed arrivals when the clock reaches them; step until everything finished.
 
-    ``on_tick(t)`` is called before every step and idle wait with the trace time (the contention
-    scenario starts and stops its CPU hog there); idle waits are then at most 50 ms long.
+    ``clock`` (default the wall clock) must be the engine's ``EngineConfig.clock`` too. ``on_tick(t)``
+    is called before every step and idle wait with the trace time (the contention scenario starts
+    and stops its CPU hog there); idle waits are then at most 50 ms long.
     """
     from inference.params import SamplingParams
     from inference.request import GenerationRequest
 
+    clock = clock or WallClock()
     run, pending = Run(), list(reversed(trace))
-    cpu0, t0 = time.process_time(), time.monotonic()
+    cpu0, t0 = time.process_time(), clock()
     while pending or engine.has_unfinished():
-        now = time.monotonic() - t0
+        now = clock() - t0
         if on_tick is not None:
             on_tick(now)
         while pending and pending[-1].arrival_s <= now:
@@ -69,10 +75,13 @@ def replay(engine: Any, trace: list[Arrival], on_tick: Callable[[float], None] |
             )
         if not engine.has_unfinished():
             wait = max(0.0, pending[-1].arrival_s - now)
-            time.sleep(wait if on_tick is None else min(wait, 0.05))
+            clock.sleep(wait if on_tick is None else min(wait, 0.05))
             continue
+        before = clock()
         events = engine.step()
-        t = time.monotonic() - t0
+        t = clock() - t0
+        # Policies read the step's duration (adaptive's TPOT): give it on the replay's clock.
+        engine.scheduler.last_step_seconds = t + t0 - before
         produced = 0
         for ev in events:
             i = int(ev.request_id)
@@ -87,7 +96,7 @@ def replay(engine: Any, trace: list[Arrival], on_tick: Callable[[float], None] |
         if produced:
             run.forward_tokens.append(produced)
         elif not engine.scheduler.running:
-            time.sleep(0.001)  # the policy is holding requests: do not spin the shared CPU
+            clock.sleep(0.001)  # the policy is holding requests: do not spin the shared CPU
     run.cpu_s = time.process_time() - cpu0
     return run
 

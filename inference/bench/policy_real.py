@@ -4,7 +4,8 @@ The random tiny model of `policy_bench.py` costs the same per step at any batch 
 that trades batch size for latency cannot show anything there. Here the model is the real one
 (its steps get slower as the batch grows, and prefill costs what it costs), each scenario replays
 its trace through ``continuous`` and through its policy in the same run, and passes alternate the
-order so drifting load from other processes does not favour either.
+order so drifting load from other processes does not favour either. Latencies run on the
+own-CPU clock (``replay_clock.py``) except in the contention scenario, which needs the wall clock.
 """
 
 from __future__ import annotations
@@ -21,8 +22,12 @@ import numpy as np
 from inference.bench.burst_trace import Arrival
 from inference.bench.cpu_hog import CpuHog
 from inference.bench.policy_bench import Run, mean_summary, replay, summarize
-from inference.bench.policy_scenarios import Scenario, StepTimes, build_scenarios, verdict
+from inference.bench.policy_scenarios import REFERENCE_STEP_S, Scenario, StepTimes, build_scenarios, verdict
+from inference.bench.replay_clock import OwnCpuClock, ReplayClock, WallClock
 from inference.cpu_features import cpu_info
+
+FULL_BATCH = 16  # the adaptive scenario's max batch: the TPOT target lies between 1 and this
+WALL_CLOCK_SCENARIOS = frozenset({"load_based"})  # the CPU hog must be able to slow it down
 
 
 @dataclass(frozen=True)
@@ -70,35 +75,41 @@ def scenario_summary(scenario: Scenario, trace: list[Arrival], run: Run) -> dict
     return out
 
 
-def _engine(model: Any, tok: Any, policy: str, max_batch: int, options: dict[str, Any]) -> Any:
+def _engine(
+    model: Any, tok: Any, policy: str, max_batch: int, options: dict[str, Any], clock: ReplayClock
+) -> Any:
     from inference.engine import EngineConfig, LLMEngine
 
     config = EngineConfig(
-        max_batch_size=max_batch, kv_budget_tokens=8192, policy=policy, policy_options=options
+        max_batch_size=max_batch, kv_budget_tokens=8192, policy=policy, policy_options=options, clock=clock
     )
     return LLMEngine(model, tok, config)
 
 
-def calibrate(model: Any, tok: Any, full_batch: int) -> StepTimes:
-    """Median decode-only step at batch 1 and at ``full_batch`` (this also warms the model up)."""
+def calibrate(model: Any, tok: Any, full_batch: int, clock: ReplayClock, warm_up: bool = True) -> StepTimes:
+    """Median decode-only step on ``clock`` at batch 1 and at ``full_batch``; the first call warms up."""
     from inference.params import SamplingParams
     from inference.request import GenerationRequest
 
     medians = []
-    for n in (1, 1, full_batch):  # the first batch-1 round is the warm-up
-        engine = _engine(model, tok, "continuous", full_batch, {})
-        trace = [Arrival(i, 0.0, 0, tuple(range(1000 + i, 1040 + i)), 12, "calibration") for i in range(n)]
-        for a in trace:
-            params = SamplingParams.greedy(max_new_tokens=a.max_new_tokens, ignore_eos=True)
-            engine.add_request(GenerationRequest(a.prompt_ids, params, request_id=str(a.index)))
+    for n in ((1,) if warm_up else ()) + (1, full_batch):
+        engine = _engine(model, tok, "continuous", full_batch, {}, clock)
+        for i in range(n):
+            params = SamplingParams.greedy(max_new_tokens=12, ignore_eos=True)
+            engine.add_request(GenerationRequest(tuple(range(1000 + i, 1040 + i)), params, request_id=str(i)))
         engine.step()  # the prefill
         steps = []
         while engine.has_unfinished():
-            started = time.perf_counter()
+            started = clock()
             engine.step()
-            steps.append(time.perf_counter() - started)
+            steps.append(clock() - started)
         medians.append(float(np.median(steps)))
-    return StepTimes(medians[1], medians[2], full_batch)
+    return StepTimes(medians[-2], medians[-1], full_batch)
+
+
+def scenario_clock(name: str) -> ReplayClock:
+    """The wall clock where another process taking the CPU is the point, else the own-CPU clock."""
+    return WallClock() if name in WALL_CLOCK_SCENARIOS else OwnCpuClock()
 
 
 def run_scenario(model: Any, tok: Any, scenario: Scenario, passes: int, log: Callable[[str], None]) -> dict:
@@ -116,9 +127,10 @@ def run_scenario(model: Any, tok: Any, scenario: Scenario, passes: int, log: Cal
         for k in range(passes):
             for policy in order if k % 2 == 0 else tuple(reversed(order)):
                 options = {} if policy == "continuous" else scenario.options
-                engine = _engine(model, tok, policy, scenario.max_batch, options)
+                clock = scenario_clock(scenario.name)
+                engine = _engine(model, tok, policy, scenario.max_batch, options, clock)
                 tick = None if scenario.hog is None else (lambda t: hog.tick(t, scenario.hog))
-                run = replay(engine, trace, on_tick=tick)
+                run = replay(engine, trace, on_tick=tick, clock=clock)
                 hog.stop()
                 summary = scenario_summary(scenario, trace, run)
                 summary["preemptions"] = engine.metrics().get("preemptions", 0)
@@ -136,6 +148,7 @@ def run_scenario(model: Any, tok: Any, scenario: Scenario, passes: int, log: Cal
     return {
         "policy": scenario.policy,
         "question": scenario.question,
+        "clock": scenario_clock(scenario.name).name,
         "requests": len(trace),
         "output_tokens": sum(a.max_new_tokens for a in trace),
         "max_batch": scenario.max_batch,
@@ -163,24 +176,30 @@ def run_real_policy_bench(cfg: RealPolicyBenchConfig, log: Callable[[str], None]
     torch.set_num_threads(cfg.threads)
     started, load_start = time.monotonic(), os.getloadavg()
     loaded = load_model(cfg.model_dir, device="cpu", dtype=cfg.dtype)
-    steps = calibrate(loaded.model, loaded.tokenizer, full_batch=16)
-    log(f"{cfg.model_dir.name} {loaded.dtype}: decode step {steps.batch1_s * 1e3:.0f} ms at batch 1, "
-        f"{steps.full_s * 1e3:.0f} ms at {steps.full_batch}")
-    scenarios = [s for s in build_scenarios(cfg.seed, steps) if not cfg.only or s.name in cfg.only]
-    if not scenarios:
+    calibrate(loaded.model, loaded.tokenizer, FULL_BATCH, OwnCpuClock())  # warm-up; then per scenario
+    first = StepTimes(REFERENCE_STEP_S, 2 * REFERENCE_STEP_S, FULL_BATCH)
+    names = [s.name for s in build_scenarios(cfg.seed, first) if not cfg.only or s.name in cfg.only]
+    if not names:
         raise ValueError(f"no scenario named {cfg.only}")
     results: dict[str, Any] = {
         "config": {
             "model": cfg.model_dir.name, "dtype": str(loaded.dtype).removeprefix("torch."),
             "threads": cfg.threads, "passes": cfg.passes, "seed": cfg.seed, "cpu": cpu_info().describe(),
-            "step_times": asdict(steps), "time_scale": steps.scale, "load_avg_start": load_start,
+            "load_avg_start": load_start,
         },
         "scenarios": {},
     }
-    for scenario in scenarios:
-        results["scenarios"][scenario.name] = run_scenario(
-            loaded.model, loaded.tokenizer, scenario, cfg.passes, log
-        )
+    for name in names:
+        # Measured again right before each scenario: the load from other processes drifts, and
+        # a trace stretched for the step time of ten minutes ago over- or under-loads the engine.
+        clock = scenario_clock(name)
+        steps = calibrate(loaded.model, loaded.tokenizer, FULL_BATCH, clock, warm_up=False)
+        log(f"{name}: {loaded.dtype} decode step {steps.batch1_s * 1e3:.0f} ms at batch 1, "
+            f"{steps.full_s * 1e3:.0f} ms at {steps.full_batch} (traces stretched x{steps.scale:.2f})")
+        scenario = next(s for s in build_scenarios(cfg.seed, steps) if s.name == name)
+        results["scenarios"][name] = run_scenario(loaded.model, loaded.tokenizer, scenario, cfg.passes, log)
+        results["scenarios"][name]["step_times"] = asdict(steps)
+        results["scenarios"][name]["time_scale"] = steps.scale
     results["config"]["load_avg_end"] = os.getloadavg()
     results["config"]["wall_s"] = time.monotonic() - started
     write(results, cfg.out_dir)

@@ -34,11 +34,19 @@ def scenario_table(name: str, s: dict[str, Any]) -> list[str]:
     extra += f", TTFT p99 bound {s['ttft_bound_s']:.2f} s" if s.get("ttft_bound_s") else ""
     extra += f", CPU hog {s['hog_s'][0]:.0f}-{s['hog_s'][1]:.0f} s" if s.get("hog_s") else ""
     load = f"load avg {s['load_avg_before'][0]:.2f} -> {s['load_avg_after'][0]:.2f}"
+    st = s["step_times"]
+    steps = (
+        f"decode step measured before it {st['batch1_s'] * 1e3:.0f} ms at batch 1, "
+        f"{st['full_s'] * 1e3:.0f} ms at {st['full_batch']}: "
+        f"trace times and time options x{s['time_scale']:.2f}"
+    )
     lines = [
         f"### {name}: {s['question']}",
         "",
         f"{s['requests']} requests, {s['output_tokens']} output tokens, max batch {s['max_batch']}"
-        f"{extra}; options {s['options'] or 'defaults'}; {load}",
+        f"{extra}; options {s['options'] or 'defaults'}; {s['clock']} clock; {load}",
+        "",
+        steps + " (reference batch-1 step 80 ms)",
         "",
         "| policy | " + " | ".join(c for _, c in cols) + " |",
         "|---" * (len(cols) + 1) + "|",
@@ -56,15 +64,10 @@ def scenario_table(name: str, s: dict[str, Any]) -> list[str]:
 def markdown(results: dict[str, Any]) -> str:
     """Header (model, dtype, CPU, load, step times) and every scenario's table."""
     c = results["config"]
-    st = c["step_times"]
     lines = [
         f"model: {c['model']} {c['dtype']}, {c['threads']} thread(s), {c['passes']} passes (alternating "
         f"order), seed {c['seed']}; CPU: {c['cpu'].get('label', 'not recorded')}; load avg "
         f"{c['load_avg_start'][0]:.2f} at start, {c['load_avg_end'][0]:.2f} at end; {c['wall_s']:.0f} s wall",
-        "",
-        f"decode step (median, this run): {st['batch1_s'] * 1e3:.0f} ms at batch 1, "
-        f"{st['full_s'] * 1e3:.0f} ms at batch {st['full_batch']}; trace times and time options stretched "
-        f"x{c['time_scale']:.2f} to match (reference batch-1 step 80 ms)",
         "",
     ]
     for name, s in results["scenarios"].items():

@@ -54,7 +54,11 @@ class PredictivePolicy(BatchingPolicy):
                 g = max(0.0, w.arrival_time - self._last_arrival)
                 self.gap = g if self.gap is None else self.gap + self.alpha * (g - self.gap)
                 if self.season_s is not None:
-                    b = self._bin(w.arrival_time)
+                    # Filed under the bin of the arrival the gap *followed*: the question a hold
+                    # asks is how soon the next request comes after one that arrives now. (Filed
+                    # under the later arrival, the first request of every cluster found the long
+                    # silence before it and was never held.)
+                    b = self._bin(self._last_arrival)
                     old = self.season_gap.get(b, g)
                     self.season_gap[b] = old + self.alpha * (g - old)
             self._last_arrival = w.arrival_time
@@ -65,7 +69,10 @@ class PredictivePolicy(BatchingPolicy):
             return 0.0
         gap = self.gap
         if self.season_s is not None and self._bin(now) in self.season_gap:
-            gap = 0.5 * gap + 0.5 * self.season_gap[self._bin(now)]  # blend recent and seasonal
+            # The seasonal estimate replaces the recent one where it has data: for clustered
+            # traffic the EWMA averages in-cluster and between-cluster gaps into one that never
+            # occurs, and blending with it hid every in-cluster gap from the hold rule.
+            gap = self.season_gap[self._bin(now)]
         # A long silence since the last arrival is evidence the rate dropped: never forecast a
         # gap shorter than the one already running.
         if self._last_arrival is not None:

@@ -46,3 +46,17 @@ def test_checks_compare_the_right_numbers() -> None:
     assert result["priority: high p99 TTFT <= 1/3 of low (surge trace)"]["met"]
     assert result["continuous beats static on throughput"]["value"] == 2.0
     assert not result["time_window beats continuous on tokens/forward at low load"]["met"]
+
+
+def test_replay_on_the_own_cpu_clock_serves_every_request(tiny_model, tokenizer) -> None:
+    from inference.bench.replay_clock import OwnCpuClock
+
+    clock = OwnCpuClock()
+    trace = [Arrival(i, 0.02 * i, 0, (300 + i, 400, 500), 3, "quiet") for i in range(3)]
+    config = EngineConfig(max_batch_size=2, kv_budget_tokens=256, clock=clock)
+    engine = LLMEngine(tiny_model, tokenizer, config)
+    run = replay(engine, trace, clock=clock)
+    assert sum(run.tokens.values()) == 9
+    assert clock.slept > 0  # it waited for the later arrivals on its own clock
+    assert all(run.first[a.index] >= a.arrival_s for a in trace)
+    assert engine.scheduler.last_step_seconds > 0

@@ -30,13 +30,28 @@ def test_a_long_silence_lowers_the_forecast() -> None:
     assert policy.forecast_rate(2.01) == pytest.approx(0.5)
 
 
-def test_seasonal_bins_remember_each_phase() -> None:
+def test_seasonal_bins_remember_the_gap_that_follows_an_arrival() -> None:
     policy = PredictivePolicy(alpha=1.0, season_s=10.0, season_bins=2)
     ids = iter(range(100))
     for t in (0.0, 0.1, 0.2, 5.0, 6.0, 7.0):  # dense in the first half, sparse in the second
         policy.decide(view(t, [waiting(f"x{next(ids)}", t)], [running("r")] * 8))
-    assert policy.season_gap[0] == pytest.approx(0.1)
+    # 0.2 -> 5.0 followed the last dense arrival (bin 0); 6.0 -> 7.0 is the last gap of bin 1.
+    assert policy.season_gap[0] == pytest.approx(4.8)
     assert policy.season_gap[1] == pytest.approx(1.0)
+
+
+def test_the_first_request_of_a_learnt_cluster_is_held_for_the_next() -> None:
+    policy = PredictivePolicy(alpha=1.0, season_s=1.0, season_bins=50, max_hold_s=0.05, target_batch=4)
+    seen = 0
+    for k in range(3):  # clusters of three 20 ms apart at the start of every second
+        for offset in (0.005, 0.025, 0.045):
+            policy.decide(view(k + offset, [waiting(f"c{seen}", k + offset)], [running("r")] * 8))
+            seen += 1
+    # A new cluster starts after almost a second of silence: the season says the next request
+    # follows in 20 ms, so the lone first one waits for it instead of prefilling alone.
+    first = policy.decide(view(3.006, [waiting("new", 3.005)]))
+    assert first.admit == ()
+    assert policy.decide(view(3.2, [waiting("new", 3.005)])).admit == ("new",)  # hold is bounded
 
 
 def test_kv_is_reserved_for_expected_arrivals() -> None:
