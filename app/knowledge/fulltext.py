@@ -34,6 +34,13 @@ FROM knowledge_entries, to_tsquery('english', :q) AS q
 WHERE search_vector @@ q AND NOT deleted
 ORDER BY score DESC LIMIT :n
 """
+# The same, also putting ``enable_seqscan`` back: a statement is planned before any of it runs, so
+# the ranked scan is planned with the setting off, and the one-row left side makes set_config run
+# exactly once even when nothing matches (that row then has no key).
+PG_SQL_RESTORING = f"""
+SELECT m.* FROM (SELECT set_config('enable_seqscan', :restore, true) AS restored) AS r
+LEFT JOIN LATERAL ({PG_SQL}) AS m ON true
+"""
 # Counted only up to :cap: past it a term is "common" whatever its exact count, and on PostgreSQL
 # every counted row is a heap visit (GIN has no index-only scans).
 SQLITE_COUNT = (
@@ -66,25 +73,37 @@ def dialect_of(session: Session) -> str:
     return name
 
 
+# Select-list items run left to right: the old value is read before it is switched off.
+SWITCH_OFF_SQL = (
+    "SELECT current_setting('enable_seqscan') || left(set_config('enable_seqscan', 'off', true), 0)"
+)
+
+
+@dataclass
+class ScanSetting:
+    """The caller's ``enable_seqscan`` while retrieval has it off; None once put back (or on SQLite)."""
+
+    previous: str | None
+
+
 @contextmanager
-def index_scans(session: Session) -> Iterator[None]:
+def index_scans(session: Session) -> Iterator[ScanSetting]:
     """On PostgreSQL, use the GIN index even where the planner guesses a sequential scan is cheaper.
 
     At 10,000 entries a term in ~10 % of them made the default cost model pick a sequential scan
     that re-checks every tsvector (24 ms here) over the bitmap index scan (1.6 ms). Set for this
-    transaction only and put back afterwards.
+    transaction only and put back afterwards: by the ranked query itself (``best_matches``), which
+    saves a round trip per message, or here if no ranked query ran.
     """
     if dialect_of(session) != "postgresql":
-        yield
+        yield ScanSetting(None)
         return
-    # Select-list items run left to right: the old value is read before it is switched off.
-    previous = session.scalar(
-        text("SELECT current_setting('enable_seqscan') || left(set_config('enable_seqscan', 'off', true), 0)")
-    )
+    setting = ScanSetting(session.scalar(text(SWITCH_OFF_SQL)))
     try:
-        yield
+        yield setting
     finally:
-        session.execute(text("SELECT set_config('enable_seqscan', :v, true)"), {"v": previous})
+        if setting.previous is not None:
+            session.execute(text("SELECT set_config('enable_seqscan', :v, true)"), {"v": setting.previous})
 
 
 def term_counts(session: Session, terms: Sequence[str], cap: int) -> list[int]:
@@ -97,10 +116,18 @@ def term_counts(session: Session, terms: Sequence[str], cap: int) -> list[int]:
     return [int(n) for n in session.execute(text(sql), values).one()]
 
 
-def best_matches(session: Session, terms: Sequence[str], limit: int) -> list[Match]:
-    """The ``limit`` live entries ranking best for any of ``terms``, best first."""
+def best_matches(
+    session: Session, terms: Sequence[str], limit: int, scans: ScanSetting | None = None
+) -> list[Match]:
+    """The ``limit`` live entries ranking best for any of ``terms``, best first (on PostgreSQL inside
+    ``index_scans``, pass its setting to have this query put ``enable_seqscan`` back)."""
     if dialect_of(session) == "postgresql":
-        rows = list(session.execute(text(PG_SQL), {"q": " | ".join(terms), "n": limit}))
+        values: dict[str, object] = {"q": " | ".join(terms), "n": limit}
+        if scans is not None and scans.previous is not None:
+            values["restore"], scans.previous = scans.previous, None
+            rows = [r for r in session.execute(text(PG_SQL_RESTORING), values) if r.key is not None]
+        else:
+            rows = list(session.execute(text(PG_SQL), values))
         scores = [float(r.score) for r in rows]
     else:
         query = " OR ".join(f'"{t}"' for t in terms)

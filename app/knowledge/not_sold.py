@@ -21,12 +21,8 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import text
-from sqlalchemy.orm import Session
-
 from adapters.grounding import FactSnippet
 from app.knowledge.query import entity_of, normalise, tokens
-from app.knowledge.store import knowledge_revision
 
 NOTE_KEY = "note.not-sold"
 MAX_DESIGNATOR = 2  # "pro 17": brands are followed by one or two designator words
@@ -179,22 +175,3 @@ def relatives_to_drop(
     words = set(normalise(tokens(message), frozenset(families)))
     family = {item.key for item in families.get(found[1][0].brand or "", [])}
     return {k for k in keys if k in family and not set(k.partition(".")[2].split("-")) <= words}
-
-
-CATALOGUE_SQL = (
-    "SELECT key, title, text FROM knowledge_entries WHERE kind IN ('product', 'plan') AND NOT deleted"
-)
-_catalogues: dict[tuple[str, int], dict[str, list[CatalogueItem]]] = {}
-
-
-def catalogue_families(session: Session) -> dict[str, list[CatalogueItem]]:
-    """The live products and plans by brand; cached per knowledge revision (read each call)."""
-    cache_key = (str(session.get_bind().engine.url), knowledge_revision(session))
-    families = _catalogues.get(cache_key)
-    if families is None:
-        rows = session.execute(text(CATALOGUE_SQL))
-        families = families_of(CatalogueItem(r.key, r.title, r.text) for r in rows)
-        if len(_catalogues) > 16:
-            _catalogues.clear()
-        _catalogues[cache_key] = families
-    return families

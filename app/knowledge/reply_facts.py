@@ -24,8 +24,9 @@ from sqlalchemy.orm import Session
 
 from adapters.grounding import FactSnippet, facts_block, grounded_system_prompt
 from app.db.models import KnowledgeVersion, Message, MessageSource, Retrieval
-from app.knowledge.not_sold import catalogue_families, not_sold_note, relatives_to_drop
+from app.knowledge.not_sold import not_sold_note, relatives_to_drop
 from app.knowledge.retrieval import DEFAULT_K, Hit, hits_to_snippets, retrieve_for_message
+from app.knowledge.snapshot import snapshot
 from inference import allowed_values
 
 log = logging.getLogger(__name__)
@@ -97,8 +98,9 @@ def facts_for_reply(
     """Retrieve the facts for a reply to ``message``; a failing search means no facts, not no reply."""
     try:
         with session.begin_nested():  # a failed query must not poison the caller's transaction
-            query, hits = retrieve_for_message(session, message, earlier_turns, k=k)
-            families = catalogue_families(session)
+            view = snapshot(session)  # one revision read for the search and the catalogue
+            query, hits = retrieve_for_message(session, message, earlier_turns, k=k, view=view)
+            families = view.catalogue(session)
             note = not_sold_note(message, families)
             if note is not None:
                 dropped = relatives_to_drop(message, [h.key for h in hits], families)

@@ -12,20 +12,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from adapters.grounding import FactSnippet
-from app.knowledge.fulltext import best_matches, dialect_of, index_scans, term_counts
+from app.knowledge.fulltext import best_matches, dialect_of, index_scans
 from app.knowledge.query import (
     conversation_query,
-    entity_vocabulary,
     matched_terms,
     search_terms,
     term_patterns,
     wanted_kinds,
 )
-from app.knowledge.store import knowledge_revision
+from app.knowledge.snapshot import Snapshot, snapshot
 from app.knowledge.synonyms import concept_groups, expanded_terms
 
 DEFAULT_K = 4
@@ -54,7 +52,6 @@ RELEVANCE_FLOOR = {"postgresql": 0.12, "sqlite": 0.30}
 # 0.3 is the largest gap that loses no relevant entry on the labelled retrieval set
 # (app/knowledge/eval/questions.jsonl: 3.6 -> 2.5 facts a question, recall unchanged).
 SCORE_GAP = 0.3
-VOCABULARY_SQL = "SELECT key FROM knowledge_entries WHERE kind IN ('product', 'plan') AND NOT deleted"
 
 
 @dataclass(frozen=True)
@@ -67,21 +64,6 @@ class Hit:
     text: str
     kind: str
     score: float
-
-
-_vocabularies: dict[tuple[str, int], frozenset[str]] = {}
-
-
-def names_in_use(session: Session) -> frozenset[str]:
-    """The product/plan names of the live entries; cached per knowledge revision (read each call)."""
-    cache_key = (str(session.get_bind().engine.url), knowledge_revision(session))
-    vocabulary = _vocabularies.get(cache_key)
-    if vocabulary is None:
-        vocabulary = entity_vocabulary(session.scalars(text(VOCABULARY_SQL)))
-        if len(_vocabularies) > 16:
-            _vocabularies.clear()
-        _vocabularies[cache_key] = vocabulary
-    return vocabulary
 
 
 def searched_terms(terms: Sequence[str], counts: Sequence[int], names: frozenset[str]) -> list[str]:
@@ -108,14 +90,15 @@ def name_bonus(key: str, heading: set[str], terms: Sequence[str], vocabulary: fr
     return NAME_BONUS * len(named) + KEY_WORD_BONUS * len(other)
 
 
-def retrieve(
-    session: Session, query: str, k: int = DEFAULT_K, vocabulary: frozenset[str] | None = None
-) -> list[Hit]:
-    """The top ``k`` live entries for ``query`` (customer text, any shape), best first; [] if none fit."""
+def retrieve(session: Session, query: str, k: int = DEFAULT_K, view: Snapshot | None = None) -> list[Hit]:
+    """The top ``k`` live entries for ``query`` (customer text, any shape), best first; [] if none fit.
+
+    ``view`` is the knowledge revision's snapshot when the caller has read it already.
+    """
     if k < 1:
         raise ValueError("k must be >= 1")
-    if vocabulary is None:
-        vocabulary = names_in_use(session)
+    view = view or snapshot(session)
+    vocabulary = view.names
     terms = search_terms(query, vocabulary)
     if not terms:
         return []
@@ -124,14 +107,14 @@ def retrieve(
     groups = concept_groups(terms)
     words = expanded_terms(groups)
     floor = RELEVANCE_FLOOR.get(dialect_of(session), 0.0)
-    with index_scans(session):
-        counts = term_counts(session, words, cap=POSTINGS_BUDGET // 2)
+    with index_scans(session) as scans:
+        counts = view.term_counts(session, words, cap=POSTINGS_BUDGET // 2)
         in_base = {w for w, c in zip(words, counts, strict=True) if c > 0}
         known = sum(1 for t in terms if in_base.intersection(groups[t]))
         named = any(t in vocabulary for t in terms)
         if known == 0 or (not named and known < MIN_KNOWN_SHARE * len(terms)):
             return []
-        matches = best_matches(session, searched_terms(words, counts, vocabulary), CANDIDATES)
+        matches = best_matches(session, searched_terms(words, counts, vocabulary), CANDIDATES, scans)
     kinds = wanted_kinds(query)
     patterns = term_patterns(words)
     scored: list[Hit] = []
@@ -151,12 +134,16 @@ def retrieve(
 
 
 def retrieve_for_message(
-    session: Session, message: str, recent_customer_turns: Sequence[str] = (), k: int = DEFAULT_K
+    session: Session,
+    message: str,
+    recent_customer_turns: Sequence[str] = (),
+    k: int = DEFAULT_K,
+    view: Snapshot | None = None,
 ) -> tuple[str, list[Hit]]:
     """What the chat path calls per reply: the query it searched (message + context) and the hits."""
-    vocabulary = names_in_use(session)
-    query = conversation_query(message, recent_customer_turns, vocabulary)
-    return query, retrieve(session, query, k, vocabulary)
+    view = view or snapshot(session)
+    query = conversation_query(message, recent_customer_turns, view.names)
+    return query, retrieve(session, query, k, view)
 
 
 def hits_to_snippets(hits: Sequence[Hit]) -> list[FactSnippet]:
