@@ -42,9 +42,12 @@ class InboxFilter(BaseModel):
 
 
 def customer_label(conv: Conversation) -> str:
-    """A name staff can say aloud: the email the customer left, else channel + a short id."""
+    """A name staff can say aloud: the email the customer left, the API caller's `user`, else
+    channel + a short id."""
     if conv.contact_email:
         return conv.contact_email
+    if conv.api_user:
+        return f"API user {conv.api_user}"
     kind = "API client" if conv.channel == "api" else "Web visitor"
     return f"{kind} {conv.id[:6].upper()}"
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from app.db.models import Message, utcnow
+from app.db.models import Conversation, Message, utcnow
 from app.db.session import session_factory, upgrade_database
-from app.inbox.queue import InboxFilter, list_inbox, mark_read, view_counts
+from app.inbox.queue import InboxFilter, customer_label, list_inbox, mark_read, view_counts
 from tests.app.console_support import add_conversation, add_user
 
 
@@ -32,3 +32,11 @@ def test_queue_on_sqlite(tmp_path: Path) -> None:
         session.commit()
         assert list_inbox(session, InboxFilter(view="waiting"), sam, 5)[0].unread == 1
         assert view_counts(session, sam) == {"waiting": 2, "mine": 1, "open": 3}
+
+
+def test_an_api_conversation_is_named_by_its_user() -> None:
+    api = Conversation(id="a" * 32, channel="api", api_user="crm-42")
+    assert customer_label(api) == "API user crm-42"
+    assert customer_label(Conversation(id="b" * 32, channel="api")) == "API client BBBBBB"
+    api.contact_email = "kim@example.com"  # an email the customer left still names them best
+    assert customer_label(api) == "kim@example.com"
