@@ -114,6 +114,7 @@ class ModelRunner:
         # A DecodeGraphs (set by the engine) takes the decode-only steps it accepts.
         self.graphs: Any = None
 
+    @torch.inference_mode()  # as in forward: dynamo guards on it, so a mismatch would recompile
     def warm_up(self) -> None:
         """Compile what the attention backend compiles (flex: one kernel per bucket) ahead of time."""
         if self.flex is not None:

@@ -14,6 +14,7 @@ import argparse
 import json
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -137,7 +138,10 @@ def _decode_once(engine: LLMEngine, items: list[BatchItem], fast: bool) -> torch
     return engine.runner.forward(items) if fast else _plain(engine, items)
 
 
-def step_times(shape: str, tokenizer: Any, log: Any, batches: tuple[int, ...] = (1, 8, 32, 64)) -> list[dict]:
+def step_times(
+    shape: str, tokenizer: Any, log: Any, batches: tuple[int, ...] = (1, 8, 32, 64),
+    on_row: Callable[[dict], None] = lambda row: None,
+) -> list[dict]:
     """Mean decode step (ms) at ~500 tokens of context: plain eager SDPA vs flex + CUDA graphs."""
     rows = []
     engine = _engine(shape, tokenizer, {}, max(batches))
@@ -157,6 +161,7 @@ def step_times(shape: str, tokenizer: Any, log: Any, batches: tuple[int, ...] = 
         row["speedup"] = row["plain_ms"] / row["flex_graphs_ms"]
         log(f"decode step {json.dumps(row)}")
         rows.append(row)
+        on_row(row)
     return rows
 
 
@@ -192,15 +197,29 @@ def main(argv: list[str] | None = None) -> int:
     gpu = torch.cuda.get_device_name() if a.device == "cuda" else "none (dry run)"
     log(f"torch {torch.__version__}, {gpu}")
     shapes = [s for s in a.shapes.split(",") if s]
-    report: dict[str, Any] = {"torch": torch.__version__, "gpu": gpu}
-    report["smoke"] = smoke(shapes[0], tokenizer, log)
-    report["equivalence"] = [equivalence(s, tokenizer, log) for s in shapes]
-    batches = tuple(int(b) for b in a.batches.split(","))
-    report["step_times"] = [r for s in shapes for r in step_times(s, tokenizer, log, batches)]
+    report: dict[str, Any] = {"torch": torch.__version__, "gpu": gpu, "smoke": {}, "equivalence": [],
+                              "step_times": []}
     a.out.mkdir(parents=True, exist_ok=True)
-    (a.out / "gpu_check.json").write_text(json.dumps(report, indent=2))
-    (a.out / "gpu_check.md").write_text(to_markdown(report))
-    return 0 if all(e["ok"] for e in report["equivalence"]) else 1
+
+    def save() -> None:  # after every stage, so a run cut short by its timeout keeps what it did
+        (a.out / "gpu_check.json").write_text(json.dumps(report, indent=2))
+        (a.out / "gpu_check.md").write_text(to_markdown(report))
+
+    report["smoke"] = smoke(shapes[0], tokenizer, log)
+    save()
+    for shape in shapes:
+        report["equivalence"].append(equivalence(shape, tokenizer, log))
+        save()
+    ok = all(e["ok"] for e in report["equivalence"])
+    batches = tuple(int(b) for b in a.batches.split(","))
+
+    def keep(row: dict) -> None:
+        report["step_times"].append(row)
+        save()
+
+    for shape in shapes:
+        step_times(shape, tokenizer, log, batches, on_row=keep)
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":
