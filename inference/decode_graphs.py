@@ -21,6 +21,7 @@ import torch
 from inference.decode_buckets import pad_rows, pick_bucket
 from inference.flex_decode import fill_physical_to_logical, pad_tables
 from inference.kv_cache import NULL_BLOCK
+from inference.lora import LoraAdapter
 from inference.lora_rows import LoraStack, RowLora, grown_stack
 
 if TYPE_CHECKING:
@@ -86,26 +87,41 @@ class DecodeGraphs:
         """fp32 logits [n, V] of ``items`` in order (a view of a static buffer, valid until the next step)."""
         size = pick_bucket(len(items), self.runner.buckets)
         assert size is not None
-        stack = grown_stack(self.stack, [it.adapter for it in items])
+        stack = self._use_stack([it.adapter for it in items])
+        rows = stack.row_index([it.adapter for it in items])
+        flat = stage_rows(items, size, self.flex.block_size, self.flex.max_blocks, rows)
+        return self._replay(size, flat)[: len(items)]
+
+    @torch.inference_mode()
+    def warm_up(self, adapters: Seq[LoraAdapter]) -> None:
+        """Capture every bucket now, on dummy rows only (they touch nothing but the null block),
+        with ``adapters`` stacked so that later batches of them replay these graphs."""
+        self._use_stack(list(adapters))
+        for size in self.runner.buckets:
+            self._replay(size, stage_rows([], size, self.flex.block_size, self.flex.max_blocks, []))
+
+    def _use_stack(self, adapters: Seq[LoraAdapter | None]) -> LoraStack:
+        stack = grown_stack(self.stack, adapters)
         if stack is not self.stack:
             self.stack = stack
             for b in self._buckets.values():  # captured graphs hold the old stack's tensors
                 b.graph, b.logits = None, None
+        return stack
+
+    def _replay(self, size: int, flat: list[int]) -> torch.Tensor:
         bucket = self._bucket(size)
-        rows = stack.row_index([it.adapter for it in items])
-        flat = stage_rows(items, size, self.flex.block_size, self.flex.max_blocks, rows)
         # The pinned buffer may be rewritten now: the last step's copy out of it finished before
         # that step's sampled ids were read back.
         bucket.host.copy_(torch.tensor(flat, dtype=torch.long))
         bucket.device.copy_(bucket.host, non_blocking=True)
         self.runner.pool.zero_new_blocks()
         if not self.capture:
-            return self._forward(bucket)[: len(items)]
+            return self._forward(bucket)
         if bucket.graph is None:
             self._capture(bucket)
         assert bucket.graph is not None and bucket.logits is not None
         bucket.graph.replay()
-        return bucket.logits[: len(items)]
+        return bucket.logits
 
     def _bucket(self, size: int) -> _Bucket:
         bucket = self._buckets.get(size)

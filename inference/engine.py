@@ -103,6 +103,13 @@ class LLMEngine:
         """Load or replace a PEFT LoRA adapter; running requests keep the weights they started with."""
         return self.adapters.load(name, path)
 
+    def warm_up(self) -> None:
+        """Compile the attention kernels and capture the decode graphs now, for the adapters loaded
+        so far, so that none of it happens inside a request's step (benchmarks call this)."""
+        self.runner.warm_up()
+        if self.runner.graphs is not None:
+            self.runner.graphs.warm_up([self.adapters.get(n) for n in self.adapters.names()])
+
     def unload_adapter(self, name: str) -> None:
         """Forget an adapter; new requests naming it get UnknownAdapterError."""
         self.adapters.unload(name)

@@ -9,7 +9,7 @@ from typing import Any, Protocol
 
 import torch
 
-from inference.decode_buckets import bucket_sizes
+from inference.decode_buckets import CUDA_GROWTH, bucket_sizes
 from inference.kv_cache import KVBlockPool, KVShape
 from inference.lora import LoraAdapter
 from inference.paged_attention import AttentionLayout, attend, build_layout
@@ -97,7 +97,7 @@ class ModelRunner:
         self.device = model_device(model)
         self.decoder = model.model
         self.attention = resolve_attention(attention, self.device)
-        self.buckets = bucket_sizes(max_batch)
+        self.buckets = bucket_sizes(max_batch, CUDA_GROWTH if self.device.type == "cuda" else 2)
         self.flex: Any = None  # a FlexDecoder on the flex backend
         if self.attention == "flex":
             from inference.flex_decode import FlexDecoder

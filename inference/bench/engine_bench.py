@@ -99,7 +99,7 @@ def _new_engine(model: Any, tokenizer: Any, cfg: EngineBenchConfig, adapters: di
     ))
     for name, path in adapters.items():
         engine.load_adapter(name, path)
-    engine.runner.warm_up()  # kernels compile here, outside every timed run
+    engine.warm_up()  # kernels compile here, outside every timed run
     return engine
 
 

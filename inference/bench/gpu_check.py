@@ -87,7 +87,7 @@ def _engine(shape: str, tokenizer: Any, adapters: dict[str, Path], batch: int) -
     engine = LLMEngine(model, tokenizer, config)
     for name, path in adapters.items():
         engine.load_adapter(name, path)
-    engine.runner.warm_up()
+    engine.warm_up()
     return engine
 
 

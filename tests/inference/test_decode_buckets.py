@@ -11,8 +11,12 @@ def test_bucket_sizes_are_powers_of_two_then_the_maximum() -> None:
     assert bucket_sizes(64) == (1, 2, 4, 8, 16, 32, 64)
     assert bucket_sizes(48) == (1, 2, 4, 8, 16, 32, 48)
     assert bucket_sizes(1) == (1,)
+    assert bucket_sizes(64, growth=4) == (1, 4, 16, 64)  # CUDA: fewer compiles and captures
+    assert bucket_sizes(48, growth=4) == (1, 4, 16, 48)
     with pytest.raises(ValueError):
         bucket_sizes(0)
+    with pytest.raises(ValueError, match="growth"):
+        bucket_sizes(8, growth=1)
 
 
 def test_pick_bucket_takes_the_smallest_that_fits() -> None:
