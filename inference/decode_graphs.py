@@ -163,7 +163,9 @@ class DecodeGraphs:
                 self._forward(bucket)
         torch.cuda.current_stream().wait_stream(side)
         graph = torch.cuda.CUDAGraph()
-        with torch.cuda.graph(graph, pool=self._pool):
+        # thread_local: a serving thread loading an adapter onto the GPU meanwhile must not break
+        # (or be broken by) this capture; only this thread's stream is being recorded.
+        with torch.cuda.graph(graph, pool=self._pool, capture_error_mode="thread_local"):
             bucket.logits = self._forward(bucket)
         bucket.graph = graph
         self.captures += 1

@@ -87,7 +87,12 @@ def cpu_line(config: dict[str, Any]) -> str:
     """Which CPU (model + the flags that pick kernels) and dtype a run's figures came from."""
     cpu = config.get("cpu") or {}
     label = cpu.get("label", "not recorded")
-    return f"CPU: {label}; dtype {config.get('dtype', '?')}, {config.get('threads')} threads"
+    line = f"CPU: {label}; dtype {config.get('dtype', '?')}, {config.get('threads')} threads"
+    engine = config.get("engine") or {}
+    if config.get("gpu"):  # figures from a GPU run name the card and the engine's decode path
+        line += f"; GPU: {config['gpu']}, attention {engine.get('attention')}"
+        line += f", decode graphs {engine.get('decode_graphs')}"
+    return line
 
 
 def format_table(results: dict[str, Any]) -> str:

@@ -47,3 +47,12 @@ def test_table_marks_targets() -> None:
     )
     assert "engine" in table and "40.0 GFLOP/s" in table
     assert "MET" in table.splitlines()[-2] and "MISSED" in table.splitlines()[-1]
+
+
+def test_cpu_line_names_the_gpu_and_decode_path_of_a_gpu_run() -> None:
+    from inference.bench.report import cpu_line
+
+    cpu_only = {"cpu": {"label": "X"}, "dtype": "float32", "threads": 1}
+    assert "GPU" not in cpu_line(cpu_only)
+    gpu = {**cpu_only, "gpu": "NVIDIA H200", "engine": {"attention": "flex", "decode_graphs": True}}
+    assert cpu_line(gpu).endswith("; GPU: NVIDIA H200, attention flex, decode graphs True")
