@@ -110,11 +110,12 @@ class DecodeGraphs:
 
     def _replay(self, size: int, flat: list[int]) -> torch.Tensor:
         bucket = self._bucket(size)
-        # The pinned buffer may be rewritten now: the last step's copy out of it finished before
-        # that step's sampled ids were read back.
+        # Everything here is queued while the device is idle (the last step ended reading its
+        # sampled ids), so zeroing new blocks and the one pinned copy never stall it; and the
+        # pinned buffer may be rewritten now because that read came after its last copy.
+        self.runner.pool.zero_new_blocks()
         bucket.host.copy_(torch.tensor(flat, dtype=torch.long))
         bucket.device.copy_(bucket.host, non_blocking=True)
-        self.runner.pool.zero_new_blocks()
         if not self.capture:
             return self._forward(bucket)
         if bucket.graph is None:

@@ -159,11 +159,14 @@ class ModelRunner:
         def attention(li: int, q, k, v, kc, vc) -> torch.Tensor:
             return attend(q, k, v, kc, vc, attn, self.decoder.layers[li].self_attn.scaling)
 
-        x = self.layers(ids, pos, slot_t, attention, SegmentLora(segments))
         want = [row_of[i][1] - 1 for i in range(len(items)) if items[i].want_logits]
+        # Copied in before the layers are queued: a host-to-device copy from pageable memory may
+        # wait for the stream, which after the layers would stall the GPU before lm_head.
+        want_t = torch.tensor(want, device=dev)
+        x = self.layers(ids, pos, slot_t, attention, SegmentLora(segments))
         if not want:
             return torch.empty(0, 0, device=dev)
-        return self.logits(x[torch.tensor(want, device=dev)])
+        return self.logits(x[want_t])
 
     def layers(
         self, ids: torch.Tensor, pos: torch.Tensor, slots: torch.Tensor, attention: AttendFn,
