@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from adapters.datasets.bitext import build_bitext
-from adapters.datasets.grounded import build_grounded
+from adapters.datasets.grounded_build import build_grounded
 from adapters.datasets.templates import expand, load_topics
 from adapters.examples import DATA_DIR, ChatExample, store_facts, write_jsonl
 from adapters.intents import INTENTS

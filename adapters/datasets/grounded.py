@@ -17,9 +17,9 @@ import re
 from collections.abc import Sequence
 
 from adapters.datasets import grounded_questions as Q
-from adapters.datasets.knowledge import Entry, Product, load_entries, parse_product
+from adapters.datasets.knowledge import Entry, Product, parse_product
 from adapters.datasets.noise import vary
-from adapters.examples import INTENTS, SYSTEM_PROMPTS, ChatExample
+from adapters.examples import SYSTEM_PROMPTS, ChatExample
 from adapters.grounding import FactSnippet, grounded_system_prompt
 
 SOURCE = "voltline-grounded"
@@ -354,27 +354,3 @@ class Builder:
         for s_index, (user, reply) in enumerate(Q.SMALL_TALK):
             for _ in range(2):
                 self.add("general", f"small:{s_index}", user, [], reply)
-
-
-def build_grounded(seed: int = 0, entries: Sequence[Entry] | None = None) -> dict[str, list[ChatExample]]:
-    """Grounded examples per intent: its own domain plus OTHER_DOMAIN_SHARE of the other two."""
-    builder = Builder(entries if entries is not None else load_entries(), seed)
-    builder.products_block()
-    builder.plans_block()
-    builder.entries_block()
-    builder.articles_block()
-    builder.unknown_block()
-    from adapters.datasets.grounded_pairs import add_pair_blocks  # builds on this module's Builder
-
-    add_pair_blocks(builder)
-    mix = random.Random(seed + 1)
-    out: dict[str, list[ChatExample]] = {intent: [] for intent in INTENTS}
-    for domain, ex in builder.out:
-        for intent in INTENTS:
-            if intent != domain and mix.random() >= OTHER_DOMAIN_SHARE:
-                continue
-            system = ex.system.replace(SYSTEM_PROMPTS[domain], SYSTEM_PROMPTS[intent], 1)
-            out[intent].append(
-                ChatExample(intent, ex.user, ex.assistant, ex.source, f"{ex.group}", system, ex.history)
-            )
-    return out

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 
-from adapters.datasets.grounded import FIRST_SHARE, build_grounded, pick_facts, related
+from adapters.datasets.grounded import FIRST_SHARE, pick_facts, related
+from adapters.datasets.grounded_build import build_grounded
 from adapters.datasets.grounded_pairs import overview_tiers, sentence_with
 from adapters.datasets.knowledge import Product, load_entries, parse_product
 from adapters.examples import ChatExample
