@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from sqlalchemy import inspect, text
@@ -12,11 +13,26 @@ from sqlalchemy.orm import Session
 from app.db.models import Conversation, Message
 from app.db.session import get_engine, upgrade_database
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+
 TABLES = {"conversations", "messages", "staff_users", "decoding_settings", "feedback", "api_keys"}
 TABLES |= {"knowledge_entries", "knowledge_versions", "message_sources", "retrievals"}
 TABLES |= {"sites", "audit_events"}
 TABLES |= {"inbox_reads", "conversation_notes", "conversation_labels", "canned_replies", "csat_ratings"}
 TABLES |= {"desk_settings"}
+
+
+def _alembic_config(url: str) -> Config:
+    """The project's Alembic configuration pointed at ``url`` (for downgrade/upgrade round trips)."""
+    from alembic.config import Config
+
+    from app.config import REPO_ROOT
+
+    config = Config(str(REPO_ROOT / "alembic.ini"))
+    config.set_main_option("script_location", str(REPO_ROOT / "migrations"))
+    config.set_main_option("sqlalchemy.url", url)
+    return config
 
 
 def test_postgres_schema_has_every_table(pg_url: str) -> None:
@@ -32,15 +48,10 @@ def test_sqlite_migrates_from_scratch(tmp_path: Path) -> None:
 
 def test_knowledge_migration_downgrades_and_upgrades_on_sqlite(tmp_path: Path) -> None:
     from alembic import command
-    from alembic.config import Config
-
-    from app.config import REPO_ROOT
 
     url = f"sqlite:///{tmp_path / 'sb.db'}"
     upgrade_database(url)
-    config = Config(str(REPO_ROOT / "alembic.ini"))
-    config.set_main_option("script_location", str(REPO_ROOT / "migrations"))
-    config.set_main_option("sqlalchemy.url", url)
+    config = _alembic_config(url)
     command.downgrade(config, "0001")
     names = set(inspect(get_engine(url)).get_table_names())
     assert "knowledge_entries" not in names and "knowledge_fts" not in names
@@ -50,15 +61,10 @@ def test_knowledge_migration_downgrades_and_upgrades_on_sqlite(tmp_path: Path) -
 
 def test_sites_audit_migration_downgrades_and_upgrades(tmp_path: Path, pg_url: str) -> None:
     from alembic import command
-    from alembic.config import Config
-
-    from app.config import REPO_ROOT
 
     for url in (f"sqlite:///{tmp_path / 'sb.db'}", pg_url):
         upgrade_database(url)
-        config = Config(str(REPO_ROOT / "alembic.ini"))
-        config.set_main_option("script_location", str(REPO_ROOT / "migrations"))
-        config.set_main_option("sqlalchemy.url", url)
+        config = _alembic_config(url)
         command.downgrade(config, "0002")
         inspector = inspect(get_engine(url))
         assert "sites" not in inspector.get_table_names()
@@ -82,16 +88,11 @@ def test_client_message_id_is_unique_per_conversation(db: Session) -> None:
 
 def test_inbox_migration_downgrades_and_upgrades(tmp_path: Path, pg_url: str) -> None:
     from alembic import command
-    from alembic.config import Config
-
-    from app.config import REPO_ROOT
 
     inbox = {"inbox_reads", "conversation_notes", "conversation_labels", "canned_replies", "csat_ratings"}
     for url in (f"sqlite:///{tmp_path / 'inbox.db'}", pg_url):
         upgrade_database(url)
-        config = Config(str(REPO_ROOT / "alembic.ini"))
-        config.set_main_option("script_location", str(REPO_ROOT / "migrations"))
-        config.set_main_option("sqlalchemy.url", url)
+        config = _alembic_config(url)
         command.downgrade(config, "0003")
         inspector = inspect(get_engine(url))
         assert not inbox & set(inspector.get_table_names())
@@ -105,18 +106,14 @@ def test_inbox_migration_downgrades_and_upgrades(tmp_path: Path, pg_url: str) ->
 
 def test_message_search_migration_indexes_stored_messages_on_sqlite(tmp_path: Path) -> None:
     from alembic import command
-    from alembic.config import Config
 
-    from app.config import REPO_ROOT
     from app.db.session import session_factory
     from app.staff.filters import ConversationFilter
     from app.staff.search import search_conversations
 
     url = f"sqlite:///{tmp_path / 'sb.db'}"
     upgrade_database(url)
-    config = Config(str(REPO_ROOT / "alembic.ini"))
-    config.set_main_option("script_location", str(REPO_ROOT / "migrations"))
-    config.set_main_option("sqlalchemy.url", url)
+    config = _alembic_config(url)
     command.downgrade(config, "0004")
     assert "messages_fts" not in set(inspect(get_engine(url)).get_table_names())
     with get_engine(url).begin() as conn:  # rows as the 0004 schema holds them (the models are newer)
@@ -139,15 +136,10 @@ def test_message_search_migration_indexes_stored_messages_on_sqlite(tmp_path: Pa
 
 def test_conversation_events_migration_downgrades_and_upgrades(tmp_path: Path, pg_url: str) -> None:
     from alembic import command
-    from alembic.config import Config
-
-    from app.config import REPO_ROOT
 
     for url in (f"sqlite:///{tmp_path / 'events.db'}", pg_url):
         upgrade_database(url)
-        config = Config(str(REPO_ROOT / "alembic.ini"))
-        config.set_main_option("script_location", str(REPO_ROOT / "migrations"))
-        config.set_main_option("sqlalchemy.url", url)
+        config = _alembic_config(url)
         command.downgrade(config, "0005")
         assert "conversation_events" not in set(inspect(get_engine(url)).get_table_names())
         command.upgrade(config, "head")
@@ -156,9 +148,6 @@ def test_conversation_events_migration_downgrades_and_upgrades(tmp_path: Path, p
 
 def test_api_user_migration_downgrades_and_upgrades(tmp_path: Path, pg_url: str) -> None:
     from alembic import command
-    from alembic.config import Config
-
-    from app.config import REPO_ROOT
 
     def columns(url: str) -> set[str]:
         get_engine(url).dispose()  # the inspector must not see a cached schema
@@ -166,9 +155,7 @@ def test_api_user_migration_downgrades_and_upgrades(tmp_path: Path, pg_url: str)
 
     for url in (f"sqlite:///{tmp_path / 'api-user.db'}", pg_url):
         upgrade_database(url)
-        config = Config(str(REPO_ROOT / "alembic.ini"))
-        config.set_main_option("script_location", str(REPO_ROOT / "migrations"))
-        config.set_main_option("sqlalchemy.url", url)
+        config = _alembic_config(url)
         command.downgrade(config, "0006")
         assert "api_user" not in columns(url)
         command.upgrade(config, "head")

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import torch
 
+from inference.engine import EngineConfig, LLMEngine
 from inference.loading.dummy import build_random_llama
 
 ALL_PROJECTIONS = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
@@ -60,3 +63,21 @@ def reference_greedy(adapter_dir: Path | None, prompt: list[int], max_new_tokens
             do_sample=False, pad_token_id=2, eos_token_id=2,
         )
     return out[0, len(prompt) :].tolist()
+
+
+def make_two_adapters(root: Path) -> dict[str, Path]:
+    """The engine tests' pair: rank 4 on all seven projections, rank 8 rsLoRA on q/v only."""
+    return {
+        "wide": make_adapter(root / "wide", 4, ALL_PROJECTIONS, seed=1),
+        "attn": make_adapter(root / "attn", 8, ["q_proj", "v_proj"], seed=2, rslora=True),
+    }
+
+
+def tiny_engine(tokenizer, dirs: Mapping[str | None, Path | None], **config: Any) -> LLMEngine:
+    """An engine over the tiny random Llama with ``dirs``' adapters loaded (None: the base model)."""
+    model = build_random_llama("tiny", seed=0, initializer_range=0.5)
+    engine = LLMEngine(model, tokenizer, EngineConfig(**config))
+    for name, path in dirs.items():
+        if name is not None and path is not None:
+            engine.load_adapter(name, path)
+    return engine

@@ -10,11 +10,10 @@ import torch
 from inference.decode_graphs import FIELDS, stage_rows
 from inference.engine import EngineConfig, LLMEngine
 from inference.kv_cache import NULL_BLOCK
-from inference.loading.dummy import build_random_llama
 from inference.model_runner import BatchItem
 from inference.params import SamplingParams
 from inference.request import GenerationRequest
-from tests.inference.lora_factory import ALL_PROJECTIONS, make_adapter, reference_greedy
+from tests.inference.lora_factory import make_two_adapters, reference_greedy, tiny_engine
 
 MAX_NEW = 8
 MIX = [(0, None, 5), (0, "wide", 40), (1, "attn", 17), (2, "wide", 3), (2, None, 70), (3, "attn", 33)]
@@ -22,19 +21,7 @@ MIX = [(0, None, 5), (0, "wide", 40), (1, "attn", 17), (2, "wide", 3), (2, None,
 
 @pytest.fixture(scope="module")
 def adapter_dirs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    root = tmp_path_factory.mktemp("graph-adapters")
-    return {
-        "wide": make_adapter(root / "wide", 4, ALL_PROJECTIONS, seed=1),
-        "attn": make_adapter(root / "attn", 8, ["q_proj", "v_proj"], seed=2, rslora=True),
-    }
-
-
-def _engine(tokenizer, dirs, **config) -> LLMEngine:
-    model = build_random_llama("tiny", seed=0, initializer_range=0.5)
-    engine = LLMEngine(model, tokenizer, EngineConfig(**config))
-    for name, path in dirs.items():
-        engine.load_adapter(name, path)
-    return engine
+    return make_two_adapters(tmp_path_factory.mktemp("graph-adapters"))
 
 
 def _requests() -> list[tuple[int, GenerationRequest]]:
@@ -59,8 +46,10 @@ def _run(engine: LLMEngine) -> dict[str, list[int]]:
 
 
 def test_static_flex_decode_matches_the_sdpa_engine_and_peft(tokenizer, adapter_dirs) -> None:
-    plain = _run(_engine(tokenizer, adapter_dirs, max_tokens_per_step=64, attention="sdpa"))
-    engine = _engine(tokenizer, adapter_dirs, max_tokens_per_step=64, attention="flex", decode_graphs=True)
+    plain = _run(tiny_engine(tokenizer, adapter_dirs, max_tokens_per_step=64, attention="sdpa"))
+    engine = tiny_engine(
+        tokenizer, adapter_dirs, max_tokens_per_step=64, attention="flex", decode_graphs=True
+    )
     engine.warm_up()  # every bucket once on dummy rows, both adapters stacked
     stack = engine.runner.graphs.stack
     assert len(stack.adapters) == 2 and engine.pool.k[0][NULL_BLOCK].abs().sum() == 0
@@ -73,14 +62,16 @@ def test_static_flex_decode_matches_the_sdpa_engine_and_peft(tokenizer, adapter_
 
 def test_flex_without_graphs_matches_too(tokenizer, adapter_dirs) -> None:
     """Mixed prefill + decode steps take flex for their decodes (eager), same tokens."""
-    plain = _run(_engine(tokenizer, adapter_dirs, max_tokens_per_step=16, attention="sdpa"))
-    engine = _engine(tokenizer, adapter_dirs, max_tokens_per_step=16, attention="flex", decode_graphs=False)
+    plain = _run(tiny_engine(tokenizer, adapter_dirs, max_tokens_per_step=16, attention="sdpa"))
+    engine = tiny_engine(
+        tokenizer, adapter_dirs, max_tokens_per_step=16, attention="flex", decode_graphs=False
+    )
     assert _run(engine) == plain
     assert engine.runner.graphs is None and engine.runner.flex.buffers_in_use()  # flex really ran
 
 
 def test_static_logits_close_to_the_eager_forward(tokenizer, adapter_dirs) -> None:
-    engine = _engine(tokenizer, adapter_dirs, attention="flex", decode_graphs=True, block_size=4)
+    engine = tiny_engine(tokenizer, adapter_dirs, attention="flex", decode_graphs=True, block_size=4)
     for i, (_, adapter, n) in enumerate(MIX[:5]):
         prompt = torch.randint(3, 49152, (n,), generator=torch.Generator().manual_seed(50 + i)).tolist()
         params = SamplingParams.greedy(4)
@@ -122,7 +113,7 @@ def test_stage_rows_pads_with_the_dummy_sequence() -> None:
 
 
 def test_graphs_take_only_decode_batches_that_fit(tokenizer, adapter_dirs) -> None:
-    engine = _engine(tokenizer, {}, attention="flex", decode_graphs=True, max_batch_size=3)
+    engine = tiny_engine(tokenizer, {}, attention="flex", decode_graphs=True, max_batch_size=3)
     graphs = engine.runner.graphs
     assert engine.runner.buckets == (1, 2, 3)
     one = BatchItem([1], 0, [1], None, True)
@@ -134,7 +125,7 @@ def test_graphs_take_only_decode_batches_that_fit(tokenizer, adapter_dirs) -> No
 
 
 def test_defaults_keep_the_cpu_path(tokenizer) -> None:
-    engine = _engine(tokenizer, {})
+    engine = tiny_engine(tokenizer, {})
     assert engine.runner.attention == "sdpa" and engine.runner.graphs is None
     with pytest.raises(ValueError, match="attention"):
         EngineConfig(attention="paged")
@@ -145,7 +136,7 @@ def test_static_forward_is_one_graph_without_host_reads(tokenizer) -> None:
     Python, which is what a CUDA graph capture needs; checked here without CUDA."""
     from torch.nn.attention.flex_attention import flex_attention
 
-    engine = _engine(tokenizer, {}, attention="flex", decode_graphs=True, max_batch_size=4)
+    engine = tiny_engine(tokenizer, {}, attention="flex", decode_graphs=True, max_batch_size=4)
     for i in range(3):
         prompt = tuple(range(5, 15 + i))
         engine.add_request(GenerationRequest(prompt, SamplingParams.greedy(4), request_id=f"g{i}"))

@@ -11,29 +11,15 @@ from inference.engine import EngineConfig, LLMEngine
 from inference.loading.dummy import build_random_llama
 from inference.params import SamplingParams
 from inference.request import GenerationRequest, TokenEvent
-from tests.inference.lora_factory import ALL_PROJECTIONS, make_adapter, reference_greedy
+from tests.inference.lora_factory import make_two_adapters, reference_greedy, tiny_engine
 
 MAX_NEW = 10
 
 
 @pytest.fixture(scope="module")
 def adapter_dirs(tmp_path_factory: pytest.TempPathFactory) -> dict[str | None, Path | None]:
-    """Two adapters of different ranks; one touches all seven projections."""
-    root = tmp_path_factory.mktemp("adapters")
-    return {
-        None: None,
-        "wide": make_adapter(root / "wide", 4, ALL_PROJECTIONS, seed=1),
-        "attn": make_adapter(root / "attn", 8, ["q_proj", "v_proj"], seed=2, rslora=True),
-    }
-
-
-def _engine(tokenizer, dirs, **config) -> LLMEngine:
-    model = build_random_llama("tiny", seed=0, initializer_range=0.5)
-    engine = LLMEngine(model, tokenizer, EngineConfig(**config))
-    for name, path in dirs.items():
-        if name is not None:
-            engine.load_adapter(name, path)
-    return engine
+    """Two adapters of different ranks (one touches all seven projections), and the base model."""
+    return {None: None, **make_two_adapters(tmp_path_factory.mktemp("adapters"))}
 
 
 def _prompt(seed: int, length: int) -> list[int]:
@@ -85,7 +71,7 @@ def references(adapter_dirs) -> dict[str, list[int]]:
 
 def test_mixed_adapters_staggered_match_peft(tokenizer, adapter_dirs, references) -> None:
     """(a) concurrent requests over base + two adapters, staggered, equal PEFT one by one."""
-    engine = _engine(tokenizer, adapter_dirs, max_tokens_per_step=64)
+    engine = tiny_engine(tokenizer, adapter_dirs, max_tokens_per_step=64)
     events = run_staggered(engine, _mix_requests())
     for rid, ref in references.items():
         assert tokens_of(events[rid]) == ref, rid
@@ -97,7 +83,7 @@ def test_mixed_adapters_staggered_match_peft(tokenizer, adapter_dirs, references
 
 def test_chunked_prefill_matches(tokenizer, adapter_dirs, references) -> None:
     """(f) a tiny per-step token budget splits long prompts over many steps, outputs unchanged."""
-    engine = _engine(tokenizer, adapter_dirs, max_tokens_per_step=8)
+    engine = tiny_engine(tokenizer, adapter_dirs, max_tokens_per_step=8)
     events = run_staggered(engine, _mix_requests())
     for rid, ref in references.items():
         assert tokens_of(events[rid]) == ref, rid
@@ -106,7 +92,7 @@ def test_chunked_prefill_matches(tokenizer, adapter_dirs, references) -> None:
 
 def test_preemption_under_tiny_kv_budget_matches(tokenizer, adapter_dirs, references) -> None:
     """(d) a KV pool too small for the mix forces preemption; outputs are still identical."""
-    engine = _engine(tokenizer, adapter_dirs, max_tokens_per_step=64, kv_budget_tokens=96, block_size=8)
+    engine = tiny_engine(tokenizer, adapter_dirs, max_tokens_per_step=64, kv_budget_tokens=96, block_size=8)
     events = run_staggered(engine, _mix_requests())
     for rid, ref in references.items():
         assert tokens_of(events[rid]) == ref, rid
@@ -118,7 +104,7 @@ def test_prefix_cache_shares_system_prompt(tokenizer, adapter_dirs) -> None:
     """(e) two requests with one system prompt reuse its blocks; outputs equal PEFT."""
     system = _prompt(100, 48)
     prompts = [system + _prompt(101, 7), system + _prompt(102, 12)]
-    engine = _engine(tokenizer, adapter_dirs, block_size=16)
+    engine = tiny_engine(tokenizer, adapter_dirs, block_size=16)
     outputs = []
     for i, prompt in enumerate(prompts):
         req = GenerationRequest(prompt, SamplingParams.greedy(MAX_NEW), adapter="wide", request_id=f"p{i}")
@@ -185,7 +171,7 @@ def test_seeded_sampling_independent_of_batch(tokenizer, adapter_dirs) -> None:
     prompt = _prompt(9, 14)
 
     def run(extra: int) -> list[int]:
-        engine = _engine(tokenizer, adapter_dirs)
+        engine = tiny_engine(tokenizer, adapter_dirs)
         arrivals = [(0, GenerationRequest(prompt, params, adapter="wide", request_id="s"))]
         for i in range(extra):
             sampled = SamplingParams(temperature=1.0, seed=None, max_new_tokens=6)
