@@ -11,7 +11,6 @@ taken from the facts, or "type 'talk to a person'" when no contact is among them
 
 from __future__ import annotations
 
-import difflib
 import random
 import re
 from collections.abc import Sequence
@@ -27,7 +26,6 @@ FACT_CHARS = 700  # facts block budget per example: keeps prompt + reply near 30
 # Retrieval ranks the answering entry first ~93 % of the time at serving, so most examples put it
 # first; the rest stay shuffled so the model still reads past the first line.
 FIRST_SHARE = 0.75
-NOTE_SHARE = 0.6  # unsold-model questions shown with serving's not-sold note (app/knowledge/not_sold.py)
 OTHER_DOMAIN_SHARE = 0.35  # each adapter also learns to read the other intents' facts (routing errs)
 MISSING_SHARE = 0.08  # answerable questions shown without their entry: the reply must not guess
 ACCOUNT_ARTICLES = {
@@ -147,34 +145,6 @@ def dollars(price: str) -> float:
     if match is None:
         raise ValueError(f"no dollar amount in {price!r}")
     return float(match.group(1).replace(",", ""))
-
-
-def note_family(name: str, products: Sequence[Product]) -> set[str]:
-    """Keys of the products of the asked model's brand (the key's first word: 'voltbook', 'echomax')."""
-    brand = name.split()[0].lower()
-    return {p.entry.key for p in products if p.entry.key.removeprefix("product.").split("-")[0] == brand}
-
-
-def not_sold_note(name: str, catalogue: Sequence[Entry]) -> FactSnippet | None:
-    """The note serving puts first when a customer names a model the store lacks.
-
-    Mirrors app/knowledge/not_sold.not_sold_note (adapters/ does not import app/; a test compares
-    the two): the nearest models are the brand's entries sharing most designator words, then the
-    most similar spelling.
-    """
-    brand, *taken = name.lower().split()
-    family = [e for e in catalogue if e.key.removeprefix("product.").split("-")[0] == brand]
-    if not family:
-        return None
-
-    def nearness(e: Entry) -> tuple[int, float, str]:
-        designator = e.key.partition(".")[2].split("-")[1:]
-        similar = difflib.SequenceMatcher(None, " ".join(taken), " ".join(designator)).ratio()
-        return (-len(set(taken) & set(designator)), -similar, e.key)
-
-    names = ", ".join(e.title for e in sorted(family, key=nearness)[:3])
-    text = f"We do not sell the {name}; it is not in our catalogue. The nearest models we sell: {names}."
-    return FactSnippet("note.not-sold", "Not sold", text)
 
 
 class Builder:
@@ -301,56 +271,3 @@ class Builder:
                 template = Q.ARTICLE_KEYWORD[k_index % len(Q.ARTICLE_KEYWORD)]
                 user = template.format(kw=kw)
                 self.answered(domain, f"article-kw:{e.key}:{k_index}", user, [e], reply, near)
-
-    def unknown_block(self) -> None:
-        contacts = [self.by_key[k] for k in ("contact.phone", "contact.live-chat", "contact.email")]
-        tracking = [
-            self.by_key[k] for k in ("article.track-order", "policy.order-tracking", "policy.refunds")
-        ]
-        for q_index, template in enumerate(Q.OWN_ACCOUNT):
-            for _ in range(3):
-                user = template.format(n=self.rng.randrange(10000, 999999))
-                right = [self.rng.choice(tracking)] + (
-                    [self.rng.choice(contacts)] if self.rng.random() < 0.6 else []
-                )
-                facts = pick_facts(right, self.entries, self.rng)
-                reply = f"I don't know that — I can't see your orders or account from here. {handoff(facts)}"
-                self.add("general", f"own:{q_index}", user, facts, reply)
-        for name in Q.MISSING_PRODUCTS:
-            stem = name.lower()[:4]
-            family = [p for p in self.products if p.name.lower()[:4] == stem] or self.products
-            note = not_sold_note(name, [p.entry for p in self.products])
-            for q_index, template in enumerate(Q.MISSING_PRODUCT_QUESTIONS):
-                user = template.format(name=name)
-                if note is not None and self.rng.random() < NOTE_SHARE:
-                    # Serving puts the not-sold note first and leaves the model's relatives out.
-                    others = [e for e in self.entries if e.key not in note_family(name, self.products)]
-                    facts = pick_facts([self.rng.choice(others)], others, self.rng)[: self.rng.randint(1, 3)]
-                    first = note.text.split("; ")[0] + "; it is not in our catalogue."
-                    reply = note.text if self.rng.random() < 0.7 else first
-                    self.add("sales", f"missing-note:{q_index}", user, facts, reply, note=note)
-                    continue
-                # Without the note the nearest model is what retrieval finds, so it leads the facts,
-                # but its price answers another question: the reply says the model is not sold.
-                # The asked-for name is not repeated: its digits ("Pro 17") are in no fact.
-                near = self.rng.choice(family)
-                facts = pick_facts([near.entry], self.entries, self.rng)
-                reply = "I don't know of that model — we don't sell it, and it isn't in our catalogue."
-                if self.rng.random() < 0.4:
-                    reply += " Ask me about the models we do have."
-                self.add("sales", f"missing:{q_index}", user, facts, reply)
-        for q_index, question in enumerate(Q.OFF_TOPIC):
-            for _ in range(2):
-                facts = (
-                    []
-                    if self.rng.random() < 0.5
-                    else pick_facts([self.rng.choice(contacts)], self.entries, self.rng)
-                )
-                reply = (
-                    "I don't know that — I can only help with Voltline's products, orders and support. "
-                    + handoff(facts)
-                )
-                self.add("general", f"off:{q_index}", question, facts, reply)
-        for s_index, (user, reply) in enumerate(Q.SMALL_TALK):
-            for _ in range(2):
-                self.add("general", f"small:{s_index}", user, [], reply)

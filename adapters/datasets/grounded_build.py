@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 from adapters.datasets.grounded import OTHER_DOMAIN_SHARE, Builder
 from adapters.datasets.grounded_pairs import add_pair_blocks
+from adapters.datasets.grounded_unknown import add_unknown_blocks
 from adapters.datasets.knowledge import Entry, load_entries
 from adapters.examples import INTENTS, SYSTEM_PROMPTS, ChatExample
 
@@ -22,7 +23,7 @@ def build_grounded(seed: int = 0, entries: Sequence[Entry] | None = None) -> dic
     builder.plans_block()
     builder.entries_block()
     builder.articles_block()
-    builder.unknown_block()
+    add_unknown_blocks(builder)
     add_pair_blocks(builder)
     mix = random.Random(seed + 1)
     out: dict[str, list[ChatExample]] = {intent: [] for intent in INTENTS}

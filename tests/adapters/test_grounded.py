@@ -6,8 +6,8 @@ import json
 import re
 import statistics
 
-from adapters.datasets.grounded import not_sold_note
 from adapters.datasets.grounded_build import build_grounded
+from adapters.datasets.grounded_unknown import not_sold_note
 from adapters.datasets.knowledge import load_entries, parse_product
 from adapters.examples import DATA_DIR, INTENTS, ChatExample, read_jsonl
 from adapters.grounding import FACTS_HEADER, NO_FACTS_LINE
