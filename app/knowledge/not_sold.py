@@ -64,6 +64,9 @@ class CatalogueItem:
         return tuple(self.key.partition(".")[2].split("-")[1:])
 
 
+UnsoldModel = tuple[str, list[CatalogueItem]]  # (display name, nearest entries), as unsold_model finds it
+
+
 def _has_digit(word: str) -> bool:
     return any(c.isdigit() for c in word)
 
@@ -104,9 +107,7 @@ def _nearness(taken: Sequence[str], item: CatalogueItem) -> tuple[int, float, st
     return (-len(set(taken) & set(item.designator)), -similar, item.key)
 
 
-def unsold_model(
-    message: str, families: dict[str, list[CatalogueItem]]
-) -> tuple[str, list[CatalogueItem]] | None:
+def unsold_model(message: str, families: dict[str, list[CatalogueItem]]) -> UnsoldModel | None:
     """The model named in ``message`` that no entry has (display name) and the nearest entries, or None."""
     if not families:
         return None
@@ -117,9 +118,7 @@ def unsold_model(
     return None
 
 
-def _unsold_in_clause(
-    clause: str, families: dict[str, list[CatalogueItem]]
-) -> tuple[str, list[CatalogueItem]] | None:
+def _unsold_in_clause(clause: str, families: dict[str, list[CatalogueItem]]) -> UnsoldModel | None:
     words = normalise(tokens(clause), frozenset(families))
     for at, word in enumerate(words):
         family = families.get(word)
@@ -152,8 +151,11 @@ def _display_name(brand: str, taken: Sequence[str], family: Sequence[CatalogueIt
 def not_sold_note(message: str, families: dict[str, list[CatalogueItem]]) -> FactSnippet | None:
     """The note fact for the grounded prompt when ``message`` names a model the store lacks."""
     found = unsold_model(message, families)
-    if found is None:
-        return None
+    return None if found is None else note_for(found)
+
+
+def note_for(found: UnsoldModel) -> FactSnippet:
+    """The note fact for an unsold model ``unsold_model`` found."""
     name, nearest = found
     names = ", ".join(item.title for item in nearest)
     # Written as the reply should say it: the model copies the first fact nearly word for word.
@@ -162,16 +164,13 @@ def not_sold_note(message: str, families: dict[str, list[CatalogueItem]]) -> Fac
 
 
 def relatives_to_drop(
-    message: str, keys: Sequence[str], families: dict[str, list[CatalogueItem]]
+    message: str, found: UnsoldModel, keys: Sequence[str], families: dict[str, list[CatalogueItem]]
 ) -> set[str]:
     """The hits (by key) to leave out beside the note: the unsold model's relatives the customer did
     not name outright. With the Voltbook Pro 15's entry in the prompt, "how much is the Voltbook Pro
     17?" was answered "The Voltbook Pro 17 ($1,499): it isn't in our catalogue" (the real model,
     own test questions); without it, the note alone answers. "Pro 17 or Pro 15?" keeps the Pro 15.
     """
-    found = unsold_model(message, families)
-    if found is None:
-        return set()
     words = set(normalise(tokens(message), frozenset(families)))
     family = {item.key for item in families.get(found[1][0].brand or "", [])}
     return {k for k in keys if k in family and not set(k.partition(".")[2].split("-")) <= words}

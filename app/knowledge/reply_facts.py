@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from adapters.grounding import FactSnippet, facts_block, grounded_system_prompt
 from app.db.models import KnowledgeVersion, Message, MessageSource, Retrieval
-from app.knowledge.not_sold import not_sold_note, relatives_to_drop
+from app.knowledge.not_sold import note_for, relatives_to_drop, unsold_model
 from app.knowledge.retrieval import DEFAULT_K, Hit, hits_to_snippets, retrieve_for_message
 from app.knowledge.snapshot import snapshot
 from inference import allowed_values
@@ -101,9 +101,11 @@ def facts_for_reply(
             view = snapshot(session)  # one revision read for the search and the catalogue
             query, hits = retrieve_for_message(session, message, earlier_turns, k=k, view=view)
             families = view.catalogue(session)
-            note = not_sold_note(message, families)
-            if note is not None:
-                dropped = relatives_to_drop(message, [h.key for h in hits], families)
+            note = None
+            unsold = unsold_model(message, families)  # found once: the note and what it displaces
+            if unsold is not None:
+                note = note_for(unsold)
+                dropped = relatives_to_drop(message, unsold, [h.key for h in hits], families)
                 hits = [h for h in hits if h.key not in dropped]
     except Exception:
         log.exception("knowledge retrieval failed; replying without facts")
