@@ -8,7 +8,14 @@ from sqlalchemy.orm import Session
 from app.knowledge import store
 from app.knowledge.entries import SEED_DIR, EntryData, read_entries
 from app.knowledge.importer import import_path
-from app.knowledge.not_sold import NOTE_KEY, CatalogueItem, families_of, not_sold_note, unsold_model
+from app.knowledge.not_sold import (
+    NOTE_KEY,
+    CatalogueItem,
+    families_of,
+    not_sold_note,
+    relatives_to_drop,
+    unsold_model,
+)
 from app.knowledge.reply_facts import facts_for_reply
 
 SEED = read_entries(SEED_DIR)
@@ -119,3 +126,19 @@ def test_an_existing_model_gets_no_note_and_a_new_entry_is_seen_at_once(seeded: 
     )
     seeded.commit()
     assert facts_for_reply(seeded, "how much is the Voltbook Pro 17?").note is None
+
+
+@pytest.mark.parametrize(
+    ("message", "dropped"),
+    [
+        ("how much is the Voltbook Pro 17?", {"product.voltbook-pro-15", "product.voltbook-air-13"}),
+        ("voltbook pro 17 or pro 15?", {"product.voltbook-air-13"}),  # named outright: it stays
+    ],
+)
+def test_the_unsold_models_relatives_leave_the_facts_unless_the_customer_named_them(
+    message: str, dropped: set[str]
+) -> None:
+    found = unsold_model(message, FAMILIES)
+    assert found is not None
+    keys = ["product.voltbook-pro-15", "product.voltbook-air-13", "policy.returns"]
+    assert relatives_to_drop(message, found, keys, FAMILIES) == dropped
