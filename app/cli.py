@@ -12,14 +12,6 @@ import typer
 from typer.core import TyperGroup
 
 
-def _knowledge_app() -> typer.Typer:
-    from app.knowledge.cli import kb_app
-    from app.knowledge.fact_eval_cli import fact_eval_command
-
-    kb_app.command("eval")(fact_eval_command)
-    return kb_app
-
-
 def _typer_app(module: str, name: str) -> Callable[[], typer.Typer]:
     return lambda: getattr(importlib.import_module(module), name)  # type: ignore[no-any-return]
 
@@ -32,7 +24,7 @@ SUB_APPS: dict[str, Callable[[], typer.Typer]] = {
     "admin": _typer_app("app.admin.cli", "admin_app"),
     "adapters": _typer_app("adapters.cli", "adapters_app"),
     "router": _typer_app("app.router.training.cli", "router_app"),
-    "kb": _knowledge_app,
+    "kb": _typer_app("app.knowledge.cli", "kb_app"),
 }
 
 

@@ -6,9 +6,12 @@ from pathlib import Path
 
 import typer
 
+from app.knowledge.fact_eval_cli import fact_eval_command
+
 kb_app = typer.Typer(
     help="The store's knowledge base (products, plans, policies, articles).", no_args_is_help=True
 )
+kb_app.command("eval")(fact_eval_command)
 DB_OPTION = typer.Option(None, "--database-url", help="Database URL (default: from settings).")
 
 
