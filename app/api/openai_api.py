@@ -170,17 +170,17 @@ async def _answer(
     headers = {ROUTE_HEADER: route_header(started.plan), CONVERSATION_ID_HEADER: started.conversation_id}
     extra: dict[str, Any] = {"sources": started.sources}
     # A question only a person can answer gets the chat page's honest notice, never a generated guess.
-    notice = NOTICE_TEXTS[started.notice] if started.notice is not None else None
+    events = None  # None: the reply is the job's stream
     if started.notice is not None:
         headers[ROUTE_HEADER] += f"; notice={started.notice}"
         extra |= {"notice": started.notice, "handoff_offer": True}
+        events = fixed_reply(started.job_id, NOTICE_TEXTS[started.notice])
     if req.stream:
         include_usage = req.stream_options is not None and req.stream_options.include_usage
-        events = fixed_reply(started.job_id, notice) if notice is not None else None
         return StreamingResponse(
             stream_sse(service, shape, include_usage, events), media_type="text/event-stream", headers=headers
         )
-    body = await collect(service, shape, fixed_reply(started.job_id, notice) if notice is not None else None)
+    body = await collect(service, shape, events)
     return JSONResponse({**body, **extra}, headers=headers)
 
 
