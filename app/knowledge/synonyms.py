@@ -96,7 +96,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
 LONE_SENSES: dict[str, tuple[str, ...]] = {
     "number": _PHONE,
     "digits": _PHONE,
-    "email": ("contact", "support"),  # "email?" wants the support address, not how to change one's own
+    "email": _CONTACT,  # "email?" wants the support address, not how to change one's own
 }
 
 
