@@ -21,6 +21,7 @@ from inference.lora import LoraAdapter, LoraRegistry
 from inference.metrics import EngineMetrics
 from inference.model_runner import ATTENTION_BACKENDS, BatchItem, ModelRunner, kv_shape, model_device
 from inference.number_guard import guard_for
+from inference.opening_ban import opening_ban_for
 from inference.outputs import OutputProcessor
 from inference.policies.base import get_policy
 from inference.request import FinishReason, GenerationRequest, TokenEvent
@@ -143,6 +144,7 @@ class LLMEngine:
             beam=beam,
             guard=guard,
             copy=copy_bias_for(self.tokenizer, request.copy_from, self.config.copy_bias),
+            opening=opening_ban_for(self.tokenizer, request.banned_openings),
         )
         self._states[request.request_id] = state
         self.scheduler.add(state)

@@ -87,6 +87,8 @@ class OutputProcessor:
         for i, (s, _) in enumerate(singles):
             if s.state.copy is not None:  # before the guard, so a forbidden number stays forbidden
                 s.state.copy.apply(logits[i], s.seq.token_ids[s.seq.prompt_len :])
+            if s.state.opening is not None:
+                s.state.opening.apply(logits[i], s.seq.token_ids[s.seq.prompt_len :])
             guard = s.state.guard
             if guard is not None:  # budget: tokens after this one, so no number is left open
                 budget = s.state.request.params.max_new_tokens - s.state.num_generated - 1
@@ -150,6 +152,9 @@ class OutputProcessor:
         order = {s.seq.seq_id: r for s, r in group}
         rows = torch.tensor([order[q.seq_id] for q in live], device=logits.device)
         scores = logits.index_select(0, rows)
+        if state.opening is not None:
+            for j, q in enumerate(live):
+                state.opening.apply(scores[j], q.token_ids[q.prompt_len :])
         if state.guard is not None:
             limit = state.request.params.max_new_tokens
             for j, q in enumerate(live):
@@ -202,6 +207,6 @@ def _plain_greedy(s: ScheduledSeq) -> bool:
     state = s.state
     params = state.request.params
     return (
-        state.beam is None and state.guard is None and state.copy is None
+        state.beam is None and state.guard is None and state.copy is None and state.opening is None
         and not params.do_sample and params.repetition_penalty == 1.0
     )  # fmt: skip

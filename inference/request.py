@@ -35,6 +35,8 @@ class GenerationRequest:
     allowed_values: frozenset[str] | None = None
     # Retrieved fact texts, best first, that the reply is nudged to copy from (inference/copy_bias.py).
     copy_from: tuple[str, ...] = ()
+    # Texts the reply may not begin with (inference/opening_ban.py), e.g. an unwarranted "I don't know".
+    banned_openings: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         # Accept any sequence of ints (lists from tokenizers) but store an immutable tuple.
@@ -63,6 +65,10 @@ class GenerationRequest:
         if isinstance(self.copy_from, str) or not all(isinstance(t, str) for t in self.copy_from):
             raise ValueError("copy_from must be a sequence of fact texts")
         object.__setattr__(self, "copy_from", tuple(self.copy_from))
+        openings = self.banned_openings
+        if isinstance(openings, str) or not all(isinstance(t, str) and t for t in openings):
+            raise ValueError("banned_openings must be a sequence of non-empty texts")
+        object.__setattr__(self, "banned_openings", tuple(openings))
 
 
 @dataclass(frozen=True)

@@ -37,7 +37,7 @@ from app.chat.turns import (
 from app.chat.watch_lease import WatchLeases
 from app.decoding.policy import DecodingPolicy
 from app.generation.backend import GenerationBackend
-from app.knowledge.reply_facts import GUARD_MODES, allowed_numbers
+from app.knowledge.reply_facts import GUARD_MODES, Steering, allowed_numbers
 from app.operator.try_it import TryResult, try_policy
 
 log = logging.getLogger(__name__)
@@ -143,7 +143,7 @@ class ChatService(ReplyStreams):
             prepared.messages,
             emit,
             prepared.allowed,
-            prepared.copy_from,
+            prepared.steering,
         )
         return job_id if failure is None else None
 
@@ -180,7 +180,7 @@ class ChatService(ReplyStreams):
         messages: list[dict[str, str]],
         emit: Emit,
         allowed: frozenset[str] | None = None,
-        copy_from: tuple[str, ...] = (),
+        steering: Steering = Steering(),
         text_prompt: str | None = None,
     ) -> str | None:
         """Announce the route, submit the job (busy retries) and record it; the problem, or None.
@@ -194,7 +194,7 @@ class ChatService(ReplyStreams):
         )
         constrain = allowed is not None and self.number_guard == "decode"
         job = reply_job(
-            job_id, conversation_id, plan, messages, allowed if constrain else None, copy_from, text_prompt
+            job_id, conversation_id, plan, messages, allowed if constrain else None, steering, text_prompt
         )
         failure = await submit_with_retries(
             self.backend, job, emit, self.metrics, self.busy_retries, self.busy_delay_s
@@ -247,7 +247,7 @@ class ChatService(ReplyStreams):
             messages,
             _ignore,
             allowed,
-            tuple(facts.copy_texts()),
+            facts.steering(),
         )
         if problem is not None:
             raise ReplyNotStarted(problem)

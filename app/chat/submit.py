@@ -11,6 +11,7 @@ from app.chat.metrics import AppMetrics
 from app.chat.over_limit import Emit
 from app.chat.planning import ReplyPlan
 from app.generation.backend import BackendBusy, GenerationBackend, GenerationJob
+from app.knowledge.reply_facts import Steering
 
 log = logging.getLogger(__name__)
 BUSY_MESSAGE = "busy, retrying"
@@ -23,7 +24,7 @@ def reply_job(
     plan: ReplyPlan,
     messages: list[dict[str, str]],
     allowed_values: frozenset[str] | None,
-    copy_from: tuple[str, ...],
+    steering: Steering,
     text_prompt: str | None = None,
 ) -> GenerationJob:
     """The job for a planned reply; ``allowed_values`` constrain its decoding (None: unconstrained);
@@ -37,7 +38,8 @@ def reply_job(
         plan.priority,
         time.time(),
         allowed_values=sorted(allowed_values) if allowed_values is not None else None,
-        copy_from=list(copy_from),
+        copy_from=list(steering.copy_from),
+        banned_openings=list(steering.banned_openings),
         text_prompt=text_prompt,
     )
 

@@ -32,6 +32,7 @@ from app.db.models import Message
 from app.knowledge.reply_facts import (
     RECENT_TURNS,
     ReplyFacts,
+    Steering,
     allowed_numbers,
     facts_for_reply,
     recent_customer_turns,
@@ -70,7 +71,7 @@ class PreparedReply:
     problem: str | None
     answered: list[dict[str, Any]] = field(default_factory=list)  # frames of a reply made without the model
     allowed: frozenset[str] | None = None  # numbers the reply may state (its grounded system turn's)
-    copy_from: tuple[str, ...] = ()  # the facts as the prompt shows them, best first (copy bias)
+    steering: Steering = Steering()  # the copy bias's facts and the banned openings
     handoff: dict[str, Any] | None = None  # the status event to publish: the router handed off to a person
     already_answered: bool = False  # a concurrent retry created the reply row first: nothing to do
 
@@ -157,7 +158,7 @@ def prepare_reply(
         system = facts.system_prompt(plan.system_prompt)
         messages = context_messages(session, conversation_id, system, before_id=msg.id)
         return PreparedReply(
-            msg.id, plan, messages, None, allowed=allowed_numbers(system), copy_from=tuple(facts.copy_texts())
+            msg.id, plan, messages, None, allowed=allowed_numbers(system), steering=facts.steering()
         )
 
 

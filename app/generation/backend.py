@@ -32,6 +32,9 @@ class GenerationJob:
     # The retrieved facts as the prompt shows them, best first: the engine's copy bias pulls the
     # reply towards them (inference/copy_bias.py); empty = no nudge.
     copy_from: list[str] = field(default_factory=list)
+    # Refusals the reply may not open with when the customer named a retrieved entry
+    # (inference/opening_ban.py); empty = any opening.
+    banned_openings: list[str] = field(default_factory=list)
     # A text completion's prompt (/v1/completions): continued as written, with no chat template,
     # system prompt or grounding; ``messages`` is then empty. None: the messages are templated.
     text_prompt: str | None = None

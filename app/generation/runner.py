@@ -97,6 +97,8 @@ class JobRun:
             request_id=self.job.job_id,
             allowed_values=None if self.job.allowed_values is None else frozenset(self.job.allowed_values),
             copy_from=tuple(self.job.copy_from),
+            # A resumed job has its opening written already: the ban would apply mid-reply.
+            banned_openings=() if self.done_ids else tuple(self.job.banned_openings),
         )
         self._stream = self._engine.generate(request)
 

@@ -156,7 +156,9 @@ def run_questions(
                 if guard:  # as the chat path: only numbers/emails of the grounded system turn
                     extra["allowed_values"] = allowed_numbers(system)
                 if grounded:
-                    extra["copy_from"] = tuple(facts.copy_texts())
+                    steering = facts.steering()
+                    extra["copy_from"] = steering.copy_from
+                    extra["banned_openings"] = steering.banned_openings
                 rid = f"{turn.question.id}:{t_index}"
                 requests[rid] = GenerationRequest(
                     tuple(prompt.ids), params, plan.adapter, request_id=rid, **extra

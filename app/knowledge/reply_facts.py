@@ -32,6 +32,17 @@ from inference import allowed_values
 log = logging.getLogger(__name__)
 RECENT_TURNS = 2  # earlier customer messages that may say what "it" is
 GUARD_MODES = ("decode", "check", "off")  # settings.number_guard
+# How the adapters' "I don't know" replies begin (adapters/datasets/grounded_unknown.py).
+REFUSAL_OPENINGS = ("I don't know", "I can't see")
+
+
+@dataclass(frozen=True)
+class Steering:
+    """How a reply's decoding leans on its facts: the texts the copy bias pulls towards
+    (inference/copy_bias.py) and the openings it may not use (inference/opening_ban.py)."""
+
+    copy_from: tuple[str, ...] = ()
+    banned_openings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -69,6 +80,19 @@ class ReplyFacts:
         """The facts exactly as the prompt shows them (without their numbers), best first: what the
         engine's copy bias (inference/copy_bias.py) nudges the reply to copy from."""
         return [s.body() for s in self.snippets()]
+
+    def banned_openings(self) -> tuple[str, ...]:
+        """The refusals this reply may not open with (inference/opening_ban.py): all of them when
+        the customer named the entry retrieval ranked first (Hit.named: a product/plan name) and
+        no not-sold note says the named model is missing; else none. Asked "Lumo smart bulb price?"
+        with the bulb's entry as the fact, the adapters still said "I don't know that" 12 times in
+        the 191-question eval; with the bulb named and found, the fact is there to state."""
+        named = bool(self.hits) and self.hits[0].named
+        return REFUSAL_OPENINGS if named and self.note is None else ()
+
+    def steering(self) -> Steering:
+        """What the engine is told about these facts besides the prompt."""
+        return Steering(tuple(self.copy_texts()), self.banned_openings())
 
     def fact_texts(self) -> list[str]:
         """The fact texts, for the number guard's allowed values."""

@@ -64,6 +64,7 @@ class Hit:
     text: str
     kind: str
     score: float
+    named: bool = False  # the query names this entry (its product/plan name), not only its words
 
 
 def searched_terms(terms: Sequence[str], counts: Sequence[int], names: frozenset[str]) -> list[str]:
@@ -125,8 +126,9 @@ def retrieve(session: Session, query: str, k: int = DEFAULT_K, view: Snapshot | 
         bonus = name_bonus(m.key, heading, terms, vocabulary)
         if bonus == 0 and (m.score < floor or covered < MIN_HIT_SHARE * len(terms)):
             continue
+        named_entry = bonus > 0
         bonus += KIND_BONUS if m.kind in kinds else 0.0
-        scored.append(Hit(m.key, m.version, m.title, m.text, m.kind, round(m.score + bonus, 4)))
+        scored.append(Hit(m.key, m.version, m.title, m.text, m.kind, round(m.score + bonus, 4), named_entry))
     scored.sort(key=lambda h: (-h.score, h.key))
     if scored:
         scored = [h for h in scored if h.score >= scored[0].score - SCORE_GAP]

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from adapters.grounding import FACTS_HEADER, NO_FACTS_LINE, FactSnippet
-from app.knowledge.reply_facts import ReplyFacts
+from app.knowledge.reply_facts import REFUSAL_OPENINGS, ReplyFacts, Steering
 from app.knowledge.retrieval import Hit
 
 HITS = (
@@ -39,3 +41,17 @@ def test_a_caller_changing_its_snippets_does_not_change_the_prompt() -> None:
 def test_no_hits_and_no_note_say_none_were_found() -> None:
     assert ReplyFacts("anything").system_prompt("") == NO_FACTS_LINE
     assert ReplyFacts("anything").copy_texts() == []
+
+
+def test_refusals_are_banned_only_when_the_top_entry_was_named_and_no_note_says_it_is_missing() -> None:
+    named = (dataclasses.replace(HITS[0], named=True), HITS[1])
+    assert ReplyFacts("nova x2 price", named).banned_openings() == REFUSAL_OPENINGS
+    assert ReplyFacts("nova x2 price", named).steering() == Steering(
+        ("Nova X2: The Nova X2 costs 499 dollars.", "Returns: Returns are free within 30 days."),
+        REFUSAL_OPENINGS,
+    )
+    assert ReplyFacts("cheap phone price", HITS).banned_openings() == ()  # found by words alone
+    assert ReplyFacts("nova x3 price", named, note=NOTE).banned_openings() == ()
+    assert ReplyFacts("hello").banned_openings() == ()
+    # The second hit being named does not count: the reply answers from the first.
+    assert ReplyFacts("returns", (HITS[1], named[0])).banned_openings() == ()

@@ -40,6 +40,13 @@ def test_the_entry_that_answers_comes_first(seeded: Session, question: str, key:
     assert _keys(seeded, question)[0] == key
 
 
+def test_a_hit_says_whether_the_question_named_it(seeded: Session) -> None:
+    top = retrieve(seeded, "lumo smart bulb price?")[0]
+    assert (top.key, top.named) == ("product.lumo-smart-bulb", True)
+    unnamed = retrieve(seeded, "how long does shipping take")
+    assert unnamed and not any(h.named for h in unnamed)
+
+
 @pytest.mark.parametrize(
     "question",
     ["what's the weather in paris tomorrow", "can you write me a poem about love", "tell me a joke"],

@@ -1,0 +1,56 @@
+"""The chat path hands the engine its facts' steering: the copy bias's texts and, when the customer
+named the entry found first, the refusal openings the reply may not use (inference/opening_ban.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy.orm import Session
+
+from app.chat.conversations import create_conversation
+from app.chat.hub import InProcessHub
+from app.chat.metrics import AppMetrics
+from app.chat.planning import ReplyPlanner
+from app.chat.service import ChatService
+from app.db.session import session_factory
+from app.generation.backend import GenerationJob
+from app.knowledge.importer import import_path
+from app.knowledge.reply_facts import REFUSAL_OPENINGS
+from tests.app.chat_support import KeywordRouter
+from tests.app.knowledge.test_number_guard_wiring import ScriptedBackend
+
+
+async def _job(pg_url: str, db: Session, text: str) -> GenerationJob:
+    import_path(db)
+    backend = ScriptedBackend("ok")
+    service = ChatService(
+        session_factory(pg_url),
+        backend,
+        ReplyPlanner(KeywordRouter(), ["general", "tech_support", "sales"]),
+        InProcessHub(),
+        AppMetrics(),
+    )
+
+    async def emit(_: dict[str, Any]) -> None:
+        return None
+
+    job_id = await service.send(create_conversation(db).id, text, None, emit)
+    assert job_id is not None
+    await service.recorder.wait(job_id)
+    return backend.jobs[-1]
+
+
+async def test_a_named_product_bans_the_refusals_and_carries_its_fact(pg_url: str, db: Session) -> None:
+    job = await _job(pg_url, db, "Lumo smart bulb price?")
+    assert job.banned_openings == list(REFUSAL_OPENINGS)
+    assert job.copy_from and "$19" in job.copy_from[0]
+    assert GenerationJob.from_dict(job.to_dict()) == job  # plain data on the Redis queue
+
+
+@pytest.mark.parametrize("text", ["how long does shipping take", "how much is the Voltbook Pro 17?"])
+async def test_no_named_entry_or_a_not_sold_model_leaves_every_opening(
+    pg_url: str, db: Session, text: str
+) -> None:
+    job = await _job(pg_url, db, text)
+    assert job.banned_openings == [] and job.copy_from
