@@ -51,7 +51,20 @@ _ASKS_FOR_CONTACT = [
         r"\b(?:your|ur|support|customer service|contact) e-?mail(?: address)?\b|^\W*e-?mail(?: address)?\W*$"
     ),
     re.compile(r"\bcontact (?:details|info|information)\b|\bhow (?:do|can) i (?:contact|reach) you\b"),
+    re.compile(r"\bnumbe?r\s+(?:pls|plz|please)\b"),  # "i need to call someone, number pls"
+    # When the phone line or chat is staffed: "what hours can I call?", "when is customer service open?"
+    re.compile(
+        r"\b(?:what|which) (?:hours|times?|days?)\b.*\b(?:call|ring|phone|open|reach)\b"
+        r"|\bwhen (?:can|could|should) i (?:call|ring|phone|reach)\b"
+        r"|\b(?:opening|open|office|support|phone|call centre|call center) (?:hours|times)\b"
+    ),
 ]
+# "Is there a live chat with a human?" asks whether a channel exists (contact.live-chat answers it);
+# checked before the requests for a person, which the same words would match.
+_ASKS_ABOUT_CHANNEL = re.compile(
+    r"^\W*(?:is there|are there|do you have|have you got|do you offer|do you do)\b[^.!]*"
+    r"\b(?:live chat|live support|phone line|hotline|phone support|chat support)\b"
+)
 
 # "my phone number changed": the customer's own details (an account task), not the store's.
 _OWN_DETAILS = re.compile(r"\bmy (?:new |old )?(?:phone|mobile|tel|telephone|contact|e-?mail)\b")
@@ -60,9 +73,12 @@ _OWN_DETAILS = re.compile(r"\bmy (?:new |old )?(?:phone|mobile|tel|telephone|con
 def asked_for(text: str) -> str | None:
     """``person`` for an explicit request for a human, ``contact`` for the store's phone/email, else None.
 
-    A request for a person wins over contact wording ("talk to someone, what number do I call?").
+    A request for a person wins over contact wording ("talk to someone, what number do I call?"),
+    except a question whether a channel exists ("is there a live chat with a human?").
     """
     lowered = " ".join(text.lower().split())
+    if _ASKS_ABOUT_CHANNEL.search(lowered):
+        return CONTACT
     if any(p.search(lowered) for p in _ASKS_FOR_PERSON):
         return PERSON
     if not _OWN_DETAILS.search(lowered) and any(p.search(lowered) for p in _ASKS_FOR_CONTACT):
