@@ -42,6 +42,12 @@ def test_explicit_requests_for_a_person(text: str) -> None:
         "your email pls",
         "contact details please",
         "can i call you about a delivery",
+        "i need to call someone, number pls",
+        "what hours can i call?",
+        "what are your opening hours",
+        "when can i ring you",
+        "is there a live chat with a human?",  # whether the channel exists, not a request for one
+        "do you have phone support",
     ],
 )
 def test_requests_for_the_stores_contact_details(text: str) -> None:
@@ -58,6 +64,8 @@ def test_requests_for_the_stores_contact_details(text: str) -> None:
         "my manager needs an invoice",
         "the person who delivered it was rude",
         "how much is the nova x2",
+        "what time does my order arrive",
+        "which days are you closed for christmas deliveries",
     ],
 )
 def test_other_messages_ask_for_neither(text: str) -> None:
