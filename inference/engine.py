@@ -16,6 +16,7 @@ from inference.beam_search import BeamSearch
 from inference.copy_bias import CopyBiasConfig, copy_bias_for
 from inference.decode_graphs import DecodeGraphs
 from inference.detokenizer import IncrementalDetokenizer
+from inference.forced_opening import forced_opening_for
 from inference.kv_cache import KVBlockPool, blocks_for_budget
 from inference.lora import LoraAdapter, LoraRegistry
 from inference.metrics import EngineMetrics
@@ -145,9 +146,20 @@ class LLMEngine:
             guard=guard,
             copy=copy_bias_for(self.tokenizer, request.copy_from, self.config.copy_bias),
             opening=opening_ban_for(self.tokenizer, request.banned_openings),
+            forced=forced_opening_for(
+                self.tokenizer, request.forced_opening, self._end_id() if request.end_after_opening else None
+            ),
         )
         self._states[request.request_id] = state
         self.scheduler.add(state)
+
+    def _end_id(self) -> int | None:
+        """The end-of-sequence id a forced reply ends with: the tokenizer's own if it is one of the
+        model's EOS ids, else the lowest of them."""
+        own = getattr(self.tokenizer, "eos_token_id", None)
+        if own in self.eos_ids:
+            return int(own)
+        return min(self.eos_ids) if self.eos_ids else None
 
     def abort(self, request_id: str) -> bool:
         """Cancel a request now, freeing its KV blocks; it gets a final 'cancelled' event."""

@@ -93,6 +93,8 @@ class OutputProcessor:
             if guard is not None:  # budget: tokens after this one, so no number is left open
                 budget = s.state.request.params.max_new_tokens - s.state.num_generated - 1
                 guard.constrain(logits[i], s.seq.seq_id, budget)
+            if s.state.forced is not None:  # last: the opening is the facts' own text
+                s.state.forced.apply(logits[i], s.seq.token_ids[s.seq.prompt_len :])
         args = (
             [s.state.request.params for s, _ in singles],
             [s.state.generator for s, _ in singles],
@@ -159,6 +161,9 @@ class OutputProcessor:
             limit = state.request.params.max_new_tokens
             for j, q in enumerate(live):
                 state.guard.constrain(scores[j], q.seq_id, limit - (len(q.token_ids) - q.prompt_len) - 1)
+        if state.forced is not None:
+            for j, q in enumerate(live):
+                state.forced.apply(scores[j], q.token_ids[q.prompt_len :])
         try:
             step = state.beam.step(torch.log_softmax(scores, dim=-1))
         except Exception as exc:
@@ -208,5 +213,6 @@ def _plain_greedy(s: ScheduledSeq) -> bool:
     params = state.request.params
     return (
         state.beam is None and state.guard is None and state.copy is None and state.opening is None
+        and state.forced is None
         and not params.do_sample and params.repetition_penalty == 1.0
     )  # fmt: skip

@@ -37,6 +37,9 @@ class GenerationRequest:
     copy_from: tuple[str, ...] = ()
     # Texts the reply may not begin with (inference/opening_ban.py), e.g. an unwarranted "I don't know".
     banned_openings: tuple[str, ...] = ()
+    # Text the reply must begin with, token for token (inference/forced_opening.py); "" = none.
+    forced_opening: str = ""
+    end_after_opening: bool = False  # the forced opening is the whole reply
 
     def __post_init__(self) -> None:
         # Accept any sequence of ints (lists from tokenizers) but store an immutable tuple.
@@ -69,6 +72,10 @@ class GenerationRequest:
         if isinstance(openings, str) or not all(isinstance(t, str) and t for t in openings):
             raise ValueError("banned_openings must be a sequence of non-empty texts")
         object.__setattr__(self, "banned_openings", tuple(openings))
+        if not isinstance(self.forced_opening, str):
+            raise ValueError("forced_opening must be a text")
+        if self.end_after_opening and not self.forced_opening:
+            raise ValueError("end_after_opening needs a forced_opening")
 
 
 @dataclass(frozen=True)

@@ -67,6 +67,7 @@ class RequestState:
     guard: Any = None  # NumberGuard | None: the request's decode-time number constraint
     copy: Any = None  # CopyBias | None: the nudge towards copying the request's facts
     opening: Any = None  # OpeningBan | None: openings the reply may not start with
+    forced: Any = None  # ForcedOpening | None: the text the reply must start with
     status: Status = Status.WAITING
     events_sent: int = 0
     first_token_time: float | None = None

@@ -40,6 +40,8 @@ def reply_job(
         allowed_values=sorted(allowed_values) if allowed_values is not None else None,
         copy_from=list(steering.copy_from),
         banned_openings=list(steering.banned_openings),
+        forced_opening=steering.forced_opening,
+        end_after_opening=steering.end_after_opening,
         text_prompt=text_prompt,
     )
 

@@ -35,6 +35,9 @@ class GenerationJob:
     # Refusals the reply may not open with when the customer named a retrieved entry
     # (inference/opening_ban.py); empty = any opening.
     banned_openings: list[str] = field(default_factory=list)
+    # Text the reply must begin with (a contact entry, quoted: inference/forced_opening.py).
+    forced_opening: str = ""
+    end_after_opening: bool = False  # the forced opening is the whole reply
     # A text completion's prompt (/v1/completions): continued as written, with no chat template,
     # system prompt or grounding; ``messages`` is then empty. None: the messages are templated.
     text_prompt: str | None = None

@@ -97,8 +97,11 @@ class JobRun:
             request_id=self.job.job_id,
             allowed_values=None if self.job.allowed_values is None else frozenset(self.job.allowed_values),
             copy_from=tuple(self.job.copy_from),
-            # A resumed job has its opening written already: the ban would apply mid-reply.
+            # A resumed job has its opening (partly) written already: the opening rules would
+            # apply mid-reply, so it continues without them.
             banned_openings=() if self.done_ids else tuple(self.job.banned_openings),
+            forced_opening="" if self.done_ids else self.job.forced_opening,
+            end_after_opening=self.job.end_after_opening and not self.done_ids,
         )
         self._stream = self._engine.generate(request)
 

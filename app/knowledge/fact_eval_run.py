@@ -159,6 +159,8 @@ def run_questions(
                     steering = facts.steering()
                     extra["copy_from"] = steering.copy_from
                     extra["banned_openings"] = steering.banned_openings
+                    extra["forced_opening"] = steering.forced_opening
+                    extra["end_after_opening"] = steering.end_after_opening
                 rid = f"{turn.question.id}:{t_index}"
                 requests[rid] = GenerationRequest(
                     tuple(prompt.ids), params, plan.adapter, request_id=rid, **extra

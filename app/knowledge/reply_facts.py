@@ -34,15 +34,21 @@ RECENT_TURNS = 2  # earlier customer messages that may say what "it" is
 GUARD_MODES = ("decode", "check", "off")  # settings.number_guard
 # How the adapters' "I don't know" replies begin (adapters/datasets/grounded_unknown.py).
 REFUSAL_OPENINGS = ("I don't know", "I can't see")
+# A top entry holding this share of the question's words answers it even when no name was used
+# ("whats ur phone number" -> the support phone entry, every word found).
+COVERED = 0.8
 
 
 @dataclass(frozen=True)
 class Steering:
     """How a reply's decoding leans on its facts: the texts the copy bias pulls towards
-    (inference/copy_bias.py) and the openings it may not use (inference/opening_ban.py)."""
+    (inference/copy_bias.py), the openings it may not use (inference/opening_ban.py) and the one it
+    must use (inference/forced_opening.py)."""
 
     copy_from: tuple[str, ...] = ()
     banned_openings: tuple[str, ...] = ()
+    forced_opening: str = ""  # the text the reply must begin with (inference/forced_opening.py)
+    end_after_opening: bool = False  # ... and end with: a quoted contact entry
 
 
 @dataclass(frozen=True)
@@ -83,16 +89,31 @@ class ReplyFacts:
 
     def banned_openings(self) -> tuple[str, ...]:
         """The refusals this reply may not open with (inference/opening_ban.py): all of them when
-        the customer named the entry retrieval ranked first (Hit.named: a product/plan name) and
-        no not-sold note says the named model is missing; else none. Asked "Lumo smart bulb price?"
+        the customer named the entry retrieval ranked first (Hit.named: a product/plan name) or
+        that entry holds COVERED of the question's words, and no not-sold note says the named
+        model is missing; else none. Asked "Lumo smart bulb price?"
         with the bulb's entry as the fact, the adapters still said "I don't know that" 12 times in
         the 191-question eval; with the bulb named and found, the fact is there to state."""
-        named = bool(self.hits) and self.hits[0].named
-        return REFUSAL_OPENINGS if named and self.note is None else ()
+        if self.note is not None or not self.hits:
+            return ()
+        top = self.hits[0]
+        return REFUSAL_OPENINGS if top.named or top.coverage >= COVERED else ()
 
     def steering(self) -> Steering:
         """What the engine is told about these facts besides the prompt."""
-        return Steering(tuple(self.copy_texts()), self.banned_openings())
+        quote = self.forced_opening()
+        return Steering(tuple(self.copy_texts()), self.banned_openings(), quote, bool(quote))
+
+    def forced_opening(self) -> str:
+        """The top entry's text when it is a contact entry (phone, email, hours, live chat, business
+        sales), else "": contact details are quoted exactly, not paraphrased, and the quote is the
+        whole reply (``Steering.end_after_opening``). In the factual evals
+        the adapters answered "email address for support?" from the how-to-change-your-email
+        article retrieved beside the support-email entry, and "when is customer service open?" with
+        the hours entry's "Closed on Sundays" alone."""
+        if self.note is None and self.hits and self.hits[0].kind == "contact":
+            return self.hits[0].text
+        return ""
 
     def fact_texts(self) -> list[str]:
         """The fact texts, for the number guard's allowed values."""

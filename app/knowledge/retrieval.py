@@ -65,6 +65,7 @@ class Hit:
     kind: str
     score: float
     named: bool = False  # the query names this entry (its product/plan name), not only its words
+    coverage: float = 0.0  # share of the query's terms the entry contains (a term or its synonyms)
 
 
 def searched_terms(terms: Sequence[str], counts: Sequence[int], names: frozenset[str]) -> list[str]:
@@ -128,7 +129,10 @@ def retrieve(session: Session, query: str, k: int = DEFAULT_K, view: Snapshot | 
             continue
         named_entry = bonus > 0
         bonus += KIND_BONUS if m.kind in kinds else 0.0
-        scored.append(Hit(m.key, m.version, m.title, m.text, m.kind, round(m.score + bonus, 4), named_entry))
+        share = round(covered / len(terms), 4)
+        scored.append(
+            Hit(m.key, m.version, m.title, m.text, m.kind, round(m.score + bonus, 4), named_entry, share)
+        )
     scored.sort(key=lambda h: (-h.score, h.key))
     if scored:
         scored = [h for h in scored if h.score >= scored[0].score - SCORE_GAP]

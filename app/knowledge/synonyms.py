@@ -34,6 +34,8 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "closes": _HOURS,
     "closed": _HOURS,
     "closing": _HOURS,
+    "morning": _HOURS,
+    "evening": _HOURS,
     # "customer service", "helpdesk", "customer care" are what the entries call support.
     "service": _SUPPORT,
     "helpdesk": _SUPPORT,
@@ -58,6 +60,11 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "tel": _PHONE,
     "hotline": _PHONE,
     "mail": ("email",),
+    # "how fast do you reply": the email entry says "We answer within one business day".
+    "reply": ("answer",),
+    "replies": ("answer",),
+    "respond": ("answer",),
+    "response": ("answer",),
     "mailbox": ("email",),
     # A person to talk to.
     "human": _PERSON,

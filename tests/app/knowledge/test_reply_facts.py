@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 from adapters.grounding import FACTS_HEADER, NO_FACTS_LINE, FactSnippet
-from app.knowledge.reply_facts import REFUSAL_OPENINGS, ReplyFacts, Steering
+from app.knowledge.reply_facts import COVERED, REFUSAL_OPENINGS, ReplyFacts, Steering
 from app.knowledge.retrieval import Hit
 
 HITS = (
@@ -55,3 +55,20 @@ def test_refusals_are_banned_only_when_the_top_entry_was_named_and_no_note_says_
     assert ReplyFacts("hello").banned_openings() == ()
     # The second hit being named does not count: the reply answers from the first.
     assert ReplyFacts("returns", (HITS[1], named[0])).banned_openings() == ()
+
+
+def test_a_top_entry_holding_most_of_the_question_bans_the_refusals_too() -> None:
+    covering = (dataclasses.replace(HITS[1], coverage=COVERED), HITS[0])
+    assert ReplyFacts("returns policy", covering).banned_openings() == REFUSAL_OPENINGS
+    partial = (dataclasses.replace(HITS[1], coverage=COVERED - 0.1), HITS[0])
+    assert ReplyFacts("returns for a gift", partial).banned_openings() == ()
+
+
+def test_a_contact_entry_ranked_first_is_the_forced_opening() -> None:
+    phone = Hit("contact.phone", 1, "Support phone", "Call 0800 555 0142.", "contact", 1.2)
+    assert ReplyFacts("number pls", (phone, HITS[1])).forced_opening() == "Call 0800 555 0142."
+    steering = ReplyFacts("number pls", (phone,)).steering()
+    assert (steering.forced_opening, steering.end_after_opening) == ("Call 0800 555 0142.", True)
+    assert not ReplyFacts("returns", HITS).steering().end_after_opening
+    assert ReplyFacts("returns", (HITS[1], phone)).forced_opening() == ""  # not first: no quote
+    assert ReplyFacts("nova x3", (phone,), note=NOTE).forced_opening() == ""

@@ -34,6 +34,8 @@ def _keys(session: Session, query: str, k: int = 4) -> list[str]:
         ("I forgot my password", "article.reset-password"),
         ("what is your phone number", "contact.phone"),
         ("how long does shipping take", "policy.shipping"),
+        ("how fast do you reply to emails", "contact.email"),  # reply -> "We answer within ..."
+        ("are you open in the evening", "contact.hours"),
     ],
 )
 def test_the_entry_that_answers_comes_first(seeded: Session, question: str, key: str) -> None:

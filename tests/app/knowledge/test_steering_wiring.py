@@ -1,5 +1,6 @@
-"""The chat path hands the engine its facts' steering: the copy bias's texts and, when the customer
-named the entry found first, the refusal openings the reply may not use (inference/opening_ban.py)."""
+"""The chat path hands the engine its facts' steering: the copy bias's texts, the refusal openings
+the reply may not use when the entry found first answers the question (inference/opening_ban.py),
+and a contact entry's text to open with (inference/forced_opening.py)."""
 
 from __future__ import annotations
 
@@ -48,9 +49,19 @@ async def test_a_named_product_bans_the_refusals_and_carries_its_fact(pg_url: st
     assert GenerationJob.from_dict(job.to_dict()) == job  # plain data on the Redis queue
 
 
-@pytest.mark.parametrize("text", ["how long does shipping take", "how much is the Voltbook Pro 17?"])
-async def test_no_named_entry_or_a_not_sold_model_leaves_every_opening(
+@pytest.mark.parametrize(
+    "text", ["shipping to an island, how long would that take", "how much is the Voltbook Pro 17?"]
+)
+async def test_no_named_or_covering_entry_or_a_not_sold_model_leaves_every_opening(
     pg_url: str, db: Session, text: str
 ) -> None:
     job = await _job(pg_url, db, text)
-    assert job.banned_openings == [] and job.copy_from
+    assert job.banned_openings == [] and job.copy_from and job.forced_opening == ""
+    assert not job.end_after_opening
+
+
+async def test_a_contact_question_quotes_the_contact_entry(pg_url: str, db: Session) -> None:
+    job = await _job(pg_url, db, "whats ur phone number")
+    assert job.forced_opening.startswith("Voltline support phone: 0800 555 0142")
+    assert job.end_after_opening  # the quote is the whole reply
+    assert job.banned_openings == list(REFUSAL_OPENINGS)  # every word of it found in that entry
