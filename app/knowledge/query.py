@@ -154,7 +154,9 @@ KIND_CUES: dict[str, frozenset[str]] = {
     "plan": frozenset("price prices cost costs much cheap cheapest expensive pricing plan plans".split()),
     "article": frozenset(
         "setup set install pair connect reset update restore fix change turn add move transfer "
-        "working offline broke broken cant find steps".split()
+        "working offline broke broken cant find steps "
+        # A fault described rather than a task named: "left earbud has gone silent", "bulb wont show up".
+        "silent wont dead stopped keeps problem issue error doesnt disconnects dropping stuck frozen".split()
     ),
 }
 

@@ -53,4 +53,7 @@ def test_matched_terms_by_stem_and_prefix() -> None:
 def test_kind_cues() -> None:
     assert wanted_kinds("how much is it") == {"product", "plan"}
     assert wanted_kinds("how do I pair my earbuds") == {"article"}
+    # A fault described, not a task named, points at the help articles too.
+    assert wanted_kinds("left earbud has gone silent") == {"article"}
+    assert wanted_kinds("new lumo bulb wont show up") == {"article"}
     assert wanted_kinds("opening hours") == set()
