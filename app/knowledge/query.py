@@ -161,10 +161,23 @@ KIND_CUES: dict[str, frozenset[str]] = {
 }
 
 
-def wanted_kinds(text: str) -> set[str]:
-    """The kinds of entry the wording of ``text`` points at (see KIND_CUES); "how do/to" means article."""
+# Words that compare ("echobuds or echomax, which lasts longer?"); app.knowledge.comparison quotes
+# the compared entries. Not "and": "the x2 and the lite" is as often two questions as a comparison.
+COMPARING_WORDS = frozenset(
+    "vs versus or difference differences differ different compare compared comparison which better "
+    "worse cheaper dearer pricier more less than each both between bigger smaller longer shorter".split()
+)
+
+
+def wanted_kinds(text: str, names: frozenset[str] = frozenset()) -> set[str]:
+    """The kinds of entry the wording of ``text`` points at (see KIND_CUES); "how do/to" means
+    article; two of the catalogue's ``names`` with a comparing word mean product and plan: on
+    PostgreSQL "echobuds or echomax, which lasts longer?" ranked both brands' pairing guides above
+    the EchoMax's own entry, so the comparison could quote only one product."""
     words = tokens(text)
     kinds = {kind for kind, cues in KIND_CUES.items() if cues.intersection(words)}
     if any(a == "how" and b in ("do", "to", "can") for a, b in zip(words, words[1:], strict=False)):
         kinds.add("article")
+    if COMPARING_WORDS.intersection(words) and len(names.intersection(normalise(words, names))) >= 2:
+        kinds |= {"product", "plan"}
     return kinds

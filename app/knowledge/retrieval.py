@@ -117,7 +117,7 @@ def retrieve(session: Session, query: str, k: int = DEFAULT_K, view: Snapshot | 
         if known == 0 or (not named and known < MIN_KNOWN_SHARE * len(terms)):
             return []
         matches = best_matches(session, searched_terms(words, counts, vocabulary), CANDIDATES, scans)
-    kinds = wanted_kinds(query)
+    kinds = wanted_kinds(query, vocabulary)
     patterns = term_patterns(words)
     scored: list[Hit] = []
     for m in matches:

@@ -57,3 +57,12 @@ def test_kind_cues() -> None:
     assert wanted_kinds("left earbud has gone silent") == {"article"}
     assert wanted_kinds("new lumo bulb wont show up") == {"article"}
     assert wanted_kinds("opening hours") == set()
+
+
+def test_two_names_and_a_comparing_word_want_products_and_plans() -> None:
+    names = frozenset({"echobuds", "echomax", "nova"})
+    assert {"product", "plan"} <= wanted_kinds("echobuds or echomax, which one lasts longer", names)
+    assert {"product", "plan"} <= wanted_kinds("echo buds vs echomax", names)  # a split name counts
+    assert "product" not in wanted_kinds("echobuds or echomax pairing guide", frozenset())  # no names known
+    assert "product" not in wanted_kinds("does the echomax work with the nova", names)  # no comparing word
+    assert "product" not in wanted_kinds("reset or re-pair my echobuds", names)  # one name
