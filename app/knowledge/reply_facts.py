@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from adapters.grounding import FactSnippet, facts_block, grounded_system_prompt
 from app.db.models import KnowledgeVersion, Message, MessageSource, Retrieval
+from app.knowledge.comparison import compared_entries, comparison_quote
 from app.knowledge.not_sold import note_for, relatives_to_drop, unsold_model
 from app.knowledge.retrieval import DEFAULT_K, Hit, hits_to_snippets, retrieve_for_message
 from app.knowledge.snapshot import snapshot
@@ -62,6 +63,8 @@ class ReplyFacts:
     # so the reply says so instead of quoting the nearest model's price as the asked-for one's (the
     # relatives' own entries are left out of ``hits`` unless the customer named them too).
     note: FactSnippet | None = None
+    # The entries the customer's message compares (app.knowledge.comparison), quoted as the reply.
+    compared: tuple[Hit, ...] = ()
 
     @cached_property
     def _snippets(self) -> tuple[FactSnippet, ...]:
@@ -106,13 +109,16 @@ class ReplyFacts:
 
     def forced_opening(self) -> str:
         """The top entry's text when it is a contact entry (phone, email, hours, live chat, business
-        sales), else "": contact details are quoted exactly, not paraphrased, and the quote is the
-        whole reply (``Steering.end_after_opening``). In the factual evals
-        the adapters answered "email address for support?" from the how-to-change-your-email
-        article retrieved beside the support-email entry, and "when is customer service open?" with
-        the hours entry's "Closed on Sundays" alone."""
+        sales), the compared entries' texts when the message compares them (``compared``), else "".
+        Contact details and comparisons are quoted exactly, not paraphrased, and the quote is the
+        whole reply (``Steering.end_after_opening``). In the factual evals the adapters answered
+        "email address for support?" from the how-to-change-your-email article retrieved beside the
+        support-email entry, "when is customer service open?" with the hours entry's "Closed on
+        Sundays" alone, and comparisons from one of the two entries (app.knowledge.comparison)."""
         if self.note is None and self.hits and self.hits[0].kind == "contact":
             return self.hits[0].text
+        if self.note is None and self.compared:
+            return comparison_quote(self.compared)
         return ""
 
     def fact_texts(self) -> list[str]:
@@ -152,10 +158,11 @@ def facts_for_reply(
                 note = note_for(unsold)
                 dropped = relatives_to_drop(message, unsold, [h.key for h in hits], families)
                 hits = [h for h in hits if h.key not in dropped]
+            compared = compared_entries(message, hits, frozenset(families))
     except Exception:
         log.exception("knowledge retrieval failed; replying without facts")
         return ReplyFacts(query=message, failed=True)
-    return ReplyFacts(query=query, hits=tuple(hits), note=note)
+    return ReplyFacts(query=query, hits=tuple(hits), note=note, compared=compared)
 
 
 def record_facts(session: Session, message_id: int, facts: ReplyFacts) -> None:

@@ -65,3 +65,10 @@ async def test_a_contact_question_quotes_the_contact_entry(pg_url: str, db: Sess
     assert job.forced_opening.startswith("Voltline support phone: 0800 555 0142")
     assert job.end_after_opening  # the quote is the whole reply
     assert job.banned_openings == list(REFUSAL_OPENINGS)  # every word of it found in that entry
+
+
+async def test_a_comparison_of_two_named_products_quotes_both_entries(pg_url: str, db: Session) -> None:
+    job = await _job(pg_url, db, "echobuds or echomax, which one lasts longer on a single charge")
+    assert job.forced_opening.count("$") == 2  # both products' prices, from their entries
+    assert "EchoBuds Pro" in job.forced_opening and "EchoMax ANC" in job.forced_opening
+    assert job.end_after_opening

@@ -1,0 +1,59 @@
+"""The catalogue entries a customer compares: "echobuds or echomax, which lasts longer?".
+
+With both entries retrieved, the 135M adapters still answered comparisons from one of them ("The
+EchoBuds Pro is the older one.") or with a verdict the facts do not hold: 4 of 8 comparisons of the
+second factual eval set and 5 of 12 of the first were wrong, most with both entries in the
+prompt. So when the customer's own message names two products or plans (each by a word of its key
+the other lacks: "air" and "pro", "plus" and "premium") with a comparing word, and retrieval
+found both, the reply quotes both entries (ReplyFacts.forced_opening): every fact the
+customer needs to compare, stated exactly, and no verdict the model could get wrong.
+
+Kept narrow on purpose: only the current message counts (a follow-up "and the cheaper one?" names
+one entry at most), only products and plans among the hits (a help article ranked between them is
+skipped: "echomax or echobuds?" ranks the EchoMax pairing guide second), and each must be named by
+a word no other of those hits' keys has.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from app.knowledge.query import COMPARING_WORDS, normalise, tokens
+from app.knowledge.retrieval import Hit
+
+COMPARED_KINDS = frozenset({"product", "plan"})
+MAX_COMPARED = 3  # "shieldguard basic vs plus vs premium"; more would not fit max_new_tokens
+
+
+def key_words(key: str) -> frozenset[str]:
+    """The words of an entry's key after its kind (``product.voltbook-air-13`` -> voltbook, air, 13)."""
+    return frozenset(key.partition(".")[2].split("-"))
+
+
+def compared_entries(message: str, hits: Sequence[Hit], brands: frozenset[str]) -> tuple[Hit, ...]:
+    """The products/plans among ``hits`` that ``message`` compares (module docstring), best-ranked
+    first, two or MAX_COMPARED of them; else (). ``brands`` are the catalogue's entity names, so
+    "echo max" and "sheildguard" count as named."""
+    catalogue = [h for h in hits if h.kind in COMPARED_KINDS]
+    if len(catalogue) < 2:
+        return ()
+    words = set(normalise(tokens(message), brands))
+    if not words & COMPARING_WORDS:
+        return ()
+    named = []
+    for hit in catalogue:
+        others = set().union(*(key_words(h.key) for h in catalogue if h is not hit))
+        if words & (key_words(hit.key) - others):  # a word only this entry's key has
+            named.append(hit)
+    return tuple(named[:MAX_COMPARED]) if len(named) >= 2 else ()
+
+
+def quoted(hit: Hit) -> str:
+    """The entry as a reply quotes it: its text, led by its title when the text does not name it."""
+    name = hit.title.split()[0].lower() if hit.title.split() else ""
+    return hit.text if hit.text.lower().startswith(name) else f"{hit.title}: {hit.text}"
+
+
+def comparison_quote(entries: Sequence[Hit]) -> str:
+    """The compared entries, one after the other: the whole reply to a comparison."""
+    return " ".join(quoted(hit) for hit in entries)
