@@ -165,6 +165,18 @@ class MaskCache:
 
     def _build(self, st: GuardState, budget: int) -> torch.Tensor | None:
         table = self.table
+        if st.mode == OUT and st.pending == CURRENCY and CURRENCY not in self.rules.numbers:
+            # After "$" only a price may follow: tokens opening with a digit are walked; any other
+            # (a letter, a blank, EOS) would leave the "$" an unverifiable price (number_spans).
+            # A fact with a lone "$" allows one, and the ordinary walk below applies.
+            digit_first = table.cont_first[(NUM, True)].nonzero().flatten().tolist()
+            walk_ids = sorted(set(digit_first) | set(table.empty_ids))
+            oks = [self._ok(st, i, budget) for i in walk_ids]
+            allowed = torch.zeros(table.size, dtype=torch.bool)
+            if walk_ids:
+                allowed[walk_ids] = torch.tensor(oks, dtype=torch.bool)
+            allowed[self.eos_ids] = False  # the reply may not end on the "$"
+            return ~allowed
         if st.mode == OUT:
             bad = [i for i in table.trigger_ids if not self._ok(st, i, budget)]
             if not bad:

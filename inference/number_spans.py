@@ -8,9 +8,11 @@ What counts as a guarded span:
 - a *number*: an ASCII digit run that does not continue a word (``AX3000``, ``SmolLM2`` and
   ``team24`` are names, not quantities), with ``, . - / :`` inside it when a digit follows
   (``1,499``, ``49.99``, ``5-7``, ``24/7``, ``8:00``, ``1-800-555-0199``) and an optional leading
-  ``$`` (``$1,499``). Units and words after it are not part of it: ``14-day`` -> ``14``,
-  ``2 TB`` -> ``2``, ``20%`` -> ``20``. A separator followed by anything else ends the span (the
-  comma in ``$50, and`` or the full stop in ``30 days.`` is punctuation).
+  ``$`` (``$1,499``); a ``$`` followed by anything but a digit is a span of its own (``$``) that
+  only a fact with a lone ``$`` allows, so a reply cannot write "$XP" where a digit was masked.
+  Units and words after it are not part of it: ``14-day`` -> ``14``, ``2 TB`` -> ``2``,
+  ``20%`` -> ``20``. A separator followed by anything else ends the span (the comma in
+  ``$50, and`` or the full stop in ``30 days.`` is punctuation).
 - an *email*: an email-local run, ``@`` and a domain (``help@voltline.example``), lower-cased.
 - list markers are structure, not facts: one or two digits that open a line and are followed by
   ``.`` or ``)`` (``1. Open Settings``) are never checked.
@@ -80,32 +82,38 @@ def _plain(st: GuardState, c: str) -> GuardState:
     return GuardState(OUT, "", "", line_start, c.isalnum() or c == "_", local)
 
 
-def _outside(st: GuardState, c: str) -> tuple[GuardState, SpanEvent | None]:
+def _outside(st: GuardState, c: str) -> tuple[GuardState, tuple[SpanEvent, ...]]:
+    dangling: tuple[SpanEvent, ...] = ()
     if st.pending == CURRENCY:
         if c in DIGITS:
             span = CURRENCY + c
-            return GuardState(NUM, span, "", False), SpanEvent(NUM, span, False, "", False)
+            return GuardState(NUM, span, "", False), (SpanEvent(NUM, span, False, "", False),)
+        # A "$" opens a price: one followed by anything else is a price the guard could not
+        # check. With digits masked after "$", the model wrote letters instead ("Premium is
+        # $XP", "$B7/year" in the factual eval), so this ends an unverifiable span.
+        dangling = (SpanEvent(NUM, CURRENCY, True, c),)
         st = _plain(st._replace(pending=""), CURRENCY)
     if c in DIGITS and not st.glued:
-        return GuardState(NUM, c, "", st.line_start), SpanEvent(NUM, c, False, "", st.line_start)
+        return GuardState(NUM, c, "", st.line_start), (SpanEvent(NUM, c, False, "", st.line_start),)
     if c == CURRENCY:
-        return st._replace(pending=CURRENCY), None
+        # Checked as a prefix: "$" may only be written where an allowed price can follow.
+        return st._replace(pending=CURRENCY), (*dangling, SpanEvent(NUM, CURRENCY, False))
     if c == "@":
         local = st.local.lstrip("._%+-")
         if local:
             span = local + "@"
-            return GuardState(EMAIL, span), SpanEvent(EMAIL, span, False)
-    return _plain(st, c), None
+            return GuardState(EMAIL, span), (*dangling, SpanEvent(EMAIL, span, False))
+    return _plain(st, c), dangling
 
 
 def _close(st: GuardState, c: str) -> tuple[GuardState, tuple[SpanEvent, ...]]:
     """End the span before ``c``; the pending separator and ``c`` are then read as plain text."""
     end = SpanEvent(st.mode, st.span, True, st.pending or c, st.line_start)
-    out = _AFTER_SPAN
+    out, after = _AFTER_SPAN, tuple[SpanEvent, ...]()
     if st.pending:
-        out, _ = _outside(out, st.pending)
-    out, _ = _outside(out, c)  # never opens a span: c is no digit and the local part is empty
-    return out, (end,)
+        out, after = _outside(out, st.pending)
+    out, events = _outside(out, c)  # never opens a number: c is no digit ("5$" may await a price)
+    return out, (end, *after, *events)
 
 
 def feed(st: GuardState, c: str) -> tuple[GuardState, tuple[SpanEvent, ...]]:
@@ -125,14 +133,14 @@ def feed(st: GuardState, c: str) -> tuple[GuardState, tuple[SpanEvent, ...]]:
         if not st.pending and low in DOMAIN_SEPS:
             return st._replace(pending=low), ()
         return _close(st, c)
-    st, event = _outside(st, c)
-    return st, (() if event is None else (event,))
+    return _outside(st, c)
 
 
 def finish(st: GuardState) -> SpanEvent | None:
     """End of text: the event for a span still open (a pending separator is its terminator)."""
     if st.mode == OUT:
-        return None
+        # A "$" with no price after it ends unverifiable (see _outside).
+        return SpanEvent(NUM, CURRENCY, True) if st.pending == CURRENCY else None
     return SpanEvent(st.mode, st.span, True, st.pending, st.line_start)
 
 
@@ -205,7 +213,7 @@ class SpanRules:
         if last is None or self.ok(last):
             return 0
         base = st.span + st.pending
-        values = self.numbers if st.mode == NUM else self.emails
+        values = self.emails if st.mode == EMAIL else self.numbers  # OUT: a "$" awaiting its price
         best = min((len(v) - len(base) for v in values if v.startswith(base)), default=NEVER)
         if st.mode == NUM and st.line_start and st.span.isdigit() and len(st.span) <= MARKER_DIGITS:
             best = min(best, 0 if st.pending == "." else 1)  # a "." makes it a list marker
@@ -228,7 +236,7 @@ class SpanRules:
         if st.pending and not self.ok(last):
             # A trailing separator must lead on into an allowed value ("$1,4" + "," is a dead end,
             # "$1,499" + "," is a comma).
-            prefixes = self.number_prefixes if st.mode == NUM else self.email_prefixes
+            prefixes = self.email_prefixes if st.mode == EMAIL else self.number_prefixes  # OUT: "$"
             if st.span + st.pending not in prefixes:
                 return False
         distance = self.distance(st)

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from inference.number_guard import allowed_values, span_variants, unverified_numbers
-from inference.number_spans import NUM, scan
+from inference.number_guard import allowed_values, rules_for, span_variants, unverified_numbers
+from inference.number_spans import NUM, START, feed, finish, scan
 
 FACTS = [
     "Voltbook Pro 15 laptop: $1,499, in stock. 15-inch display, 32 GB RAM, 1 TB SSD. 2-year warranty.",
@@ -35,7 +35,7 @@ def spans(text: str) -> list[str]:
         ("write to Help@Voltline.Example.", ["help@voltline.example"]),
         ("1. Open\n2) Tap\n  3. Done", ["1", "2", "3"]),
         ("20% off, 1, 2, 3", ["20", "1", "2", "3"]),
-        ("US$299 or $ 5", ["$299", "5"]),
+        ("US$299 or $ 5", ["$299", "$", "5"]),  # a "$" with no price after it is checked too
         ("no digits @ all, a@", []),
     ],
 )
@@ -126,9 +126,26 @@ def test_any_number_from_the_facts_passes_and_a_changed_one_is_caught(parts: lis
 @given(st.text(alphabet="0123456789$,.-/:@ab \n)", max_size=40))
 def test_scan_spans_are_well_formed(text: str) -> None:
     for event in scan(text):
-        if event.mode == NUM:
+        if event.mode == NUM and event.span == "$":
+            assert event.end  # a "$" no price followed
+        elif event.mode == NUM:
             body = event.span.removeprefix("$")
             assert body[0].isdigit() and body[-1].isdigit()
         else:
             local, _, domain = event.span.partition("@")
             assert local and domain and domain[-1].isalnum()
+
+
+def test_a_dollar_sign_must_open_an_allowed_price() -> None:
+    # With digits masked after "$", the eval's replies wrote "Premium is $XP" and "$B7/year".
+    rules = rules_for(allowed_values(["ShieldGuard Premium: $79.99/year."]))
+    assert rules.text_ok(START, "Premium is $") and rules.text_ok(START, " $")  # a price may follow
+    assert not rules_for(allowed_values(["Premium: 79.99 a year."])).text_ok(START, " $")  # none may
+    st = START
+    for c in "Premium is $":
+        st, _ = feed(st, c)
+    assert rules.text_ok(st, "79") and not rules.text_ok(st, "XP") and not rules.text_ok(st, " 5")
+    end = finish(st)
+    assert end is not None and not rules.ok(end)  # the reply may not end on the "$" either
+    assert "$" in unverified_numbers("Premium is $XP.", allowed_values(["$79.99"]))
+    assert unverified_numbers("Premium is $79.99.", allowed_values(["$79.99"])) == []
