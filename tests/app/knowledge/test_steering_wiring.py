@@ -72,3 +72,9 @@ async def test_a_comparison_of_two_named_products_quotes_both_entries(pg_url: st
     assert job.forced_opening.count("$") == 2  # both products' prices, from their entries
     assert "EchoBuds Pro" in job.forced_opening and "EchoMax ANC" in job.forced_opening
     assert job.end_after_opening
+
+
+async def test_a_fault_message_quotes_the_help_article_ranked_first(pg_url: str, db: Session) -> None:
+    job = await _job(pg_url, db, "new lumo bulb wont show up when i try to add it")
+    assert job.forced_opening.startswith("Here's how: 1.") and job.end_after_opening
+    assert "5 times" in job.forced_opening  # the bulb-pairing article's reset step
