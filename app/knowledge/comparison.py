@@ -5,7 +5,7 @@ EchoBuds Pro is the older one.") or with a verdict the facts do not hold: 4 of 8
 second factual eval set and 5 of 12 of the first were wrong, most with both entries in the
 prompt. So when the customer's own message names two products or plans (each by a word of its key
 the other lacks: "air" and "pro", "plus" and "premium") with a comparing word, and retrieval
-found both, the reply quotes both entries (ReplyFacts.forced_opening): every fact the
+found both, the reply quotes both entries (app.knowledge.quotes): every fact the
 customer needs to compare, stated exactly, and no verdict the model could get wrong.
 
 Kept narrow on purpose: only the current message counts (a follow-up "and the cheaper one?" names
@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from app.knowledge.query import COMPARING_WORDS, normalise, tokens
+from app.knowledge.query import COMPARING_WORDS
 from app.knowledge.retrieval import Hit
 
 COMPARED_KINDS = frozenset({"product", "plan"})
@@ -30,14 +30,12 @@ def key_words(key: str) -> frozenset[str]:
     return frozenset(key.partition(".")[2].split("-"))
 
 
-def compared_entries(message: str, hits: Sequence[Hit], brands: frozenset[str]) -> tuple[Hit, ...]:
-    """The products/plans among ``hits`` that ``message`` compares (module docstring), best-ranked
-    first, two or MAX_COMPARED of them; else (). ``brands`` are the catalogue's entity names, so
-    "echo max" and "sheildguard" count as named."""
+def compared_entries(words: frozenset[str], hits: Sequence[Hit]) -> tuple[Hit, ...]:
+    """The products/plans among ``hits`` that a message of ``words`` (normalised: "echo max" and
+    "sheildguard" are names) compares, best-ranked first, two or MAX_COMPARED of them; else ()."""
     catalogue = [h for h in hits if h.kind in COMPARED_KINDS]
     if len(catalogue) < 2:
         return ()
-    words = set(normalise(tokens(message), brands))
     if not words & COMPARING_WORDS:
         return ()
     named = []
@@ -46,14 +44,3 @@ def compared_entries(message: str, hits: Sequence[Hit], brands: frozenset[str]) 
         if words & (key_words(hit.key) - others):  # a word only this entry's key has
             named.append(hit)
     return tuple(named[:MAX_COMPARED]) if len(named) >= 2 else ()
-
-
-def quoted(hit: Hit) -> str:
-    """The entry as a reply quotes it: its text, led by its title when the text does not name it."""
-    name = hit.title.split()[0].lower() if hit.title.split() else ""
-    return hit.text if hit.text.lower().startswith(name) else f"{hit.title}: {hit.text}"
-
-
-def comparison_quote(entries: Sequence[Hit]) -> str:
-    """The compared entries, one after the other: the whole reply to a comparison."""
-    return " ".join(quoted(hit) for hit in entries)

@@ -24,9 +24,8 @@ from sqlalchemy.orm import Session
 
 from adapters.grounding import FactSnippet, facts_block, grounded_system_prompt
 from app.db.models import KnowledgeVersion, Message, MessageSource, Retrieval
-from app.knowledge.comparison import compared_entries, comparison_quote
 from app.knowledge.not_sold import note_for, relatives_to_drop, unsold_model
-from app.knowledge.query import wanted_kinds
+from app.knowledge.quotes import MessageCues, cues_of, quote_for
 from app.knowledge.retrieval import DEFAULT_K, Hit, hits_to_snippets, retrieve_for_message
 from app.knowledge.snapshot import snapshot
 from inference import allowed_values
@@ -39,11 +38,6 @@ REFUSAL_OPENINGS = ("I don't know", "I can't see")
 # A top entry holding this share of the question's words answers it even when no name was used
 # ("whats ur phone number" -> the support phone entry, every word found).
 COVERED = 0.8
-# A help article ranked first is quoted for a how-to or fault message when the customer named its
-# product or half the message's words are in it (below that, the first-ranked article was as
-# often the wrong one: "my laptop broke after 18 months" ranked the battery guide first).
-ARTICLE_COVERED = 0.5
-ARTICLE_LEAD = "Here's how: "  # how the grounded training replies open a how-to (adapters/datasets)
 
 
 @dataclass(frozen=True)
@@ -55,7 +49,7 @@ class Steering:
     copy_from: tuple[str, ...] = ()
     banned_openings: tuple[str, ...] = ()
     forced_opening: str = ""  # the text the reply must begin with (inference/forced_opening.py)
-    end_after_opening: bool = False  # ... and end with: a quoted contact entry
+    end_after_opening: bool = False  # ... and end with: a quote (app.knowledge.quotes)
 
 
 @dataclass(frozen=True)
@@ -69,10 +63,8 @@ class ReplyFacts:
     # so the reply says so instead of quoting the nearest model's price as the asked-for one's (the
     # relatives' own entries are left out of ``hits`` unless the customer named them too).
     note: FactSnippet | None = None
-    # The entries the customer's message compares (app.knowledge.comparison), quoted as the reply.
-    compared: tuple[Hit, ...] = ()
-    # The message asks how to do something or describes a fault (app.knowledge.query.wanted_kinds).
-    how_to: bool = False
+    # What the customer's current message says, for the quotes (app.knowledge.quotes).
+    cues: MessageCues = MessageCues()
 
     @cached_property
     def _snippets(self) -> tuple[FactSnippet, ...]:
@@ -116,27 +108,9 @@ class ReplyFacts:
         return Steering(tuple(self.copy_texts()), self.banned_openings(), quote, bool(quote))
 
     def forced_opening(self) -> str:
-        """The top entry's text when it is a contact entry (phone, email, hours, live chat, business
-        sales), the compared entries' texts when the message compares them (``compared``), the
-        first hit's steps when it is a help article answering a how-to (``how_to``), else "".
-        Each is quoted exactly, not paraphrased, and the quote is the
-        whole reply (``Steering.end_after_opening``). In the factual evals the adapters answered
-        "email address for support?" from the how-to-change-your-email article retrieved beside the
-        support-email entry, "when is customer service open?" with the hours entry's "Closed on
-        Sundays" alone, and comparisons from one of the two entries (app.knowledge.comparison).
-        A how-to or fault message whose first hit is a help article that answers it (``how_to``,
-        ARTICLE_COVERED) quotes the article's steps: with the right article first, the adapters
-        still copied another ("the app cant find my lumo bulb" got the hub set-up) or answered
-        "Yes, the Lumo Smart Bulb is in stock ($19)." to "new lumo bulb wont show up"."""
-        if self.note is None and self.hits and self.hits[0].kind == "contact":
-            return self.hits[0].text
-        if self.note is None and self.compared:
-            return comparison_quote(self.compared)
-        if self.note is None and self.how_to and self.hits and self.hits[0].kind == "article":
-            top = self.hits[0]
-            if top.named or top.coverage >= ARTICLE_COVERED:
-                return ARTICLE_LEAD + top.text
-        return ""
+        """The facts' text the reply quotes as a whole (app.knowledge.quotes), or "": none when a
+        not-sold note is the answer."""
+        return "" if self.note is not None else quote_for(self.hits, self.cues)
 
     def fact_texts(self) -> list[str]:
         """The fact texts, for the number guard's allowed values."""
@@ -175,12 +149,11 @@ def facts_for_reply(
                 note = note_for(unsold)
                 dropped = relatives_to_drop(message, unsold, [h.key for h in hits], families)
                 hits = [h for h in hits if h.key not in dropped]
-            compared = compared_entries(message, hits, frozenset(families))
-            how_to = "article" in wanted_kinds(message)
+            cues = cues_of(message, hits, frozenset(families))
     except Exception:
         log.exception("knowledge retrieval failed; replying without facts")
         return ReplyFacts(query=message, failed=True)
-    return ReplyFacts(query=query, hits=tuple(hits), note=note, compared=compared, how_to=how_to)
+    return ReplyFacts(query=query, hits=tuple(hits), note=note, cues=cues)
 
 
 def record_facts(session: Session, message_id: int, facts: ReplyFacts) -> None:

@@ -1,11 +1,11 @@
-"""compared_entries: a message naming two or three products/plans with a comparing word is quoted."""
+"""compared_entries: a message naming two or three products/plans with a comparing word compares them."""
 
 from __future__ import annotations
 
 import pytest
 
-from app.knowledge.comparison import compared_entries, comparison_quote, key_words, quoted
-from app.knowledge.reply_facts import ReplyFacts
+from app.knowledge.comparison import key_words
+from app.knowledge.quotes import cues_of
 from app.knowledge.retrieval import Hit
 
 AIR = Hit("product.voltbook-air-13", 1, "Voltbook Air 13", "Voltbook Air 13 laptop: $899.", "product", 9.0)
@@ -18,6 +18,10 @@ FAMILY = Hit("plan.shieldguard", 1, "ShieldGuard plans", "ShieldGuard comes in t
 BRANDS = frozenset({"voltbook", "shieldguard"})
 
 
+def compared(message: str, hits: list[Hit]) -> tuple[Hit, ...]:
+    return cues_of(message, hits, BRANDS).compared
+
+
 def test_key_words_are_the_words_after_the_kind() -> None:
     assert key_words("product.voltbook-air-13") == {"voltbook", "air", "13"}
 
@@ -27,7 +31,7 @@ def test_key_words_are_the_words_after_the_kind() -> None:
     ["which has more RAM, the Air or the Pro?", "difference between the voltbook air and pro", "air vs pro"],
 )
 def test_two_named_entries_with_a_comparing_word_are_compared_best_ranked_first(message: str) -> None:
-    assert compared_entries(message, [AIR, GUIDE, PRO], BRANDS) == (AIR, PRO)  # the article is skipped
+    assert compared(message, [AIR, GUIDE, PRO]) == (AIR, PRO)  # the article is skipped
 
 
 @pytest.mark.parametrize(
@@ -39,26 +43,13 @@ def test_two_named_entries_with_a_comparing_word_are_compared_best_ranked_first(
     ],
 )
 def test_no_comparison_without_two_named_entries_and_a_comparing_word(message: str) -> None:
-    assert compared_entries(message, [AIR, PRO], BRANDS) == ()
+    assert compared(message, [AIR, PRO]) == ()
 
 
 def test_one_catalogue_hit_is_no_comparison() -> None:
-    assert compared_entries("air or the reset guide?", [AIR, GUIDE], BRANDS) == ()
+    assert compared("air or the reset guide?", [AIR, GUIDE]) == ()
 
 
 def test_three_plans_are_compared_but_a_family_entry_named_by_the_brand_alone_is_not() -> None:
     hits = [BASIC, PREMIUM, FAMILY, PLUS]
-    assert compared_entries("sheildguard basic vs plus vs premium", hits, BRANDS) == (BASIC, PREMIUM, PLUS)
-
-
-def test_the_quote_is_every_compared_entry_named_once() -> None:
-    nameless = Hit("plan.shieldguard-premium", 1, "ShieldGuard Premium", "$79.99/year.", "plan", 1.0)
-    assert quoted(nameless) == "ShieldGuard Premium: $79.99/year."
-    assert quoted(AIR) == AIR.text  # already starts with its name
-    assert comparison_quote((AIR, PRO)) == "Voltbook Air 13 laptop: $899. Voltbook Pro 15 laptop: $1,499."
-
-
-def test_reply_facts_quote_a_comparison_as_the_whole_reply() -> None:
-    steering = ReplyFacts("air or pro?", (AIR, PRO), compared=(AIR, PRO)).steering()
-    assert steering.forced_opening == comparison_quote((AIR, PRO)) and steering.end_after_opening
-    assert ReplyFacts("air or pro?", (AIR, PRO)).forced_opening() == ""  # nothing compared: no quote
+    assert compared("sheildguard basic vs plus vs premium", hits) == (BASIC, PREMIUM, PLUS)

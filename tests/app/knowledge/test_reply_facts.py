@@ -4,17 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 
-import pytest
-
 from adapters.grounding import FACTS_HEADER, NO_FACTS_LINE, FactSnippet
-from app.knowledge.reply_facts import (
-    ARTICLE_COVERED,
-    ARTICLE_LEAD,
-    COVERED,
-    REFUSAL_OPENINGS,
-    ReplyFacts,
-    Steering,
-)
+from app.knowledge.reply_facts import COVERED, REFUSAL_OPENINGS, ReplyFacts, Steering
 from app.knowledge.retrieval import Hit
 
 HITS = (
@@ -82,26 +73,3 @@ def test_a_contact_entry_ranked_first_is_the_forced_opening() -> None:
     assert ReplyFacts("returns", (HITS[1], phone)).forced_opening() == ""  # not first: no quote
     assert ReplyFacts("nova x3", (phone,), note=NOTE).forced_opening() == ""
 
-
-ARTICLE = Hit("article.lumo-bulb-pair", 1, "Pair a bulb", "1. Switch it off and on 5 times.", "article", 1.1)
-
-
-@pytest.mark.parametrize(
-    ("article", "how_to", "quoted"),
-    [
-        (dataclasses.replace(ARTICLE, named=True), True, True),  # "new lumo bulb wont show up"
-        (dataclasses.replace(ARTICLE, coverage=ARTICLE_COVERED), True, True),  # most words found
-        (dataclasses.replace(ARTICLE, coverage=ARTICLE_COVERED - 0.1), True, False),  # a weak match
-        (dataclasses.replace(ARTICLE, named=True), False, False),  # not a how-to or fault message
-    ],
-)
-def test_a_help_article_ranked_first_is_quoted_for_a_how_to(article: Hit, how_to: bool, quoted: bool) -> None:
-    steering = ReplyFacts("q", (article, HITS[0]), how_to=how_to).steering()
-    expected = ARTICLE_LEAD + article.text if quoted else ""
-    assert (steering.forced_opening, steering.end_after_opening) == (expected, quoted)
-
-
-def test_an_article_ranked_second_or_a_not_sold_note_is_not_quoted() -> None:
-    named = dataclasses.replace(ARTICLE, named=True)
-    assert ReplyFacts("q", (HITS[0], named), how_to=True).forced_opening() == ""
-    assert ReplyFacts("q", (named,), note=NOTE, how_to=True).forced_opening() == ""

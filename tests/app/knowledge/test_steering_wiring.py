@@ -78,3 +78,9 @@ async def test_a_fault_message_quotes_the_help_article_ranked_first(pg_url: str,
     job = await _job(pg_url, db, "new lumo bulb wont show up when i try to add it")
     assert job.forced_opening.startswith("Here's how: 1.") and job.end_after_opening
     assert "5 times" in job.forced_opening  # the bulb-pairing article's reset step
+
+
+async def test_a_named_product_ranked_first_quotes_its_catalogue_card(pg_url: str, db: Session) -> None:
+    job = await _job(pg_url, db, "does the homecam 2k have night vision")
+    assert job.forced_opening.startswith("HomeCam 2K") and "night vision" in job.forced_opening
+    assert job.end_after_opening

@@ -1,0 +1,76 @@
+"""What a reply quotes from its facts instead of generating it: the rules, in the order they apply.
+
+The 135M adapters state a retrieved fact well when the answer is one short span, and badly when
+they must pick or combine: with the right entry ranked first they still copied another entry
+("email address for support?" got the how-to-change-your-email article), a template ("Yes, the
+EchoMax ANC is in stock ($299)." to "do the echomax headphones fold up?"), or half of a
+comparison. Where retrieval makes the answer plain, the reply is that entry's text, exactly, and
+ends there (inference/forced_opening.py; the engine still decodes nothing the guard would not
+allow, as the quote is fact text). The first rule that matches wins:
+
+1. a contact entry ranked first (phone, email, hours, live chat, business sales): its text;
+2. two or three named products or plans the message compares (app.knowledge.comparison): each;
+3. a how-to or fault message whose first hit is a help article the customer named, or that
+   holds ARTICLE_COVERED of the message's words: "Here's how: " and its steps;
+4. a product or plan ranked first that the message itself names (a word of its key, not only an
+   earlier turn): its catalogue card, price, stock and specs.
+
+A not-sold note (app.knowledge.not_sold) turns every rule off: the note is the answer then.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from app.knowledge.comparison import compared_entries, key_words
+from app.knowledge.query import normalise, tokens, wanted_kinds
+from app.knowledge.retrieval import Hit
+
+# Below this the first-ranked article was as often the wrong one ("my laptop broke after 18
+# months, is that still covered?" ranked the battery guide first).
+ARTICLE_COVERED = 0.5
+ARTICLE_LEAD = "Here's how: "  # how the grounded training replies open a how-to (adapters/datasets)
+CARD_KINDS = frozenset({"product", "plan"})
+
+
+@dataclass(frozen=True)
+class MessageCues:
+    """What the customer's current message (not the earlier turns) says, for the quote rules."""
+
+    words: frozenset[str] = frozenset()  # its words, catalogue names normalised
+    compared: tuple[Hit, ...] = ()  # the entries it compares
+    how_to: bool = False  # it asks how to do something or describes a fault (query.wanted_kinds)
+
+
+def cues_of(message: str, hits: Sequence[Hit], brands: frozenset[str]) -> MessageCues:
+    """The cues of ``message`` given its hits and the catalogue's entity names."""
+    words = frozenset(normalise(tokens(message), brands))
+    return MessageCues(words, compared_entries(words, hits), "article" in wanted_kinds(message))
+
+
+def quoted(hit: Hit) -> str:
+    """The entry as a reply quotes it: its text, led by its title when the text does not name it."""
+    name = hit.title.split()[0].lower() if hit.title.split() else ""
+    return hit.text if hit.text.lower().startswith(name) else f"{hit.title}: {hit.text}"
+
+
+def comparison_quote(entries: Sequence[Hit]) -> str:
+    """The compared entries, one after the other: the whole reply to a comparison."""
+    return " ".join(quoted(hit) for hit in entries)
+
+
+def quote_for(hits: Sequence[Hit], cues: MessageCues) -> str:
+    """The reply's quote by the rules of the module docstring, or "" (the adapters answer)."""
+    if not hits:
+        return ""
+    top = hits[0]
+    if top.kind == "contact":
+        return top.text
+    if cues.compared:
+        return comparison_quote(cues.compared)
+    if top.kind == "article" and cues.how_to and (top.named or top.coverage >= ARTICLE_COVERED):
+        return ARTICLE_LEAD + top.text
+    if top.kind in CARD_KINDS and top.named and key_words(top.key) & cues.words:
+        return quoted(top)
+    return ""

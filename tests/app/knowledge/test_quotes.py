@@ -1,0 +1,69 @@
+"""quote_for: which retrieved text a reply quotes whole, rule by rule, and when the adapters answer."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from app.knowledge.quotes import (
+    ARTICLE_COVERED,
+    ARTICLE_LEAD,
+    MessageCues,
+    comparison_quote,
+    quote_for,
+    quoted,
+)
+from app.knowledge.reply_facts import ReplyFacts
+from app.knowledge.retrieval import Hit
+from tests.app.knowledge.test_comparison import AIR, PRO
+from tests.app.knowledge.test_reply_facts import NOTE
+
+PHONE = Hit("contact.phone", 1, "Support phone", "Call 0800 555 0142.", "contact", 1.2)
+ARTICLE = Hit("article.lumo-bulb-pair", 1, "Pair a bulb", "1. Switch it off and on 5 times.", "article", 1.1)
+BULB = Hit("product.lumo-smart-bulb", 1, "Lumo Smart Bulb", "Lumo Smart Bulb: $19, in stock.", "product", 1.0)
+
+
+def test_the_quote_is_every_compared_entry_named_once() -> None:
+    nameless = Hit("plan.shieldguard-premium", 1, "ShieldGuard Premium", "$79.99/year.", "plan", 1.0)
+    assert quoted(nameless) == "ShieldGuard Premium: $79.99/year."
+    assert quoted(AIR) == AIR.text  # already starts with its name
+    assert comparison_quote((AIR, PRO)) == "Voltbook Air 13 laptop: $899. Voltbook Pro 15 laptop: $1,499."
+
+
+def test_a_contact_first_wins_then_a_comparison() -> None:
+    compare = MessageCues(frozenset({"air", "or", "pro"}), (AIR, PRO))
+    assert quote_for((PHONE, AIR, PRO), compare) == PHONE.text
+    assert quote_for((AIR, PRO), compare) == comparison_quote((AIR, PRO))
+    assert quote_for((), compare) == ""
+
+
+@pytest.mark.parametrize(
+    ("article", "how_to", "expected"),
+    [
+        (dataclasses.replace(ARTICLE, named=True), True, True),  # "new lumo bulb wont show up"
+        (dataclasses.replace(ARTICLE, coverage=ARTICLE_COVERED), True, True),  # most words found
+        (dataclasses.replace(ARTICLE, coverage=ARTICLE_COVERED - 0.1), True, False),  # a weak match
+        (dataclasses.replace(ARTICLE, named=True), False, False),  # not a how-to or fault message
+    ],
+)
+def test_a_help_article_ranked_first_is_quoted_for_a_how_to(
+    article: Hit, how_to: bool, expected: bool
+) -> None:
+    quote = quote_for((article, BULB), MessageCues(how_to=how_to))
+    assert quote == (ARTICLE_LEAD + article.text if expected else "")
+
+
+def test_a_product_ranked_first_is_quoted_only_when_this_message_names_it() -> None:
+    named = dataclasses.replace(BULB, named=True)
+    assert quote_for((named,), MessageCues(frozenset({"lumo", "bulb", "colour"}))) == BULB.text
+    # Named through an earlier turn ("do you sell smart bulbs? / how much is one?"): the adapters answer.
+    assert quote_for((named,), MessageCues(frozenset({"how", "much", "is", "one"}))) == ""
+    assert quote_for((BULB,), MessageCues(frozenset({"lumo"}))) == ""  # found by its words alone
+
+
+def test_reply_facts_quote_as_the_whole_reply_unless_a_not_sold_note_answers() -> None:
+    steering = ReplyFacts("air or pro?", (AIR, PRO), cues=MessageCues(compared=(AIR, PRO))).steering()
+    assert steering.forced_opening == comparison_quote((AIR, PRO)) and steering.end_after_opening
+    assert ReplyFacts("air or pro?", (AIR, PRO)).forced_opening() == ""  # nothing compared: no quote
+    assert ReplyFacts("nova x3", (PHONE,), note=NOTE).forced_opening() == ""
