@@ -13,7 +13,7 @@ allow, as the quote is fact text). The first rule that matches wins:
 3. a how-to or fault message whose first hit is a help article the customer named, or that
    holds ARTICLE_COVERED of the message's words: "Here's how: " and its steps;
 4. a product or plan ranked first that the message itself names (a word of its key, not only an
-   earlier turn): its catalogue card, price, stock and specs.
+   earlier turn), when it names no other brand's: its catalogue card, price, stock and specs.
 
 A not-sold note (app.knowledge.not_sold) turns every rule off: the note is the answer then.
 """
@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from app.knowledge.comparison import compared_entries, key_words
-from app.knowledge.query import normalise, tokens, wanted_kinds
+from app.knowledge.query import entity_of, normalise, tokens, wanted_kinds
 from app.knowledge.retrieval import Hit
 
 # Below this the first-ranked article was as often the wrong one ("my laptop broke after 18
@@ -72,5 +72,7 @@ def quote_for(hits: Sequence[Hit], cues: MessageCues) -> str:
     if top.kind == "article" and cues.how_to and (top.named or top.coverage >= ARTICLE_COVERED):
         return ARTICLE_LEAD + top.text
     if top.kind in CARD_KINDS and top.named and key_words(top.key) & cues.words:
-        return quoted(top)
+        named = {entity_of(h.key) for h in hits if h.kind in CARD_KINDS and key_words(h.key) & cues.words}
+        if len(named) == 1:  # "how many times will the powercell charge my nova x2": not the X2's card
+            return quoted(top)
     return ""

@@ -67,3 +67,12 @@ def test_reply_facts_quote_as_the_whole_reply_unless_a_not_sold_note_answers() -
     assert steering.forced_opening == comparison_quote((AIR, PRO)) and steering.end_after_opening
     assert ReplyFacts("air or pro?", (AIR, PRO)).forced_opening() == ""  # nothing compared: no quote
     assert ReplyFacts("nova x3", (PHONE,), note=NOTE).forced_opening() == ""
+
+
+def test_no_card_when_the_message_names_a_second_brand() -> None:
+    nova = Hit("product.nova-x2", 1, "Nova X2", "Nova X2 smartphone: $699.", "product", 2.0, named=True)
+    cell = Hit("product.powercell-20000", 1, "PowerCell", "PowerCell: charges a Nova X2.", "product", 1.9)
+    words = frozenset("how many times will the powercell charge my nova x2".split())
+    assert quote_for((nova, cell), MessageCues(words)) == ""
+    family = Hit("product.nova-lite", 1, "Nova Lite", "Nova Lite phone: $349.", "product", 1.8)
+    assert quote_for((nova, family), MessageCues(frozenset({"nova", "x2", "colours"}))) == nova.text
