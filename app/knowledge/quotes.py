@@ -20,6 +20,7 @@ A not-sold note (app.knowledge.not_sold) turns every rule off: the note is the a
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -32,6 +33,10 @@ from app.knowledge.retrieval import Hit
 ARTICLE_COVERED = 0.5
 ARTICLE_LEAD = "Here's how: "  # how the grounded training replies open a how-to (adapters/datasets)
 CARD_KINDS = frozenset({"product", "plan"})
+# A comparison quote this long is trimmed: digits are a token each in SmolLM2's vocabulary, so 400
+# characters of catalogue text are about 130 tokens, under the smallest default max_new_tokens (160).
+MAX_COMPARISON_CHARS = 400
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")  # "weighs 1.2 kg. 2-year": the space decides
 
 
 @dataclass(frozen=True)
@@ -56,8 +61,13 @@ def quoted(hit: Hit) -> str:
 
 
 def comparison_quote(entries: Sequence[Hit]) -> str:
-    """The compared entries, one after the other: the whole reply to a comparison."""
-    return " ".join(quoted(hit) for hit in entries)
+    """The compared entries, one after the other: the whole reply to a comparison. Past
+    MAX_COMPARISON_CHARS each is cut to its first two sentences (name, price, stock, main specs):
+    the two Voltbook entries in full ran past 160 tokens and the reply was cut mid-sentence."""
+    whole = " ".join(quoted(hit) for hit in entries)
+    if len(whole) <= MAX_COMPARISON_CHARS:
+        return whole
+    return " ".join(" ".join(_SENTENCE_END.split(quoted(hit))[:2]) for hit in entries)
 
 
 def quote_for(hits: Sequence[Hit], cues: MessageCues) -> str:

@@ -9,6 +9,7 @@ import pytest
 from app.knowledge.quotes import (
     ARTICLE_COVERED,
     ARTICLE_LEAD,
+    MAX_COMPARISON_CHARS,
     MessageCues,
     comparison_quote,
     quote_for,
@@ -76,3 +77,13 @@ def test_no_card_when_the_message_names_a_second_brand() -> None:
     assert quote_for((nova, cell), MessageCues(words)) == ""
     family = Hit("product.nova-lite", 1, "Nova Lite", "Nova Lite phone: $349.", "product", 1.8)
     assert quote_for((nova, family), MessageCues(frozenset({"nova", "x2", "colours"}))) == nova.text
+
+
+def test_a_long_comparison_keeps_each_entrys_first_two_sentences() -> None:
+    tail = " Students get 10% off with a verified student email, and a free year of ShieldGuard Plus." * 3
+    air = dataclasses.replace(AIR, text=f"Voltbook Air 13: $899, in stock. Weighs 1.2 kg. 2-year cover{tail}")
+    pro = dataclasses.replace(PRO, text=f"Voltbook Pro 15: $1,499, in stock. 32 GB RAM. 2-year cover{tail}")
+    assert len(quoted(air) + quoted(pro)) > MAX_COMPARISON_CHARS
+    assert comparison_quote((air, pro)) == (
+        "Voltbook Air 13: $899, in stock. Weighs 1.2 kg. Voltbook Pro 15: $1,499, in stock. 32 GB RAM."
+    )
