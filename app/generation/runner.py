@@ -33,6 +33,15 @@ def prompt_budget(engine: AsyncEngine, params: SamplingParams, max_prompt_tokens
     return budget
 
 
+def remaining_opening(tokenizer: Any, opening: str, done_ids: Sequence[int]) -> str | None:
+    """What is left of ``opening`` once ``done_ids`` are written: "" when all of it, None when the
+    written text is not its start (it was no forced opening, or the reply has gone past it)."""
+    if not opening:
+        return None
+    written = tokenizer.decode(list(done_ids), skip_special_tokens=True)
+    return opening[len(written) :] if opening.startswith(written) else None
+
+
 class JobRun:
     """One job prepared for the engine (``await JobRun.prepare(...)``): ``start()`` submits it, then
     iterate ``events()`` once.
@@ -63,6 +72,7 @@ class JobRun:
         self._engine = engine
         self._params = params
         self._stream: AsyncIterator[TokenEvent] | None = None
+        self._ended: str | None = None  # set by start() when a resumed job has nothing left to write
 
     @classmethod
     async def prepare(
@@ -86,6 +96,15 @@ class JobRun:
 
     def start(self) -> None:
         """Submit the request to the engine; UnknownAdapterError here, not mid-stream."""
+        forced, end_after = self.job.forced_opening, self.job.end_after_opening
+        if self.done_ids:
+            # A resumed job has written part of its opening: the rest of a quote is still forced
+            # (the reply must be the quote whichever worker writes it), the refusal ban is over.
+            rest = remaining_opening(self._engine.tokenizer, forced, self.done_ids)
+            forced, end_after = rest or "", end_after and rest is not None
+            if end_after and not forced:
+                self._ended = "stop"  # the whole quote was streamed before the worker died
+                return
         if self.left <= 0:
             return
         params = self._params
@@ -97,11 +116,9 @@ class JobRun:
             request_id=self.job.job_id,
             allowed_values=None if self.job.allowed_values is None else frozenset(self.job.allowed_values),
             copy_from=tuple(self.job.copy_from),
-            # A resumed job has its opening (partly) written already: the opening rules would
-            # apply mid-reply, so it continues without them.
             banned_openings=() if self.done_ids else tuple(self.job.banned_openings),
-            forced_opening="" if self.done_ids else self.job.forced_opening,
-            end_after_opening=self.job.end_after_opening and not self.done_ids,
+            forced_opening=forced,
+            end_after_opening=end_after,
         )
         self._stream = self._engine.generate(request)
 
@@ -113,6 +130,9 @@ class JobRun:
     async def events(self) -> AsyncIterator[JobEvent]:
         """The job's numbered events; closing this iterator early aborts the generation."""
         if self._stream is None:
+            if self._ended is not None:
+                yield self.end_without_generating(self._ended)
+                return
             if self.left > 0:
                 raise RuntimeError("JobRun.start() was not called")
             yield self.end_without_generating("length")
