@@ -12,8 +12,11 @@ allow, as the quote is fact text). The first rule that matches wins:
 2. two or three named products or plans the message compares (app.knowledge.comparison): each;
 3. a how-to or fault message whose first hit is a help article the customer named, or that
    holds ARTICLE_COVERED of the message's words: "Here's how: " and its steps;
-4. a product or plan ranked first that the message itself names (a word of its key, not only an
-   earlier turn), when it names no other brand's: its catalogue card, price, stock and specs.
+4. a product or plan ranked first that the message names (a word of its key) when it names no
+   other brand's, or that an earlier turn named when this message names none ("tell me about the
+   echomax headphones" / "do they come with anything to carry them in"): its catalogue card,
+   price, stock and specs. "and the personal one?" after CloudKeep Family names another entry
+   than the first-ranked one, so the adapters answer it.
 
 A not-sold note (app.knowledge.not_sold) turns every rule off: the note is the answer then.
 """
@@ -81,8 +84,9 @@ def quote_for(hits: Sequence[Hit], cues: MessageCues) -> str:
         return comparison_quote(cues.compared)
     if top.kind == "article" and cues.how_to and (top.named or top.coverage >= ARTICLE_COVERED):
         return ARTICLE_LEAD + top.text
-    if top.kind in CARD_KINDS and top.named and key_words(top.key) & cues.words:
-        named = {entity_of(h.key) for h in hits if h.kind in CARD_KINDS and key_words(h.key) & cues.words}
-        if len(named) == 1:  # "how many times will the powercell charge my nova x2": not the X2's card
+    if top.kind in CARD_KINDS and top.named:
+        brands = {entity_of(h.key) for h in hits if h.kind in CARD_KINDS and key_words(h.key) & cues.words}
+        follow_up = not brands  # "how long does the battery last?": the earlier turn named it
+        if follow_up or (len(brands) == 1 and key_words(top.key) & cues.words):
             return quoted(top)
     return ""

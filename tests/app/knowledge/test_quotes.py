@@ -55,12 +55,18 @@ def test_a_help_article_ranked_first_is_quoted_for_a_how_to(
     assert quote == (ARTICLE_LEAD + article.text if expected else "")
 
 
-def test_a_product_ranked_first_is_quoted_only_when_this_message_names_it() -> None:
+def test_a_named_product_ranked_first_is_quoted_when_this_message_names_it_or_nothing() -> None:
     named = dataclasses.replace(BULB, named=True)
     assert quote_for((named,), MessageCues(frozenset({"lumo", "bulb", "colour"}))) == BULB.text
-    # Named through an earlier turn ("do you sell smart bulbs? / how much is one?"): the adapters answer.
-    assert quote_for((named,), MessageCues(frozenset({"how", "much", "is", "one"}))) == ""
+    # A follow-up naming nothing ("tell me about the lumo bulb" / "how much is one?"): the card.
+    assert quote_for((named,), MessageCues(frozenset({"how", "much", "is", "one"}))) == BULB.text
     assert quote_for((BULB,), MessageCues(frozenset({"lumo"}))) == ""  # found by its words alone
+
+
+def test_a_follow_up_naming_another_entry_than_the_first_ranked_gets_no_card() -> None:
+    family = Hit("plan.cloudkeep-family", 1, "CloudKeep Family", "Family: $9.99.", "plan", 2.0, True)
+    personal = Hit("plan.cloudkeep-personal", 1, "CloudKeep Personal", "Personal: $3.99.", "plan", 1.9, True)
+    assert quote_for((family, personal), MessageCues(frozenset({"and", "the", "personal", "one"}))) == ""
 
 
 def test_reply_facts_quote_as_the_whole_reply_unless_a_not_sold_note_answers() -> None:
