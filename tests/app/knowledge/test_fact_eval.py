@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from collections import Counter
+from pathlib import Path
+
+import pytest
 
 from app.knowledge.entries import read_entries
 from app.knowledge.fact_eval import (
@@ -15,12 +18,22 @@ from app.knowledge.fact_eval import (
     summarise,
 )
 
+# Every committed set: the first (191) and the later independent ones (facts_questions_v2.jsonl, ...).
+QUESTION_SETS = sorted(Path(__file__).parents[3].joinpath("adapters", "eval").glob("facts_questions*.jsonl"))
+
 
 def test_question_set_is_large_varied_and_agrees_with_the_knowledge() -> None:
     questions = load_questions()
     kinds = Counter(q.kind for q in questions)
     assert len(questions) >= 150 and len({q.id for q in questions}) == len(questions)
     assert kinds["not_covered"] >= 15 and kinds["followup"] >= 10 and kinds["comparison"] >= 10
+    assert len(QUESTION_SETS) >= 4
+
+
+@pytest.mark.parametrize("path", QUESTION_SETS, ids=lambda p: p.name)
+def test_every_question_set_agrees_with_the_knowledge(path: Path) -> None:
+    questions = load_questions(path)
+    assert questions and len({q.id for q in questions}) == len(questions)
     texts = {e.key: normalise(f"{e.title} {e.text}") for e in read_entries()}
     for q in questions:
         if q.kind == "not_covered":
