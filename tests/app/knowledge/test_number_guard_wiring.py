@@ -47,22 +47,27 @@ class ScriptedBackend(GenerationBackend):
         return {"ok": True}
 
 
-async def _reply_row(pg_url: str, db: Session, backend: ScriptedBackend, mode: str) -> Message:
+def seeded_service(pg_url: str, db: Session, backend: ScriptedBackend, **options: Any) -> ChatService:
+    """A chat service over the seeded knowledge base, routing by keyword, replying with ``backend``."""
     import_path(db)
-    service = ChatService(
+    return ChatService(
         session_factory(pg_url),
         backend,
         ReplyPlanner(KeywordRouter(), ["general", "tech_support", "sales"]),
         InProcessHub(),
         AppMetrics(),
-        number_guard=mode,
+        **options,
     )
 
-    async def emit(_: dict[str, Any]) -> None:
-        return None
 
+async def ignore_frame(_: dict[str, Any]) -> None:
+    return None
+
+
+async def _reply_row(pg_url: str, db: Session, backend: ScriptedBackend, mode: str) -> Message:
+    service = seeded_service(pg_url, db, backend, number_guard=mode)
     cid = create_conversation(db).id
-    job_id = await service.send(cid, "How much are the EchoMax headphones?", None, emit)
+    job_id = await service.send(cid, "How much are the EchoMax headphones?", None, ignore_frame)
     assert job_id is not None
     await service.recorder.wait(job_id)
     db.expire_all()

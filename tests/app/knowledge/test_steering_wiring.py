@@ -4,39 +4,19 @@ and a contact entry's text to open with (inference/forced_opening.py)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from sqlalchemy.orm import Session
 
 from app.chat.conversations import create_conversation
-from app.chat.hub import InProcessHub
-from app.chat.metrics import AppMetrics
-from app.chat.planning import ReplyPlanner
-from app.chat.service import ChatService
-from app.db.session import session_factory
 from app.generation.backend import GenerationJob
-from app.knowledge.importer import import_path
 from app.knowledge.reply_facts import REFUSAL_OPENINGS
-from tests.app.chat_support import KeywordRouter
-from tests.app.knowledge.test_number_guard_wiring import ScriptedBackend
+from tests.app.knowledge.test_number_guard_wiring import ScriptedBackend, ignore_frame, seeded_service
 
 
 async def _job(pg_url: str, db: Session, text: str) -> GenerationJob:
-    import_path(db)
     backend = ScriptedBackend("ok")
-    service = ChatService(
-        session_factory(pg_url),
-        backend,
-        ReplyPlanner(KeywordRouter(), ["general", "tech_support", "sales"]),
-        InProcessHub(),
-        AppMetrics(),
-    )
-
-    async def emit(_: dict[str, Any]) -> None:
-        return None
-
-    job_id = await service.send(create_conversation(db).id, text, None, emit)
+    service = seeded_service(pg_url, db, backend)
+    job_id = await service.send(create_conversation(db).id, text, None, ignore_frame)
     assert job_id is not None
     await service.recorder.wait(job_id)
     return backend.jobs[-1]
