@@ -120,22 +120,3 @@ def test_distractors_far_below_the_best_hit_are_dropped(seeded: Session) -> None
     # A comparison keeps both of the products it names.
     pair = _keys(seeded, "EchoBuds Pro vs EchoMax ANC, which is cheaper?")
     assert {"product.echobuds-pro", "product.echomax-anc"} <= set(pair)
-
-
-LETTER = (
-    "Good morning,\n\nI hope this finds you well. Would you be so kind as to let me know the e-mail "
-    "address at which your support staff can be reached in writing about my recent purchase?\n\n"
-    "With thanks and kind regards,\nP. Lindqvist"
-)
-ESSAY = (
-    "Yesterday my grandmother told a long story about her childhood garden, the summer storms, the "
-    "neighbours' goats and a trip by train to the seaside, and the price of ice cream back then."
-)
-
-
-def test_a_long_polite_letter_is_not_rejected_for_its_courtesies(seeded: Session) -> None:
-    assert "contact.email" in _keys(seeded, LETTER)
-
-
-def test_a_long_message_about_something_else_still_retrieves_nothing(seeded: Session) -> None:
-    assert _keys(seeded, ESSAY) == []
