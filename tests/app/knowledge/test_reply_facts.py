@@ -49,6 +49,8 @@ def test_refusals_are_banned_only_when_the_top_entry_was_named_and_no_note_says_
     assert ReplyFacts("nova x2 price", named).steering() == Steering(
         ("Nova X2: The Nova X2 costs 499 dollars.", "Returns: Returns are free within 30 days."),
         REFUSAL_OPENINGS,
+        "Nova X2: The Nova X2 costs 499 dollars.",  # a named product ranked first: its card (quotes.py)
+        True,
     )
     assert ReplyFacts("cheap phone price", HITS).banned_openings() == ()  # found by words alone
     assert ReplyFacts("nova x3 price", named, note=NOTE).banned_openings() == ()

@@ -120,3 +120,15 @@ def test_distractors_far_below_the_best_hit_are_dropped(seeded: Session) -> None
     # A comparison keeps both of the products it names.
     pair = _keys(seeded, "EchoBuds Pro vs EchoMax ANC, which is cheaper?")
     assert {"product.echobuds-pro", "product.echomax-anc"} <= set(pair)
+
+
+ESSAY = (
+    "Yesterday my grandmother told a long story about her childhood garden, the summer storms, the "
+    "neighbours' goats and a trip by train to the seaside, and the price of ice cream back then."
+)
+
+
+def test_a_long_message_about_something_else_retrieves_nothing(seeded: Session) -> None:
+    # With the relevance gates capped at 6 terms (tried for long polite letters) this retrieved
+    # the refunds policy ("price", "back", "long"): the gates count every term.
+    assert _keys(seeded, ESSAY) == []
