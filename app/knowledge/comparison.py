@@ -18,22 +18,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from app.knowledge.query import COMPARING_WORDS
+from app.knowledge.query import CATALOGUE_KINDS, COMPARING_WORDS, key_words
 from app.knowledge.retrieval import Hit
 
-COMPARED_KINDS = frozenset({"product", "plan"})
 MAX_COMPARED = 3  # "shieldguard basic vs plus vs premium"; more would not fit max_new_tokens
-
-
-def key_words(key: str) -> frozenset[str]:
-    """The words of an entry's key after its kind (``product.voltbook-air-13`` -> voltbook, air, 13)."""
-    return frozenset(key.partition(".")[2].split("-"))
 
 
 def compared_entries(words: frozenset[str], hits: Sequence[Hit]) -> tuple[Hit, ...]:
     """The products/plans among ``hits`` that a message of ``words`` (normalised: "echo max" and
     "sheildguard" are names) compares, best-ranked first, two or MAX_COMPARED of them; else ()."""
-    catalogue = [h for h in hits if h.kind in COMPARED_KINDS]
+    catalogue = [h for h in hits if h.kind in CATALOGUE_KINDS]
     if len(catalogue) < 2:
         return ()
     if not words & COMPARING_WORDS:

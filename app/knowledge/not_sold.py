@@ -22,7 +22,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from adapters.grounding import FactSnippet
-from app.knowledge.query import entity_of, normalise, tokens
+from app.knowledge.query import entity_of, key_words, normalise, tokens
 
 NOTE_KEY = "note.not-sold"
 MAX_DESIGNATOR = 2  # "pro 17": brands are followed by one or two designator words
@@ -173,4 +173,4 @@ def relatives_to_drop(
     """
     words = set(normalise(tokens(message), frozenset(families)))
     family = {item.key for item in families.get(found[1][0].brand or "", [])}
-    return {k for k in keys if k in family and not set(k.partition(".")[2].split("-")) <= words}
+    return {k for k in keys if k in family and not key_words(k) <= words}

@@ -37,10 +37,18 @@ def tokens(text: str) -> list[str]:
     return TOKEN.findall(text.lower())
 
 
+CATALOGUE_KINDS = frozenset({"product", "plan"})  # the entries a customer names, compares and buys
+
+
+def key_words(key: str) -> frozenset[str]:
+    """The words of an entry's key after its kind (``product.voltbook-air-13`` -> voltbook, air, 13)."""
+    return frozenset(key.partition(".")[2].split("-"))
+
+
 def entity_of(key: str) -> str | None:
     """The name a product or plan key starts with (``product.echomax-anc`` -> ``echomax``)."""
     kind, _, slug = key.partition(".")
-    if kind not in ("product", "plan"):
+    if kind not in CATALOGUE_KINDS:
         return None
     name = slug.split("-", 1)[0]
     return None if name in NOT_ENTITIES or len(name) < 3 else name
@@ -179,5 +187,5 @@ def wanted_kinds(text: str, names: frozenset[str] = frozenset()) -> set[str]:
     if any(a == "how" and b in ("do", "to", "can") for a, b in zip(words, words[1:], strict=False)):
         kinds.add("article")
     if COMPARING_WORDS.intersection(words) and len(names.intersection(normalise(words, names))) >= 2:
-        kinds |= {"product", "plan"}
+        kinds |= CATALOGUE_KINDS
     return kinds

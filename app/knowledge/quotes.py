@@ -27,15 +27,14 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from app.knowledge.comparison import compared_entries, key_words
-from app.knowledge.query import entity_of, normalise, tokens, wanted_kinds
+from app.knowledge.comparison import compared_entries
+from app.knowledge.query import CATALOGUE_KINDS, entity_of, key_words, normalise, tokens, wanted_kinds
 from app.knowledge.retrieval import Hit
 
 # Below this the first-ranked article was as often the wrong one ("my laptop broke after 18
 # months, is that still covered?" ranked the battery guide first).
 ARTICLE_COVERED = 0.5
 ARTICLE_LEAD = "Here's how: "  # how the grounded training replies open a how-to (adapters/datasets)
-CARD_KINDS = frozenset({"product", "plan"})
 # A comparison quote this long is trimmed: digits are a token each in SmolLM2's vocabulary, so 400
 # characters of catalogue text are about 130 tokens, under the smallest default max_new_tokens (160).
 MAX_COMPARISON_CHARS = 400
@@ -84,8 +83,9 @@ def quote_for(hits: Sequence[Hit], cues: MessageCues) -> str:
         return comparison_quote(cues.compared)
     if top.kind == "article" and cues.how_to and (top.named or top.coverage >= ARTICLE_COVERED):
         return ARTICLE_LEAD + top.text
-    if top.kind in CARD_KINDS and top.named:
-        brands = {entity_of(h.key) for h in hits if h.kind in CARD_KINDS and key_words(h.key) & cues.words}
+    if top.kind in CATALOGUE_KINDS and top.named:
+        named = [h for h in hits if h.kind in CATALOGUE_KINDS and key_words(h.key) & cues.words]
+        brands = {entity_of(h.key) for h in named}
         follow_up = not brands  # "how long does the battery last?": the earlier turn named it
         if follow_up or (len(brands) == 1 and key_words(top.key) & cues.words):
             return quoted(top)

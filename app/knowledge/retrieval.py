@@ -18,6 +18,7 @@ from adapters.grounding import FactSnippet
 from app.knowledge.fulltext import best_matches, dialect_of, index_scans
 from app.knowledge.query import (
     conversation_query,
+    key_words,
     matched_terms,
     search_terms,
     term_patterns,
@@ -84,7 +85,7 @@ def searched_terms(terms: Sequence[str], counts: Sequence[int], names: frozenset
 def name_bonus(key: str, heading: set[str], terms: Sequence[str], vocabulary: frozenset[str]) -> float:
     """How strongly the query names this entry: a product/plan name in its key, title or keywords
     (a mention in the text, like a bundle offer's, does not count), then its key's other words."""
-    words = set(key.partition(".")[2].split("-"))
+    words = key_words(key)
     named = {t for t in heading | (words & set(terms)) if t in vocabulary}
     if not named:
         return 0.0

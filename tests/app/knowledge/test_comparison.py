@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from app.knowledge.comparison import key_words
 from app.knowledge.quotes import cues_of
 from app.knowledge.retrieval import Hit
 
@@ -20,10 +19,6 @@ BRANDS = frozenset({"voltbook", "shieldguard"})
 
 def compared(message: str, hits: list[Hit]) -> tuple[Hit, ...]:
     return cues_of(message, hits, BRANDS).compared
-
-
-def test_key_words_are_the_words_after_the_kind() -> None:
-    assert key_words("product.voltbook-air-13") == {"voltbook", "air", "13"}
 
 
 @pytest.mark.parametrize(

@@ -6,6 +6,7 @@ from app.knowledge.query import (
     conversation_query,
     entity_of,
     entity_vocabulary,
+    key_words,
     matched_terms,
     search_terms,
     term_patterns,
@@ -66,3 +67,7 @@ def test_two_names_and_a_comparing_word_want_products_and_plans() -> None:
     assert "product" not in wanted_kinds("echobuds or echomax pairing guide", frozenset())  # no names known
     assert "product" not in wanted_kinds("does the echomax work with the nova", names)  # no comparing word
     assert "product" not in wanted_kinds("reset or re-pair my echobuds", names)  # one name
+
+
+def test_key_words_are_the_words_after_the_kind() -> None:
+    assert key_words("product.voltbook-air-13") == {"voltbook", "air", "13"}
