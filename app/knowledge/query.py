@@ -26,7 +26,15 @@ STOP_WORDS = frozenset(
     the their theirs them themselves then there these they this those through thx to too tell under
     until up us ve very want was we were what when where which while who whom why will with would you
     your yours yourself yourselves d y u ur im ive id dont cant wont whats hows one thing things someone
-    anyone something anything really still yes yeah sure continue""".split()
+    anyone something anything really still yes yeah sure continue till""".split()
+)
+# A letter's courtesy words: a formal email ("Good afternoon, could you kindly provide ... regarding
+# a recent purchase? Yours faithfully") has more of them than of its question, and each one the
+# store's entries never use counts against the relevance gates.
+LETTER_WORDS = frozenset(
+    """dear good afternoon kindly provide regarding recent looking around approximately right kind
+    wondering wonder appreciate appreciated grateful faithfully sincerely regards best wishes advance
+    obtain inform advise possible able""".split()
 )
 # Unique to one family of entries: the store's own name is in everything, so it is no entity.
 NOT_ENTITIES = frozenset({"voltline"})
@@ -52,6 +60,19 @@ def entity_of(key: str) -> str | None:
         return None
     name = slug.split("-", 1)[0]
     return None if name in NOT_ENTITIES or len(name) < 3 else name
+
+
+def designates(key: str, words: Iterable[str]) -> bool:
+    """True if ``words`` hold a product's or plan's model designation: all of its key's words but the
+    brand, when those are two or more or one with a digit ("pro 15", "air 13", "x2", "smart bulb").
+    Customers name models that way ("hw much is the pro 15") as often as by the brand."""
+    name = entity_of(key)
+    if name is None:
+        return False
+    model = key_words(key) - {name}
+    if not model or (len(model) == 1 and not any(c.isdigit() for c in next(iter(model)))):
+        return False
+    return model <= set(words)
 
 
 def entity_vocabulary(keys: Iterable[str]) -> frozenset[str]:
@@ -100,9 +121,37 @@ def search_terms(text: str, vocabulary: frozenset[str] = frozenset()) -> list[st
     """The distinct content terms of ``text`` in order, names normalised, at most MAX_TERMS."""
     seen: dict[str, None] = {}
     for word in normalise(tokens(text), vocabulary):
-        if word not in STOP_WORDS and (len(word) > 1 or word.isdigit()):
+        if word not in STOP_WORDS and word not in LETTER_WORDS and (len(word) > 1 or word.isdigit()):
             seen.setdefault(word, None)
     return list(seen)[:MAX_TERMS]
+
+
+# Past this many terms a message is a letter, not a chat line: its greeting, its story and its
+# sign-off outnumber the question's words and the relevance gates rejected it ("Dear Voltline team,
+# ... could you kindly tell me what a single bulb costs? ... Margaret" retrieved nothing).
+LONG_MESSAGE_TERMS = 12
+_SENTENCES = re.compile(r"(?<=[.!?])\s+|\n+")
+
+
+def question_focus(message: str, vocabulary: frozenset[str] = frozenset()) -> str:
+    """What a long message asks: its questions, each with the sentence before it (where the letter
+    says what it is about: "Our company would like 25 docks. Who should we contact?"), then the
+    names the rest of it mentions. Short messages, and long ones that ask nothing with a "?", whole
+    (a long story without a question must still look off-topic to the gates)."""
+    if len(search_terms(message, vocabulary)) <= LONG_MESSAGE_TERMS:
+        return message
+    sentences = [s.strip() for s in _SENTENCES.split(message) if s.strip()]
+    kept = [
+        i
+        for i, s in enumerate(sentences)
+        if s.endswith("?") or (i + 1 < len(sentences) and sentences[i + 1].endswith("?"))
+    ]
+    if not any(sentences[i].endswith("?") for i in kept):
+        return message
+    focus = " ".join(sentences[i] for i in kept)
+    names = [t for t in search_terms(message, vocabulary) if t in vocabulary]
+    missing = [t for t in names if t not in search_terms(focus, vocabulary)]
+    return " ".join([focus, *missing])
 
 
 def conversation_query(message: str, recent_customer_turns: Sequence[str], vocabulary: frozenset[str]) -> str:
@@ -113,6 +162,7 @@ def conversation_query(message: str, recent_customer_turns: Sequence[str], vocab
     one are carried over when the message has none, and a very short message also takes the
     previous turn's terms. Older turns never outweigh the message itself.
     """
+    message = question_focus(message, vocabulary)
     terms = search_terms(message, vocabulary)
     extra: list[str] = []
     if not any(t in vocabulary for t in terms):
@@ -166,6 +216,15 @@ KIND_CUES: dict[str, frozenset[str]] = {
         # A fault described rather than a task named: "left earbud has gone silent", "bulb wont show up".
         "silent wont dead stopped keeps problem issue error doesnt disconnects dropping stuck frozen".split()
     ),
+    # The store's rules: "my nova x2 screen cracked, is that covered under the warranty?" asks the
+    # warranty policy about a product, not the product's card.
+    "policy": frozenset(
+        "warranty guarantee covered refund refunds refunded return returns returning shipping delivery "
+        "postage cancel cancellation cancelling damaged crushed privacy payment".split()
+    ),
+    # Reaching the store: "the e-mail address to which I may send written correspondence" wants the
+    # support email, not the how-to-change-your-email article (PostgreSQL ranked that first).
+    "contact": frozenset("contact correspondence write reach hotline".split()),
 }
 
 

@@ -13,7 +13,8 @@ allow, as the quote is fact text). The first rule that matches wins:
 3. a how-to or fault message whose first hit is a help article the customer named, or that
    holds ARTICLE_COVERED of the message's words: "Here's how: " and its steps;
 4. a product or plan ranked first that the message names (a word of its key) when it names no
-   other brand's, or that an earlier turn named when this message names none ("tell me about the
+   other brand or model (query.designates) and asks no policy retrieved beside it, or that an
+   earlier turn named when this message names none ("tell me about the
    echomax headphones" / "do they come with anything to carry them in"): its catalogue card,
    price, stock and specs. "and the personal one?" after CloudKeep Family names another entry
    than the first-ranked one, so the adapters answer it.
@@ -28,7 +29,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from app.knowledge.comparison import compared_entries
-from app.knowledge.query import CATALOGUE_KINDS, entity_of, key_words, normalise, tokens, wanted_kinds
+from app.knowledge.query import (
+    CATALOGUE_KINDS,
+    designates,
+    entity_of,
+    key_words,
+    normalise,
+    tokens,
+    wanted_kinds,
+)
 from app.knowledge.retrieval import Hit
 
 # Below this the first-ranked article was as often the wrong one ("my laptop broke after 18
@@ -48,12 +57,14 @@ class MessageCues:
     words: frozenset[str] = frozenset()  # its words, catalogue names normalised
     compared: tuple[Hit, ...] = ()  # the entries it compares
     how_to: bool = False  # it asks how to do something or describes a fault (query.wanted_kinds)
+    asks_policy: bool = False  # it uses a policy word: warranty, refund, delivery ... (query.KIND_CUES)
 
 
 def cues_of(message: str, hits: Sequence[Hit], brands: frozenset[str]) -> MessageCues:
     """The cues of ``message`` given its hits and the catalogue's entity names."""
     words = frozenset(normalise(tokens(message), brands))
-    return MessageCues(words, compared_entries(words, hits), "article" in wanted_kinds(message))
+    kinds = wanted_kinds(message)
+    return MessageCues(words, compared_entries(words, hits), "article" in kinds, "policy" in kinds)
 
 
 def quoted(hit: Hit) -> str:
@@ -83,10 +94,23 @@ def quote_for(hits: Sequence[Hit], cues: MessageCues) -> str:
         return comparison_quote(cues.compared)
     if top.kind == "article" and cues.how_to and (top.named or top.coverage >= ARTICLE_COVERED):
         return ARTICLE_LEAD + top.text
-    if top.kind in CATALOGUE_KINDS and top.named:
-        named = [h for h in hits if h.kind in CATALOGUE_KINDS and key_words(h.key) & cues.words]
-        brands = {entity_of(h.key) for h in named}
-        follow_up = not brands  # "how long does the battery last?": the earlier turn named it
-        if follow_up or (len(brands) == 1 and key_words(top.key) & cues.words):
+    if top.kind in CATALOGUE_KINDS and top.named and not _policy_asked(hits, cues):
+        mentioned = [h for h in hits if h.kind in CATALOGUE_KINDS and key_words(h.key) & cues.words]
+        brands = {entity_of(h.key) for h in mentioned if _names_brand(h.key, cues.words)}
+        others = brands - {entity_of(top.key)}
+        follow_up = not mentioned  # "how long does the battery last?": the earlier turn named it
+        if follow_up or (not others and key_words(top.key) & cues.words):
             return quoted(top)
     return ""
+
+
+def _names_brand(key: str, words: frozenset[str]) -> bool:
+    """True if ``words`` name this entry's brand or model ("echobuds", "pro 15"), not only share a
+    word with its key: "hw much is the pro 15" does not name the EchoBuds Pro."""
+    return entity_of(key) in words or designates(key, words)
+
+
+def _policy_asked(hits: Sequence[Hit], cues: MessageCues) -> bool:
+    """A policy is asked about and retrieved: "my nova x2 cracked, is that covered under the
+    warranty?" is answered from the warranty, not by the phone's card."""
+    return cues.asks_policy and any(h.kind == "policy" for h in hits)

@@ -19,9 +19,11 @@ from sqlalchemy.orm import Session
 from app.knowledge.fulltext import term_counts
 from app.knowledge.not_sold import CatalogueItem, families_of
 from app.knowledge.query import entity_vocabulary
+from app.knowledge.spelling import known_words
 from app.knowledge.store import knowledge_revision
 
 VOCABULARY_SQL = "SELECT key FROM knowledge_entries WHERE kind IN ('product', 'plan') AND NOT deleted"
+WORDS_SQL = "SELECT title, keywords, text FROM knowledge_entries WHERE NOT deleted"
 CATALOGUE_SQL = (
     "SELECT key, title, text FROM knowledge_entries WHERE kind IN ('product', 'plan') AND NOT deleted"
 )
@@ -36,6 +38,7 @@ class Snapshot:
     names: frozenset[str]
     counts: dict[tuple[str, int], int] = field(default_factory=dict)  # (term, cap) -> count
     families: dict[str, list[CatalogueItem]] | None = None
+    spellings: frozenset[str] | None = None
 
     def term_counts(self, session: Session, terms: Sequence[str], cap: int) -> list[int]:
         """How many entries each term occurs in (up to ``cap``); only terms not seen yet are counted."""
@@ -52,6 +55,13 @@ class Snapshot:
             rows = session.execute(text(CATALOGUE_SQL))
             self.families = families_of(CatalogueItem(r.key, r.title, r.text) for r in rows)
         return self.families
+
+    def words(self, session: Session) -> frozenset[str]:
+        """Every word of the live entries (app.knowledge.spelling), read on first use in this revision."""
+        if self.spellings is None:
+            rows = session.execute(text(WORDS_SQL))
+            self.spellings = known_words(f"{r.title} {r.keywords} {r.text}" for r in rows)
+        return self.spellings
 
 
 _snapshots: dict[tuple[str, int], Snapshot] = {}

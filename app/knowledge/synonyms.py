@@ -80,6 +80,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "headset": ("headphones",),
     "earphones": ("earbuds",),
     "cellphone": ("smartphone",),
+    "handset": ("smartphone",),  # and a known word, so spelling does not "correct" it to "headset"
     "powerbank": ("power", "bank"),
     "charger": ("power", "bank"),
     "webcam": ("camera",),
@@ -95,6 +96,15 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "deals": ("offer", "discount"),
     "sale": ("offer", "discount"),
     "voucher": ("discount",),
+    # The entries say "order"; letters say "purchase", shoppers "buy" (no entry uses either).
+    "purchase": ("order",),
+    "purchases": ("order",),
+    "purchased": ("order",),
+    "purchasing": ("order",),
+    "buy": ("order",),
+    "buying": ("order",),
+    "quotation": ("quote",),
+    "correspondence": ("email",),
 }
 
 

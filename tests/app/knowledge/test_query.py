@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from app.knowledge.query import (
     conversation_query,
+    designates,
     entity_of,
     entity_vocabulary,
     key_words,
     matched_terms,
+    question_focus,
     search_terms,
     term_patterns,
     wanted_kinds,
@@ -58,6 +60,7 @@ def test_kind_cues() -> None:
     assert wanted_kinds("left earbud has gone silent") == {"article"}
     assert wanted_kinds("new lumo bulb wont show up") == {"article"}
     assert wanted_kinds("opening hours") == set()
+    assert wanted_kinds("is my cracked screen covered under the warranty") == {"policy"}
 
 
 def test_two_names_and_a_comparing_word_want_products_and_plans() -> None:
@@ -71,3 +74,44 @@ def test_two_names_and_a_comparing_word_want_products_and_plans() -> None:
 
 def test_key_words_are_the_words_after_the_kind() -> None:
     assert key_words("product.voltbook-air-13") == {"voltbook", "air", "13"}
+
+
+LETTER = (
+    "Dear Voltline team,\n\nI am thinking about buying one of your colour smart bulbs for my daughter's "
+    "bedroom, she would like to change the colours from her phone. Before I order, could you kindly "
+    "tell me what a single bulb costs?\n\nThank you very much in advance,\nMargaret"
+)
+
+
+def test_a_long_message_is_searched_by_its_questions_and_the_sentence_before_each() -> None:
+    focus = question_focus(LETTER)
+    assert focus.startswith("I am thinking about buying") and focus.endswith("what a single bulb costs?")
+    assert "Margaret" not in focus and "Dear" not in focus
+    # Names from the rest of the letter come along.
+    named = (
+        "My EchoMax arrived on Tuesday. The colour is lovely, the sound warm, my brother borrowed "
+        "them twice already. Price of a case?"
+    )
+    assert question_focus(named, NAMES).endswith("Price of a case? echomax")
+
+
+def test_short_messages_and_long_ones_asking_nothing_are_searched_whole() -> None:
+    short = "how much is the echomax? and the case?"
+    assert question_focus(short) == short
+    story = "Yesterday my grandmother told a long story about her garden, the storms, goats and trains."
+    assert question_focus(story * 2) == story * 2
+
+
+def test_letter_courtesies_are_no_search_terms() -> None:
+    assert search_terms("Good afternoon, could you kindly provide the email address? Regards") == [
+        "email",
+        "address",
+    ]
+
+
+def test_a_model_designation_names_its_product() -> None:
+    assert designates("product.voltbook-pro-15", ["hw", "pro", "15"])
+    assert designates("product.nova-x2", ["the", "x2"])  # one word, with a digit
+    assert not designates("product.voltbook-pro-15", ["pro"])  # part of it
+    assert not designates("plan.cloudkeep-personal", ["my", "personal", "info"])  # one plain word
+    assert not designates("article.pair-echomax", ["pair", "echomax"])  # not a product or plan

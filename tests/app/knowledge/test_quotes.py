@@ -93,3 +93,22 @@ def test_a_long_comparison_keeps_each_entrys_first_two_sentences() -> None:
     assert comparison_quote((air, pro)) == (
         "Voltbook Air 13: $899, in stock. Weighs 1.2 kg. Voltbook Pro 15: $1,499, in stock. 32 GB RAM."
     )
+
+
+def test_a_word_shared_with_another_brands_key_does_not_name_that_brand() -> None:
+    # "hw much is the pro 15": "pro" is in the EchoBuds Pro's key too, but the message names the
+    # Voltbook's model, not the EchoBuds.
+    pro = dataclasses.replace(PRO, named=True)
+    buds = Hit("product.echobuds-pro", 1, "EchoBuds Pro", "EchoBuds Pro: $179.", "product", 7.0)
+    assert quote_for((pro, buds), MessageCues(frozenset({"hw", "much", "pro", "15"}))) == PRO.text
+    # Named by its brand, the second product stops the card.
+    assert quote_for((pro, buds), MessageCues(frozenset({"pro", "15", "echobuds"}))) == ""
+
+
+def test_no_card_when_the_message_asks_a_policy_retrieved_beside_it() -> None:
+    nova = Hit("product.nova-x2", 1, "Nova X2", "Nova X2 smartphone: $699.", "product", 2.0, named=True)
+    warranty = Hit("policy.warranty", 1, "Warranty", "2-year warranty on defects.", "policy", 1.9)
+    words = frozenset("my nova x2 cracked is that covered under the warranty".split())
+    assert quote_for((nova, warranty), MessageCues(words, asks_policy=True)) == ""
+    assert quote_for((nova, warranty), MessageCues(words)) == nova.text  # no policy word: the card
+    assert quote_for((nova,), MessageCues(words, asks_policy=True)) == nova.text  # no policy found

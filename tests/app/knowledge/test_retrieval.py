@@ -132,3 +132,41 @@ def test_a_long_message_about_something_else_retrieves_nothing(seeded: Session) 
     # With the relevance gates capped at 6 terms (tried for long polite letters) this retrieved
     # the refunds policy ("price", "back", "long"): the gates count every term.
     assert _keys(seeded, ESSAY) == []
+
+
+@pytest.mark.parametrize(
+    ("letter", "key"),
+    [
+        (
+            "Good afternoon,\n\nCould you kindly provide the e-mail address to which I may send written "
+            "correspondence regarding a recent purchase?\n\nYours faithfully,\nH. Okafor",
+            "contact.email",
+        ),
+        (
+            "Hello,\n\nI run a small design studio and we are looking to purchase approximately 12 "
+            "laptops for the team. Could you tell me whom I should contact to obtain a quotation?\n\n"
+            "Best regards,\nPriya",
+            "contact.business",
+        ),
+    ],
+)
+def test_a_formal_letter_finds_what_its_question_asks(seeded: Session, letter: str, key: str) -> None:
+    # Both retrieved nothing: their courtesies outnumbered the question's words at the gates.
+    assert _keys(seeded, letter)[0] == key
+
+
+def test_a_misspelt_word_is_searched_as_the_store_spells_it(seeded: Session) -> None:
+    assert _keys(seeded, "how long is the garantee on laptops")[0] == "policy.warranty"
+    assert _keys(seeded, "when do i recieve my refund")[:1] in (["policy.refunds"], ["policy.returns"])
+
+
+def test_a_policy_asked_for_a_named_product_is_retrieved_beside_it(seeded: Session) -> None:
+    keys = _keys(seeded, "the screen on my nova x2 cracked when i dropped it, is that covered under warranty")
+    assert "policy.warranty" in keys
+    # A question about both keeps both.
+    assert {"policy.returns", "product.echomax-anc"} <= set(_keys(seeded, "echomax price and return policy"))
+
+
+def test_a_model_designation_without_the_brand_names_the_product(seeded: Session) -> None:
+    top = retrieve(seeded, "hw much is the pro 15")[0]
+    assert (top.key, top.named) == ("product.voltbook-pro-15", True)

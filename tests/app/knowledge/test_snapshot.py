@@ -59,3 +59,19 @@ def test_an_edit_is_a_new_snapshot_with_fresh_counts_and_names(any_db: Session) 
     assert after is not before and "zorblax" in after.names
     assert after.term_counts(any_db, ["echomax"], cap=1000) == [n + 1]
     assert "zorblax" in after.catalogue(any_db)
+
+
+def test_the_spelling_words_are_the_live_entries_words_read_once_per_revision(any_db: Session) -> None:
+    import_path(any_db)
+    before = snapshot(any_db)
+    words = before.words(any_db)
+    assert "warranty" in words and "soundbar" not in words
+    with statements(any_db) as seen:
+        assert before.words(any_db) is words
+    assert seen == []
+    store.add_entry(
+        any_db,
+        EntryData("product.zorblax-1", "product", "Zorblax 1 soundbar", "A soundbar.", ("speakers",)),
+        actor="olga",
+    )
+    assert {"soundbar", "speakers"} <= snapshot(any_db).words(any_db)
