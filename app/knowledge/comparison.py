@@ -18,10 +18,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from app.knowledge.query import CATALOGUE_KINDS, COMPARING_WORDS, key_words
+from app.knowledge.query import CATALOGUE_KINDS, COMPARING_WORDS, key_words, stem, tokens
 from app.knowledge.retrieval import Hit
 
 MAX_COMPARED = 3  # "shieldguard basic vs plus vs premium"; more would not fit max_new_tokens
+
+
+def _noun(hit: Hit) -> str:
+    """The entry's category noun, stemmed: its title's last word ("EchoBuds Pro earbuds" -> earbud)."""
+    words = tokens(hit.title)
+    return stem(words[-1]) if words else ""
 
 
 def compared_entries(words: frozenset[str], hits: Sequence[Hit]) -> tuple[Hit, ...]:
@@ -33,8 +39,11 @@ def compared_entries(words: frozenset[str], hits: Sequence[Hit]) -> tuple[Hit, .
     if not words & COMPARING_WORDS:
         return ()
     named = []
+    stems = {stem(w) for w in words}
     for hit in catalogue:
-        others = set().union(*(key_words(h.key) for h in catalogue if h is not hit))
+        others = set().union(*(key_words(h.key) | {_noun(h)} for h in catalogue if h is not hit))
         if words & (key_words(hit.key) - others):  # a word only this entry's key has
+            named.append(hit)
+        elif _noun(hit) in stems - others:  # or its category: "earbuds vs the over-ear headphones"
             named.append(hit)
     return tuple(named[:MAX_COMPARED]) if len(named) >= 2 else ()

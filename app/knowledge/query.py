@@ -75,6 +75,18 @@ def designates(key: str, words: Iterable[str]) -> bool:
     return model <= set(words)
 
 
+def category_nouns(products: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """The last word of each product's title that no other product's title ends with, stemmed ->
+    that product's key: "how much is one bulb" means the Lumo Smart Bulb, "the earbuds" the
+    EchoBuds Pro; "laptop" and "phone" end two titles each and name neither. ``products``: (key, title)."""
+    ends: dict[str, list[str]] = {}
+    for key, title in products:
+        words = tokens(title)
+        if key.startswith("product.") and words:
+            ends.setdefault(stem(words[-1]), []).append(key)
+    return {noun: keys[0] for noun, keys in ends.items() if len(keys) == 1}
+
+
 def entity_vocabulary(keys: Iterable[str]) -> frozenset[str]:
     """Every entity name among ``keys``."""
     return frozenset(name for key in keys if (name := entity_of(key)) is not None)

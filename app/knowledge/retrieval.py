@@ -17,13 +17,16 @@ from sqlalchemy.orm import Session
 from adapters.grounding import FactSnippet
 from app.knowledge.fulltext import best_matches, dialect_of, index_scans
 from app.knowledge.query import (
+    COMPARING_WORDS,
     KIND_CUES,
     conversation_query,
     designates,
     key_words,
     matched_terms,
     search_terms,
+    stem,
     term_patterns,
+    tokens,
     wanted_kinds,
 )
 from app.knowledge.snapshot import Snapshot, snapshot
@@ -156,6 +159,10 @@ def retrieve(session: Session, query: str, k: int = DEFAULT_K, view: Snapshot | 
         matches = best_matches(session, searched_terms(words, counts, vocabulary), CANDIDATES, scans)
     kinds = wanted_kinds(query, vocabulary)
     names_any = named or any(designates(m.key, terms) for m in matches)
+    nouns = view.category_nouns(session)
+    noun_named = {nouns[stem(t)] for t in terms if stem(t) in nouns}
+    # "earbuds vs the over-ear headphones": two categories compared rank like two names.
+    nouns_compared = len(noun_named) >= 2 and bool(COMPARING_WORDS.intersection(terms + tokens(query)))
     policy_words = {w for t in terms if t in KIND_CUES["policy"] for w in groups[t]}  # with expansions
     patterns = term_patterns(words)
     scored: list[Hit] = []
@@ -164,6 +171,7 @@ def retrieve(session: Session, query: str, k: int = DEFAULT_K, view: Snapshot | 
         found = heading | matched_terms(patterns, m.text)
         covered = sum(1 for t in terms if found.intersection(groups[t]))
         bonus = name_bonus(m.key, heading, terms, vocabulary)
+        bonus += NAME_BONUS if m.key in noun_named and nouns_compared else 0.0
         # A policy asked about for a named product ("is my nova x2 covered?"): the product's words
         # are most of the message, so the policy needs only one of the message's policy words.
         policy_asked = m.kind == "policy" and names_any and bool(policy_words & found)
@@ -171,7 +179,9 @@ def retrieve(session: Session, query: str, k: int = DEFAULT_K, view: Snapshot | 
         weak = below_floor or covered < MIN_HIT_SHARE * min(len(terms), HIT_SHARE_TERMS)
         if bonus == 0 and not policy_asked and weak:
             continue
-        named_entry = bonus > 0
+        # Named by its category noun ("one bulb"): no bonus (it does not reorder), but the quote and
+        # the refusal ban treat it as named.
+        named_entry = bonus > 0 or m.key in noun_named
         bonus += KIND_BONUS if m.kind in kinds else 0.0
         bonus += POLICY_BONUS if policy_asked else 0.0
         share = round(covered / len(terms), 4)

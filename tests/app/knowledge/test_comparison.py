@@ -48,3 +48,10 @@ def test_one_catalogue_hit_is_no_comparison() -> None:
 def test_three_plans_are_compared_but_a_family_entry_named_by_the_brand_alone_is_not() -> None:
     hits = [BASIC, PREMIUM, FAMILY, PLUS]
     assert compared("sheildguard basic vs plus vs premium", hits) == (BASIC, PREMIUM, PLUS)
+
+
+def test_categories_compared_name_their_products() -> None:
+    buds = Hit("product.echobuds-pro", 1, "EchoBuds Pro earbuds", "EchoBuds Pro: $179.", "product", 2.0)
+    cans = Hit("product.echomax-anc", 1, "EchoMax ANC headphones", "EchoMax ANC: $299.", "product", 1.9)
+    assert compared("earbuds vs the over ear headphones, which lasts longer?", [buds, cans]) == (buds, cans)
+    assert compared("earbuds or the big ones?", [buds, cans]) == ()  # one named

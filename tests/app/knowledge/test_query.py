@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from app.knowledge.query import (
+    category_nouns,
     conversation_query,
     designates,
     entity_of,
@@ -115,3 +116,15 @@ def test_a_model_designation_names_its_product() -> None:
     assert not designates("product.voltbook-pro-15", ["pro"])  # part of it
     assert not designates("plan.cloudkeep-personal", ["my", "personal", "info"])  # one plain word
     assert not designates("article.pair-echomax", ["pair", "echomax"])  # not a product or plan
+
+
+def test_a_category_noun_ending_one_products_title_names_it() -> None:
+    nouns = category_nouns(
+        [
+            ("product.lumo-smart-bulb", "Lumo Smart Bulb"),
+            ("product.voltbook-air-13", "Voltbook Air 13 laptop"),
+            ("product.voltbook-pro-15", "Voltbook Pro 15 laptop"),
+            ("plan.shieldguard-plus", "ShieldGuard Plus plan"),
+        ]
+    )
+    assert nouns == {"bulb": "product.lumo-smart-bulb"}  # two laptops: neither; plans have no category

@@ -170,3 +170,10 @@ def test_a_policy_asked_for_a_named_product_is_retrieved_beside_it(seeded: Sessi
 def test_a_model_designation_without_the_brand_names_the_product(seeded: Session) -> None:
     top = retrieve(seeded, "hw much is the pro 15")[0]
     assert (top.key, top.named) == ("product.voltbook-pro-15", True)
+
+
+def test_a_category_noun_names_the_only_product_of_that_kind(seeded: Session) -> None:
+    top = retrieve(seeded, "redoing the lights in my living room, how much is one bulb")[0]
+    assert (top.key, top.named) == ("product.lumo-smart-bulb", True)
+    compared = _keys(seeded, "earbuds vs the over ear headphones, which one lasts longer on a charge?")
+    assert {"product.echobuds-pro", "product.echomax-anc"} <= set(compared)
