@@ -17,10 +17,12 @@ from sqlalchemy.orm import Session
 from adapters.grounding import FactSnippet
 from app.knowledge.fulltext import best_matches, dialect_of, index_scans
 from app.knowledge.query import (
+    CATALOGUE_KINDS,
     COMPARING_WORDS,
     KIND_CUES,
     conversation_query,
     designates,
+    entity_of,
     key_words,
     matched_terms,
     search_terms,
@@ -190,8 +192,18 @@ def retrieve(session: Session, query: str, k: int = DEFAULT_K, view: Snapshot | 
         )
     scored.sort(key=lambda h: (-h.score, h.key))
     if scored:
-        scored = [h for h in scored if h.score >= scored[0].score - SCORE_GAP]
+        comparing = bool(COMPARING_WORDS.intersection(tokens(query)))
+        floor_score = scored[0].score - SCORE_GAP
+        scored = [h for h in scored if h.score >= floor_score or (comparing and _model_word_in(h, terms))]
     return scored[:k]
+
+
+def _model_word_in(hit: Hit, terms: Sequence[str]) -> bool:
+    """True if a product/plan's own model word is among the terms ("mini router or the ax3000"): in a
+    comparison it stays beside the other, however the name bonus ranked that one."""
+    if hit.kind not in CATALOGUE_KINDS:
+        return False
+    return bool((key_words(hit.key) - {entity_of(hit.key)}) & set(terms))
 
 
 def retrieve_for_message(

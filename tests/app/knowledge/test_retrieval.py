@@ -177,3 +177,10 @@ def test_a_category_noun_names_the_only_product_of_that_kind(seeded: Session) ->
     assert (top.key, top.named) == ("product.lumo-smart-bulb", True)
     compared = _keys(seeded, "earbuds vs the over ear headphones, which one lasts longer on a charge?")
     assert {"product.echobuds-pro", "product.echomax-anc"} <= set(compared)
+
+
+def test_a_compared_model_stays_beside_one_its_designation_ranked_first(seeded: Session) -> None:
+    # "ax3000" names the AX3000 (a name bonus); the Mini, named by its plain model word, fell out
+    # under the score gap and the comparison quoted one router.
+    keys = _keys(seeded, "mini router or the ax3000, how much each? (just one unit)")
+    assert {"product.meshwave-ax3000", "product.meshwave-mini"} <= set(keys)
