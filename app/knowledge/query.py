@@ -76,15 +76,35 @@ def designates(key: str, words: Iterable[str]) -> bool:
 
 
 def category_nouns(products: Iterable[tuple[str, str]]) -> dict[str, str]:
-    """The last word of each product's title that no other product's title ends with, stemmed ->
-    that product's key: "how much is one bulb" means the Lumo Smart Bulb, "the earbuds" the
-    EchoBuds Pro; "laptop" and "phone" end two titles each and name neither. ``products``: (key, title)."""
-    ends: dict[str, list[str]] = {}
+    """Each product's category, stemmed -> its key, where no other product has that category: the
+    words ending its title after its key's ("PowerCell 20000 power bank" -> "power bank"), or the
+    last word when the key holds them all ("Lumo Smart Bulb" -> "bulb"). "how much is one bulb"
+    means the Lumo Smart Bulb, "the earbuds" the EchoBuds Pro; "laptop" and "phone" end two titles
+    each and name neither. ``products``: (key, title)."""
+    found: dict[str, list[str]] = {}
     for key, title in products:
         words = tokens(title)
-        if key.startswith("product.") and words:
-            ends.setdefault(stem(words[-1]), []).append(key)
-    return {noun: keys[0] for noun, keys in ends.items() if len(keys) == 1}
+        if not key.startswith("product.") or not words:
+            continue
+        tail: list[str] = []
+        for word in reversed(words):
+            if word in key_words(key):
+                break
+            tail.insert(0, word)
+        found.setdefault(" ".join(stem(w) for w in tail or words[-1:]), []).append(key)
+    # "router" ends the Mini's title and "mesh router" the AX3000's: alone it names neither.
+    return {
+        noun: keys[0]
+        for noun, keys in found.items()
+        if len(keys) == 1 and not any(set(noun.split()) < set(other.split()) for other in found)
+    }
+
+
+def named_by_category(terms: Iterable[str], nouns: dict[str, str]) -> set[str]:
+    """The keys whose category (category_nouns) is among ``terms``, every word of it: "can I pay by
+    bank transfer" names no power bank."""
+    stems = {stem(t) for t in terms}
+    return {key for noun, key in nouns.items() if set(noun.split()) <= stems}
 
 
 def entity_vocabulary(keys: Iterable[str]) -> frozenset[str]:
@@ -232,7 +252,7 @@ KIND_CUES: dict[str, frozenset[str]] = {
     # warranty policy about a product, not the product's card.
     "policy": frozenset(
         "warranty guarantee covered refund refunds refunded return returns returning shipping delivery "
-        "postage cancel cancellation cancelling damaged crushed privacy payment".split()
+        "postage cancel cancellation damaged crushed privacy payment".split()  # not "cancelling": noise
     ),
     # Reaching the store: "the e-mail address to which I may send written correspondence" wants the
     # support email, not the how-to-change-your-email article (PostgreSQL ranked that first).
@@ -248,6 +268,12 @@ COMPARING_WORDS = frozenset(
 )
 
 
+def asks_how(text: str) -> bool:
+    """True if ``text`` asks how to do something ("how do I", "how to", "how can I")."""
+    words = tokens(text)
+    return any(a == "how" and b in ("do", "to", "can") for a, b in zip(words, words[1:], strict=False))
+
+
 def wanted_kinds(text: str, names: frozenset[str] = frozenset()) -> set[str]:
     """The kinds of entry the wording of ``text`` points at (see KIND_CUES); "how do/to" means
     article; two of the catalogue's ``names`` with a comparing word mean product and plan: on
@@ -255,7 +281,7 @@ def wanted_kinds(text: str, names: frozenset[str] = frozenset()) -> set[str]:
     the EchoMax's own entry, so the comparison could quote only one product."""
     words = tokens(text)
     kinds = {kind for kind, cues in KIND_CUES.items() if cues.intersection(words)}
-    if any(a == "how" and b in ("do", "to", "can") for a, b in zip(words, words[1:], strict=False)):
+    if asks_how(text):
         kinds.add("article")
     if COMPARING_WORDS.intersection(words) and len(names.intersection(normalise(words, names))) >= 2:
         kinds |= CATALOGUE_KINDS

@@ -20,13 +20,14 @@ from app.knowledge.query import (
     CATALOGUE_KINDS,
     COMPARING_WORDS,
     KIND_CUES,
+    asks_how,
     conversation_query,
     designates,
     entity_of,
     key_words,
     matched_terms,
+    named_by_category,
     search_terms,
-    stem,
     term_patterns,
     tokens,
     wanted_kinds,
@@ -56,7 +57,9 @@ MIN_KNOWN_SHARE = 0.5
 POSTINGS_BUDGET = 2000
 # Below these squashed scores a text-only match is noise (e.g. one common word). Chosen on the
 # labelled set in app/knowledge/eval/ (see docs/benchmarks/retrieval/).
-# A hit found by text alone must also contain this share of the question's terms.
+# A hit found by text alone must also contain this share of the question's terms that some entry
+# holds ("saying", "since", "yesterday" in "camera keeps saying offline since yesterday" are no
+# entry's words: counted, they kept the HomeCam-offline guide out).
 MIN_HIT_SHARE = 0.3
 # ... of at most this many terms: in a 12-term letter an entry holding 3 of its words ("purchase",
 # "contact", "quotation") is the answer, not noise. The message as a whole still passes
@@ -118,6 +121,16 @@ def respell_unknown(
     return changed
 
 
+def task_bonus(bonus: float, covered: int, asked: int) -> float:
+    """A help article's name bonus for a how-to naming a product: none for the brand's guide to
+    another task ("how do i start a return for my echobuds" named the EchoBuds reset guide, which
+    holds neither "start" nor "return"), and one name's worth for a general guide holding more than
+    half the task's words (the returns guide names no product)."""
+    if covered == 0:
+        return 0.0
+    return max(bonus, NAME_BONUS) if 2 * covered > asked else bonus
+
+
 def name_bonus(key: str, heading: set[str], terms: Sequence[str], vocabulary: frozenset[str]) -> float:
     """How strongly the query names this entry: a product/plan name in its key, title or keywords
     (a mention in the text, like a bundle offer's, does not count), then its key's other words."""
@@ -155,16 +168,24 @@ def retrieve(session: Session, query: str, k: int = DEFAULT_K, view: Snapshot | 
             counts = view.term_counts(session, words, cap=POSTINGS_BUDGET // 2)
         in_base = {w for w, c in zip(words, counts, strict=True) if c > 0}
         known = sum(1 for t in terms if in_base.intersection(groups[t]))
-        named = any(t in vocabulary for t in terms)
+        nouns = view.category_nouns(session)
+        noun_named = named_by_category(terms, nouns)
+        # A category noun names a product as a brand does ("camera keeps saying offline ..."): the
+        # message is about the store's catalogue, whatever share of its words is chat.
+        named = bool(noun_named) or any(t in vocabulary for t in terms)
         if known == 0 or (not named and known < MIN_KNOWN_SHARE * len(terms)):
             return []
         matches = best_matches(session, searched_terms(words, counts, vocabulary), CANDIDATES, scans)
     kinds = wanted_kinds(query, vocabulary)
     names_any = named or any(designates(m.key, terms) for m in matches)
-    nouns = view.category_nouns(session)
-    noun_named = {nouns[stem(t)] for t in terms if stem(t) in nouns}
     # "earbuds vs the over-ear headphones": two categories compared rank like two names.
     nouns_compared = len(noun_named) >= 2 and bool(COMPARING_WORDS.intersection(terms + tokens(query)))
+    # A how-to about a named product: its words besides the names say which guide it wants.
+    task_words = [t for t in terms if t not in vocabulary] if "article" in kinds else []
+    # A message of 4+ terms needs two of them in a hit: "who won the football match last night"
+    # shares one word each with three entries (match, last, night).
+    needed = max(MIN_HIT_SHARE * min(known, HIT_SHARE_TERMS), 2 if len(terms) >= 4 else 0)
+    how_to_not_asked = not asks_how(query)  # "how do I claim the warranty on my echomax": the guide
     policy_words = {w for t in terms if t in KIND_CUES["policy"] for w in groups[t]}  # with expansions
     patterns = term_patterns(words)
     scored: list[Hit] = []
@@ -173,12 +194,15 @@ def retrieve(session: Session, query: str, k: int = DEFAULT_K, view: Snapshot | 
         found = heading | matched_terms(patterns, m.text)
         covered = sum(1 for t in terms if found.intersection(groups[t]))
         bonus = name_bonus(m.key, heading, terms, vocabulary)
+        if m.kind == "article" and task_words and names_any:
+            done = sum(1 for t in task_words if found.intersection(groups[t]))
+            bonus = task_bonus(bonus, done, len(task_words))
         bonus += NAME_BONUS if m.key in noun_named and nouns_compared else 0.0
         # A policy asked about for a named product ("is my nova x2 covered?"): the product's words
         # are most of the message, so the policy needs only one of the message's policy words.
-        policy_asked = m.kind == "policy" and names_any and bool(policy_words & found)
+        policy_asked = m.kind == "policy" and names_any and how_to_not_asked and bool(policy_words & found)
         below_floor = m.score < floor and covered < FLOOR_WAIVED_AT
-        weak = below_floor or covered < MIN_HIT_SHARE * min(len(terms), HIT_SHARE_TERMS)
+        weak = below_floor or covered < needed
         if bonus == 0 and not policy_asked and weak:
             continue
         # Named by its category noun ("one bulb"): no bonus (it does not reorder), but the quote and

@@ -184,3 +184,38 @@ def test_a_compared_model_stays_beside_one_its_designation_ranked_first(seeded: 
     # under the score gap and the comparison quoted one router.
     keys = _keys(seeded, "mini router or the ax3000, how much each? (just one unit)")
     assert {"product.meshwave-ax3000", "product.meshwave-mini"} <= set(keys)
+
+
+def test_a_chatty_fault_report_naming_the_product_by_its_category_finds_the_guide(seeded: Session) -> None:
+    # "camera" names the HomeCam; "saying", "since", "monday" are no entry's words and no longer
+    # count against the guide's share of the message.
+    keys = _keys(seeded, "my camera has been saying offline since monday, anything i can do")
+    assert keys[:1] == ["article.homecam-offline"]
+
+
+@pytest.mark.parametrize(
+    "question", ["who won the football match last night", "is it going to rain in london this weekend"]
+)
+def test_one_shared_word_per_entry_is_no_match(seeded: Session, question: str) -> None:
+    assert _keys(seeded, question) == []
+
+
+def test_policy_words_in_a_how_to_or_a_product_name_rank_no_policy(seeded: Session) -> None:
+    assert _keys(seeded, "how do i start a return for my powercell")[0] == "article.start-return"
+    # "noise cancelling" is no cancellation question.
+    assert _keys(seeded, "noise cancelling headphones price")[0] == "product.echomax-anc"
+
+
+@pytest.mark.parametrize(
+    ("question", "key"),
+    [
+        # The EchoBuds reset guide (named, holding neither "start" nor "return") was first and quoted.
+        ("how do i start a return for my echobuds", "article.start-return"),
+        ("how do i claim the warranty on my echomax", "article.warranty-claim"),
+        ("how do i pair my echomax", "article.pair-echomax"),  # the brand's own guide to the task
+    ],
+)
+def test_a_how_to_naming_a_product_ranks_the_guide_to_its_task(
+    seeded: Session, question: str, key: str
+) -> None:
+    assert _keys(seeded, question)[0] == key
