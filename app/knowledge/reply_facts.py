@@ -24,9 +24,10 @@ from sqlalchemy.orm import Session
 
 from adapters.grounding import FactSnippet, facts_block, grounded_system_prompt
 from app.db.models import KnowledgeVersion, Message, MessageSource, Retrieval
-from app.knowledge.not_sold import note_for, relatives_to_drop, unsold_model
+from app.knowledge.cheapest import cheapest_first
+from app.knowledge.not_sold import CatalogueItem, note_for, relatives_to_drop, unsold_model
 from app.knowledge.quotes import MessageCues, cues_of, quote_for
-from app.knowledge.retrieval import DEFAULT_K, Hit, hits_to_snippets, retrieve_for_message
+from app.knowledge.retrieval import DEFAULT_K, Hit, hits_to_snippets, retrieve, retrieve_for_message
 from app.knowledge.snapshot import snapshot
 from inference import allowed_values
 
@@ -143,6 +144,11 @@ def facts_for_reply(
             view = snapshot(session)  # one revision read for the search and the catalogue
             query, hits = retrieve_for_message(session, message, earlier_turns, k=k, view=view)
             families = view.catalogue(session)
+
+            def hit_for(item: CatalogueItem) -> Hit | None:
+                return next((h for h in retrieve(session, item.title, k, view) if h.key == item.key), None)
+
+            hits = cheapest_first(query, message, hits, families, hit_for)[:k]
             note = None
             unsold = unsold_model(message, families)  # found once: the note and what it displaces
             if unsold is not None:

@@ -1,0 +1,79 @@
+"""'The cheaper one', 'your cheapest phone': the lowest-priced model of the family a message is about.
+
+Retrieval ranks by words, and "how much is the nova x2" / "and the cheaper one?" carries "nova" and
+"x2" from the earlier turn, so the X2 came first and its card was quoted; "whats ur cheapest phone"
+ranked the X2 above the Lite. Price is a fact of the catalogue, not of wording: when the searched
+text asks for the cheap one and the first-ranked catalogue entry belongs to a family of several
+priced models, that family's cheapest model is put first (read from the live catalogue, so an
+operator's price edit changes the answer at once).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Callable, Sequence
+
+from app.knowledge.not_sold import CatalogueItem
+from app.knowledge.query import CATALOGUE_KINDS, STOP_WORDS, tokens
+from app.knowledge.retrieval import Hit
+
+CHEAP_WORDS = frozenset("cheaper cheapest cheap budget affordable inexpensive".split())
+_PRICE = re.compile(r"\$(\d[\d,]*(?:\.\d+)?)")
+
+
+def price_of(text: str) -> float | None:
+    """The first "$N" of an entry's text (a catalogue card states its own price first)."""
+    found = _PRICE.search(text)
+    return float(found.group(1).replace(",", "")) if found else None
+
+
+def cheapest_model(family: Sequence[CatalogueItem]) -> CatalogueItem | None:
+    """The family's lowest-priced model (a family overview, whose key names only the brand, is no
+    model); None when fewer than two models state a price."""
+    priced = [(price_of(item.text), item.key, item) for item in family if item.designator]
+    models = [(p, key, item) for p, key, item in priced if p is not None]
+    return min(models)[2] if len(models) >= 2 else None
+
+
+def asked_family(
+    words: set[str], hits: Sequence[Hit], families: dict[str, list[CatalogueItem]]
+) -> str | None:
+    """The brand of the best-ranked catalogue hit whose family the words point at: its brand, or a
+    word of a member's title ("cheapest phone" -> nova, not the CloudKeep plan tagged "cheapest")."""
+    for hit in hits:
+        brand = CatalogueItem(hit.key, hit.title, hit.text).brand
+        if hit.kind not in CATALOGUE_KINDS or brand is None:
+            continue
+        titles = {w for item in families.get(brand, []) for w in tokens(item.title)}
+        if brand in words or words & titles:
+            return brand
+    return None
+
+
+def cheapest_first(
+    searched: str,
+    message: str,
+    hits: Sequence[Hit],
+    families: dict[str, list[CatalogueItem]],
+    hit_for: Callable[[CatalogueItem], Hit | None],
+) -> list[Hit]:
+    """``hits`` with the cheapest model of the family ``searched`` (the message and the context it
+    took) asks about first, when it asks for the cheap one and ``message`` itself names no model of
+    that family ("is the ax3000 3-pack cheaper than three single ones?" asks about the AX3000);
+    ``hit_for`` retrieves a model missing from the hits."""
+    words = set(tokens(searched))
+    if not CHEAP_WORDS & words:
+        return list(hits)
+    brand = asked_family(words - CHEAP_WORDS - STOP_WORDS, hits, families)
+    family = families.get(brand, []) if brand else []
+    own = set(tokens(message))
+    cheapest = None if any(own & set(item.designator) for item in family) else cheapest_model(family)
+    if cheapest is None:
+        return list(hits)
+    found = next((h for h in hits if h.key == cheapest.key), None) or hit_for(cheapest)
+    if found is None:
+        return list(hits)
+    # Named now: "the cheapest phone" names the Nova Lite as surely as its name would (the refusal
+    # ban and the card quote follow).
+    return [dataclasses.replace(found, named=True), *(h for h in hits if h.key != cheapest.key)]
