@@ -18,7 +18,12 @@ from app.knowledge.not_sold import CatalogueItem
 from app.knowledge.query import CATALOGUE_KINDS, STOP_WORDS, tokens
 from app.knowledge.retrieval import Hit
 
-CHEAP_WORDS = frozenset("cheaper cheapest cheap budget affordable inexpensive".split())
+CHEAP_WORDS = frozenset("cheaper cheapest cheap budget affordable inexpensive".split())  # not family words
+# "cheaper" asks for a model only as "the cheaper (one)": "is it cheaper to pay yearly?" compares
+# ways to pay, and the CloudKeep Personal card was put before the yearly-billing offer.
+_CHEAP_MODEL = re.compile(
+    r"\b(?:cheapest|cheap|budget|affordable|inexpensive|the cheaper|cheaper (?:one|model|version))\b"
+)
 _PRICE = re.compile(r"\$(\d[\d,]*(?:\.\d+)?)")
 
 
@@ -63,7 +68,7 @@ def cheapest_first(
     that family ("is the ax3000 3-pack cheaper than three single ones?" asks about the AX3000);
     ``hit_for`` retrieves a model missing from the hits."""
     words = set(tokens(searched))
-    if not CHEAP_WORDS & words:
+    if not _CHEAP_MODEL.search(" ".join(tokens(searched))):
         return list(hits)
     brand = asked_family(words - CHEAP_WORDS - STOP_WORDS, hits, families)
     family = families.get(brand, []) if brand else []

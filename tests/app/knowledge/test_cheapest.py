@@ -55,3 +55,9 @@ def test_the_family_is_the_one_the_words_point_at(any_db: Session) -> None:
     dearer = dataclasses.replace(store.entry_data(lite), text=lite.text.replace("$349", "$749"))
     store.update_entry(any_db, "product.nova-lite", dearer, actor="olga")
     assert facts_for_reply(any_db, "whats your cheapest phone").hits[0].key == "product.nova-x2"
+
+
+def test_cheaper_comparing_ways_to_pay_asks_for_no_model() -> None:
+    hits = [_hit(X2, 2.0), _hit(LITE, 1.9)]
+    asked = "is it cheaper to pay for nova yearly instead of monthly"
+    assert cheapest_first(asked, asked, hits, FAMILIES, lambda i: None) == hits
