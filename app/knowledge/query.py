@@ -112,9 +112,9 @@ def entity_vocabulary(keys: Iterable[str]) -> frozenset[str]:
     return frozenset(name for key in keys if (name := entity_of(key)) is not None)
 
 
-@lru_cache(maxsize=8)
-def _by_initial(vocabulary: frozenset[str]) -> dict[str, tuple[str, ...]]:
-    """The names grouped by first letter (cached: a vocabulary lives as long as a knowledge revision)."""
+@lru_cache(maxsize=16)
+def by_initial(vocabulary: frozenset[str]) -> dict[str, tuple[str, ...]]:
+    """The words grouped by first letter (cached: a vocabulary lives as long as a knowledge revision)."""
     groups: dict[str, list[str]] = {}
     for name in sorted(vocabulary):
         groups.setdefault(name[0], []).append(name)
@@ -144,7 +144,7 @@ def corrected(word: str, vocabulary: frozenset[str]) -> str:
         return word
     # Only names of a similar length starting with the same letter: a typo rarely hits the
     # first letter, and scanning every name of a 10,000-entry catalogue cost ~40 ms a message.
-    near = _by_initial(vocabulary).get(word[0], ())
+    near = by_initial(vocabulary).get(word[0], ())
     close = difflib.get_close_matches(word, [n for n in near if abs(len(n) - len(word)) <= 2], 1, 0.8)
     return close[0] if close else word
 

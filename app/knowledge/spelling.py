@@ -14,7 +14,7 @@ import difflib
 from collections.abc import Iterable
 from functools import lru_cache
 
-from app.knowledge.query import STOP_WORDS, tokens
+from app.knowledge.query import STOP_WORDS, by_initial, tokens
 from app.knowledge.synonyms import SYNONYMS
 
 # 0.85: one letter dropped, added or swapped in a word of 7+ letters ("garantee", "recieve"), not
@@ -30,20 +30,12 @@ def known_words(texts: Iterable[str]) -> frozenset[str]:
     return frozenset(w for w in words if len(w) >= MIN_LENGTH - 2 and not w.isdigit() and w not in STOP_WORDS)
 
 
-@lru_cache(maxsize=16)
-def _by_initial(words: frozenset[str]) -> dict[str, tuple[str, ...]]:
-    groups: dict[str, list[str]] = {}
-    for word in sorted(words):
-        groups.setdefault(word[0], []).append(word)
-    return {initial: tuple(group) for initial, group in groups.items()}
-
-
 @lru_cache(maxsize=8192)
 def respelt(word: str, words: frozenset[str]) -> str | None:
     """The known word ``word`` is a near miss of, or None (it is known, short, a number, or far
     from every known word)."""
     if word in words or len(word) < MIN_LENGTH or not word.isalpha():
         return None
-    near = [w for w in _by_initial(words).get(word[0], ()) if abs(len(w) - len(word)) <= 2]
+    near = [w for w in by_initial(words).get(word[0], ()) if abs(len(w) - len(word)) <= 2]
     close = difflib.get_close_matches(word, near, 1, SPELLING_CUTOFF)
     return close[0] if close else None
