@@ -121,14 +121,15 @@ def respell_unknown(
     return changed
 
 
-def task_bonus(bonus: float, covered: int, asked: int) -> float:
+def task_bonus(bonus: float, covered: int, asked: int, general: bool) -> float:
     """A help article's name bonus for a how-to naming a product: none for the brand's guide to
     another task ("how do i start a return for my echobuds" named the EchoBuds reset guide, which
-    holds neither "start" nor "return"), and one name's worth for a general guide holding more than
-    half the task's words (the returns guide names no product)."""
+    holds neither "start" nor "return"), and one name's worth for a ``general`` guide (naming no
+    brand: the returns guide) holding more than half the task's words. Another brand's guide gets
+    none: "how do i put the echomax in pairing mode" is not the EchoBuds pairing guide."""
     if covered == 0:
         return 0.0
-    return max(bonus, NAME_BONUS) if 2 * covered > asked else bonus
+    return max(bonus, NAME_BONUS) if general and 2 * covered > asked else bonus
 
 
 def name_bonus(key: str, heading: set[str], terms: Sequence[str], vocabulary: frozenset[str]) -> float:
@@ -196,7 +197,8 @@ def retrieve(session: Session, query: str, k: int = DEFAULT_K, view: Snapshot | 
         bonus = name_bonus(m.key, heading, terms, vocabulary)
         if m.kind == "article" and task_words and names_any:
             done = sum(1 for t in task_words if found.intersection(groups[t]))
-            bonus = task_bonus(bonus, done, len(task_words))
+            general = not vocabulary.intersection(tokens(f"{m.title} {' '.join(m.keywords)}"))
+            bonus = task_bonus(bonus, done, len(task_words), general)
         bonus += NAME_BONUS if m.key in noun_named and nouns_compared else 0.0
         # A policy asked about for a named product ("is my nova x2 covered?"): the product's words
         # are most of the message, so the policy needs only one of the message's policy words.

@@ -50,6 +50,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "ships": ("shipping",),
     "postage": ("shipping",),
     "courier": _DELIVERY,
+    "express": ("shipping",),  # "if i pay for express how fast will it come": express shipping
     # The free-delivery threshold ("if I spend 60") needs none: "delivery"/"free" already find it.
     # Reaching a person by phone or mail.
     "reach": _CONTACT,
@@ -84,6 +85,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "powerbank": ("power", "bank"),
     "charger": ("power", "bank"),
     "webcam": ("camera",),
+    "cam": ("camera",),
     "lightbulb": ("bulb",),
     "lamp": ("bulb",),
     # Money back, deals, guarantees.

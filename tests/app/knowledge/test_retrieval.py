@@ -213,6 +213,7 @@ def test_policy_words_in_a_how_to_or_a_product_name_rank_no_policy(seeded: Sessi
         ("how do i start a return for my echobuds", "article.start-return"),
         ("how do i claim the warranty on my echomax", "article.warranty-claim"),
         ("how do i pair my echomax", "article.pair-echomax"),  # the brand's own guide to the task
+        ("how do i put the echomax in pairing mode", "article.pair-echomax"),  # not the EchoBuds guide
     ],
 )
 def test_a_how_to_naming_a_product_ranks_the_guide_to_its_task(
