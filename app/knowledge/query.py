@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 
 TOKEN = re.compile(r"[a-z0-9]+")
@@ -75,12 +76,28 @@ def designates(key: str, words: Iterable[str]) -> bool:
     return model <= set(words)
 
 
-def category_nouns(products: Iterable[tuple[str, str]]) -> dict[str, str]:
-    """Each product's category, stemmed -> its key, where no other product has that category: the
-    words ending its title after its key's ("PowerCell 20000 power bank" -> "power bank"), or the
-    last word when the key holds them all ("Lumo Smart Bulb" -> "bulb"). "how much is one bulb"
-    means the Lumo Smart Bulb, "the earbuds" the EchoBuds Pro; "laptop" and "phone" end two titles
-    each and name neither. ``products``: (key, title)."""
+@dataclass(frozen=True)
+class Categories:
+    """The catalogue's unique product categories (category_nouns): stemmed noun -> product key, and
+    each stem -> the nouns holding it (so a message is matched against its own words' nouns, not
+    every noun of a 10,000-entry catalogue)."""
+
+    keys: dict[str, str]
+    by_word: dict[str, tuple[str, ...]]
+
+    def named(self, terms: Iterable[str]) -> set[str]:
+        """The keys whose category is among ``terms``, every word of it: "can I pay by bank
+        transfer" names no power bank."""
+        stems = {stem(t) for t in terms}
+        return {self.keys[n] for s in stems for n in self.by_word.get(s, ()) if set(n.split()) <= stems}
+
+
+def category_nouns(products: Iterable[tuple[str, str]]) -> Categories:
+    """Each product's category, stemmed, where no other product has that category: the words
+    ending its title after its key's ("PowerCell 20000 power bank" -> "power bank"), or the last
+    word when the key holds them all ("Lumo Smart Bulb" -> "bulb"). "how much is one bulb" means
+    the Lumo Smart Bulb, "the earbuds" the EchoBuds Pro; "laptop" and "phone" end two titles each
+    and name neither. ``products``: (key, title)."""
     found: dict[str, list[str]] = {}
     for key, title in products:
         words = tokens(title)
@@ -92,19 +109,21 @@ def category_nouns(products: Iterable[tuple[str, str]]) -> dict[str, str]:
                 break
             tail.insert(0, word)
         found.setdefault(" ".join(stem(w) for w in tail or words[-1:]), []).append(key)
-    # "router" ends the Mini's title and "mesh router" the AX3000's: alone it names neither.
-    return {
-        noun: keys[0]
-        for noun, keys in found.items()
-        if len(keys) == 1 and not any(set(noun.split()) < set(other.split()) for other in found)
-    }
+    holding: dict[str, list[str]] = {}
+    for noun in found:
+        for word in set(noun.split()):
+            holding.setdefault(word, []).append(noun)
 
+    def part_of_another(noun: str) -> bool:  # "router" is part of "mesh router": it names neither
+        parts = set(noun.split())
+        return any(parts < set(other.split()) for other in holding[noun.split()[0]])
 
-def named_by_category(terms: Iterable[str], nouns: dict[str, str]) -> set[str]:
-    """The keys whose category (category_nouns) is among ``terms``, every word of it: "can I pay by
-    bank transfer" names no power bank."""
-    stems = {stem(t) for t in terms}
-    return {key for noun, key in nouns.items() if set(noun.split()) <= stems}
+    keys = {noun: k[0] for noun, k in found.items() if len(k) == 1 and not part_of_another(noun)}
+    by_word: dict[str, list[str]] = {}
+    for noun in keys:
+        for word in set(noun.split()):
+            by_word.setdefault(word, []).append(noun)
+    return Categories(keys, {w: tuple(n) for w, n in by_word.items()})
 
 
 def entity_vocabulary(keys: Iterable[str]) -> frozenset[str]:

@@ -26,7 +26,6 @@ from app.knowledge.query import (
     entity_of,
     key_words,
     matched_terms,
-    named_by_category,
     search_terms,
     term_patterns,
     tokens,
@@ -170,7 +169,7 @@ def retrieve(session: Session, query: str, k: int = DEFAULT_K, view: Snapshot | 
         in_base = {w for w, c in zip(words, counts, strict=True) if c > 0}
         known = sum(1 for t in terms if in_base.intersection(groups[t]))
         nouns = view.category_nouns(session)
-        noun_named = named_by_category(terms, nouns)
+        noun_named = nouns.named(terms)
         # A category noun names a product as a brand does ("camera keeps saying offline ..."): the
         # message is about the store's catalogue, whatever share of its words is chat.
         named = bool(noun_named) or any(t in vocabulary for t in terms)

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from app.knowledge.fulltext import term_counts
 from app.knowledge.not_sold import CatalogueItem, families_of
-from app.knowledge.query import category_nouns, entity_vocabulary
+from app.knowledge.query import Categories, category_nouns, entity_vocabulary
 from app.knowledge.spelling import known_words
 from app.knowledge.store import knowledge_revision
 
@@ -39,7 +39,7 @@ class Snapshot:
     counts: dict[tuple[str, int], int] = field(default_factory=dict)  # (term, cap) -> count
     families: dict[str, list[CatalogueItem]] | None = None
     spellings: frozenset[str] | None = None
-    nouns: dict[str, str] | None = None
+    nouns: Categories | None = None
 
     def term_counts(self, session: Session, terms: Sequence[str], cap: int) -> list[int]:
         """How many entries each term occurs in (up to ``cap``); only terms not seen yet are counted."""
@@ -57,7 +57,7 @@ class Snapshot:
             self.families = families_of(CatalogueItem(r.key, r.title, r.text) for r in rows)
         return self.families
 
-    def category_nouns(self, session: Session) -> dict[str, str]:
+    def category_nouns(self, session: Session) -> Categories:
         """The products' unique category nouns (query.category_nouns), from the catalogue."""
         if self.nouns is None:
             items = [item for family in self.catalogue(session).values() for item in family]

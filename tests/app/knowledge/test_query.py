@@ -10,7 +10,6 @@ from app.knowledge.query import (
     entity_vocabulary,
     key_words,
     matched_terms,
-    named_by_category,
     question_focus,
     search_terms,
     term_patterns,
@@ -128,7 +127,7 @@ def test_a_category_noun_ending_one_products_title_names_it() -> None:
             ("plan.shieldguard-plus", "ShieldGuard Plus plan"),
         ]
     )
-    assert nouns == {"bulb": "product.lumo-smart-bulb"}  # two laptops: neither; plans have no category
+    assert nouns.keys == {"bulb": "product.lumo-smart-bulb"}  # two laptops: neither; plans have no category
     routers = category_nouns(
         [
             ("product.powercell-20000", "PowerCell 20000 power bank"),
@@ -136,6 +135,6 @@ def test_a_category_noun_ending_one_products_title_names_it() -> None:
             ("product.meshwave-mini", "MeshWave Mini router"),
         ]
     )
-    assert routers == {"power bank": "product.powercell-20000", "mesh router": "product.meshwave-ax3000"}
-    assert named_by_category(["pay", "bank", "transfer"], routers) == set()  # every word of it
-    assert named_by_category(["powerbank", "power", "banks"], routers) == {"product.powercell-20000"}
+    assert routers.keys == {"power bank": "product.powercell-20000", "mesh router": "product.meshwave-ax3000"}
+    assert routers.named(["pay", "bank", "transfer"]) == set()  # every word of it
+    assert routers.named(["powerbank", "power", "banks"]) == {"product.powercell-20000"}
