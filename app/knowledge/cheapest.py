@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable, Sequence
 
 from app.knowledge.not_sold import CatalogueItem
-from app.knowledge.query import CATALOGUE_KINDS, STOP_WORDS, tokens
+from app.knowledge.query import CATALOGUE_KINDS, STOP_WORDS, entity_of, tokens
 from app.knowledge.retrieval import Hit
 
 CHEAP_WORDS = frozenset("cheaper cheapest cheap budget affordable inexpensive".split())  # not family words
@@ -47,7 +47,7 @@ def asked_family(
     """The brand of the best-ranked catalogue hit whose family the words point at: its brand, or a
     word of a member's title ("cheapest phone" -> nova, not the CloudKeep plan tagged "cheapest")."""
     for hit in hits:
-        brand = CatalogueItem(hit.key, hit.title, hit.text).brand
+        brand = entity_of(hit.key)
         if hit.kind not in CATALOGUE_KINDS or brand is None:
             continue
         titles = {w for item in families.get(brand, []) for w in tokens(item.title)}
@@ -67,9 +67,10 @@ def cheapest_first(
     took) asks about first, when it asks for the cheap one and ``message`` itself names no model of
     that family ("is the ax3000 3-pack cheaper than three single ones?" asks about the AX3000);
     ``hit_for`` retrieves a model missing from the hits."""
-    words = set(tokens(searched))
-    if not _CHEAP_MODEL.search(" ".join(tokens(searched))):
+    searched_words = tokens(searched)
+    if not _CHEAP_MODEL.search(" ".join(searched_words)):
         return list(hits)
+    words = set(searched_words)
     brand = asked_family(words - CHEAP_WORDS - STOP_WORDS, hits, families)
     family = families.get(brand, []) if brand else []
     own = set(tokens(message))

@@ -63,14 +63,18 @@ def entity_of(key: str) -> str | None:
     return None if name in NOT_ENTITIES or len(name) < 3 else name
 
 
+def model_words(key: str) -> frozenset[str]:
+    """A product's or plan's key words but its brand (``product.voltbook-pro-15`` -> pro, 15)."""
+    return key_words(key) - {entity_of(key)}
+
+
 def designates(key: str, words: Iterable[str]) -> bool:
     """True if ``words`` hold a product's or plan's model designation: all of its key's words but the
     brand, when those are two or more or one with a digit ("pro 15", "air 13", "x2", "smart bulb").
     Customers name models that way ("hw much is the pro 15") as often as by the brand."""
-    name = entity_of(key)
-    if name is None:
+    if entity_of(key) is None:
         return False
-    model = key_words(key) - {name}
+    model = model_words(key)
     if not model or (len(model) == 1 and not any(c.isdigit() for c in next(iter(model)))):
         return False
     return model <= set(words)

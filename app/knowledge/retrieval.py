@@ -23,9 +23,9 @@ from app.knowledge.query import (
     asks_how,
     conversation_query,
     designates,
-    entity_of,
     key_words,
     matched_terms,
+    model_words,
     search_terms,
     term_patterns,
     tokens,
@@ -178,8 +178,9 @@ def retrieve(session: Session, query: str, k: int = DEFAULT_K, view: Snapshot | 
         matches = best_matches(session, searched_terms(words, counts, vocabulary), CANDIDATES, scans)
     kinds = wanted_kinds(query, vocabulary)
     names_any = named or any(designates(m.key, terms) for m in matches)
+    comparing = bool(COMPARING_WORDS.intersection(tokens(query)))
     # "earbuds vs the over-ear headphones": two categories compared rank like two names.
-    nouns_compared = len(noun_named) >= 2 and bool(COMPARING_WORDS.intersection(terms + tokens(query)))
+    nouns_compared = len(noun_named) >= 2 and comparing
     # A how-to about a named product: its words besides the names say which guide it wants.
     task_words = [t for t in terms if t not in vocabulary] if "article" in kinds else []
     # A message of 4+ terms needs two of them in a hit: "who won the football match last night"
@@ -217,7 +218,6 @@ def retrieve(session: Session, query: str, k: int = DEFAULT_K, view: Snapshot | 
         )
     scored.sort(key=lambda h: (-h.score, h.key))
     if scored:
-        comparing = bool(COMPARING_WORDS.intersection(tokens(query)))
         floor_score = scored[0].score - SCORE_GAP
         scored = [h for h in scored if h.score >= floor_score or (comparing and _model_word_in(h, terms))]
     return scored[:k]
@@ -228,7 +228,7 @@ def _model_word_in(hit: Hit, terms: Sequence[str]) -> bool:
     comparison it stays beside the other, however the name bonus ranked that one."""
     if hit.kind not in CATALOGUE_KINDS:
         return False
-    return bool((key_words(hit.key) - {entity_of(hit.key)}) & set(terms))
+    return bool(model_words(hit.key) & set(terms))
 
 
 def retrieve_for_message(
