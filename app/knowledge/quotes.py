@@ -17,7 +17,15 @@ allow, as the quote is fact text). The first rule that matches wins:
    earlier turn named when this message names none ("tell me about the
    echomax headphones" / "do they come with anything to carry them in"): its catalogue card,
    price, stock and specs. "and the personal one?" after CloudKeep Family names another entry
-   than the first-ranked one, so the adapters answer it.
+   than the first-ranked one, so the adapters answer it;
+5. a policy ranked first that the message asks about with a policy word (query.KIND_CUES), when
+   it does not ask for the state of the customer's own case (handoff_offer.needs_account_lookup,
+   which the chat answers with its notice): the policy's text, and the next policy too when it
+   scored within POLICY_TIE of it ("can i return stuff? how long do i have" ranks refunds and
+   returns level). The adapters picked the wrong sentence of a policy they were given ("does the
+   warranty cover a cracked screen" got the claim steps, not "not accidental damage") or refused.
+   The cost: "shipping to an island, how long?" gets the shipping policy's times, which do not
+   mention islands, where the adapters might have said they do not know.
 
 A not-sold note (app.knowledge.not_sold) turns every rule off: the note is the answer then.
 """
@@ -29,6 +37,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from app.knowledge.comparison import compared_entries
+from app.knowledge.handoff_offer import needs_account_lookup
 from app.knowledge.query import (
     CATALOGUE_KINDS,
     designates,
@@ -47,6 +56,9 @@ ARTICLE_LEAD = "Here's how: "  # how the grounded training replies open a how-to
 # A comparison quote this long is trimmed: digits are a token each in SmolLM2's vocabulary, so 400
 # characters of catalogue text are about 130 tokens, under the smallest default max_new_tokens (160).
 MAX_COMPARISON_CHARS = 400
+# A second policy this close to the first (in retrieval score) is quoted after it: the message's
+# words did not tell the two apart.
+POLICY_TIE = 0.05
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")  # "weighs 1.2 kg. 2-year": the space decides
 
 
@@ -58,13 +70,20 @@ class MessageCues:
     compared: tuple[Hit, ...] = ()  # the entries it compares
     how_to: bool = False  # it asks how to do something or describes a fault (query.wanted_kinds)
     asks_policy: bool = False  # it uses a policy word: warranty, refund, delivery ... (query.KIND_CUES)
+    lookup: bool = False  # it asks for the state of the customer's own case (handoff_offer)
 
 
 def cues_of(message: str, hits: Sequence[Hit], brands: frozenset[str]) -> MessageCues:
     """The cues of ``message`` given its hits and the catalogue's entity names."""
     words = frozenset(normalise(tokens(message), brands))
     kinds = wanted_kinds(message)
-    return MessageCues(words, compared_entries(words, hits), "article" in kinds, "policy" in kinds)
+    return MessageCues(
+        words,
+        compared_entries(words, hits),
+        "article" in kinds,
+        "policy" in kinds,
+        needs_account_lookup(message),
+    )
 
 
 def quoted(hit: Hit) -> str:
@@ -101,7 +120,16 @@ def quote_for(hits: Sequence[Hit], cues: MessageCues) -> str:
         follow_up = not mentioned  # "how long does the battery last?": the earlier turn named it
         if follow_up or (not others and key_words(top.key) & cues.words):
             return quoted(top)
+    if top.kind == "policy" and cues.asks_policy and not cues.lookup:
+        return policy_quote(hits)
     return ""
+
+
+def policy_quote(hits: Sequence[Hit]) -> str:
+    """The first-ranked policy's text, then the next policy's when it scored within POLICY_TIE."""
+    policies = [h for h in hits if h.kind == "policy"]
+    tied = [h for h in policies[1:2] if policies[0].score - h.score <= POLICY_TIE]
+    return " ".join(quoted(h) for h in [policies[0], *tied])
 
 
 def _names_brand(key: str, words: frozenset[str]) -> bool:

@@ -61,9 +61,12 @@ _ASKS_FOR_CONTACT = [
 ]
 # "Is there a live chat with a human?" asks whether a channel exists (contact.live-chat answers it);
 # checked before the requests for a person, which the same words would match.
+# So does "what times can I talk to an actual human on the chat?": it asks when, which
+# contact.live-chat and contact.hours answer; it is not yet a request to be put through.
 _ASKS_ABOUT_CHANNEL = re.compile(
     r"^\W*(?:is there|are there|do you have|have you got|do you offer|do you do)\b[^.!]*"
     r"\b(?:live chat|live support|phone line|hotline|phone support|chat support)\b"
+    r"|\b(?:what|which) (?:hours|times?|days?)\b[^.!?]*\b(?:talk|speak|chat|reach|contact)\b"
 )
 
 # "my phone number changed": the customer's own details (an account task), not the store's.

@@ -112,3 +112,29 @@ def test_no_card_when_the_message_asks_a_policy_retrieved_beside_it() -> None:
     assert quote_for((nova, warranty), MessageCues(words, asks_policy=True)) == ""
     assert quote_for((nova, warranty), MessageCues(words)) == nova.text  # no policy word: the card
     assert quote_for((nova,), MessageCues(words, asks_policy=True)) == nova.text  # no policy found
+
+
+RETURNS = Hit("policy.returns", 1, "Returns policy", "Returns: within 30 days of delivery.", "policy", 0.74)
+REFUNDS = Hit("policy.refunds", 1, "Refunds", "Refunds: within 5-7 business days.", "policy", 0.76)
+WARRANTY = Hit("policy.warranty", 1, "Warranty", "Warranty: 2 years, not accidental damage.", "policy", 0.9)
+
+
+def test_a_policy_asked_about_is_quoted_with_a_tied_second_one() -> None:
+    asked = MessageCues(frozenset({"return", "long"}), asks_policy=True)
+    assert quote_for((REFUNDS, RETURNS), asked) == f"{REFUNDS.text} {RETURNS.text}"  # within POLICY_TIE
+    assert quote_for((WARRANTY, RETURNS), asked) == WARRANTY.text  # 0.16 behind: not tied
+    assert quote_for((WARRANTY, BULB, REFUNDS), asked) == WARRANTY.text  # a tie counts policies only
+
+
+def test_a_policy_is_not_quoted_unasked_or_for_the_customers_own_case() -> None:
+    assert quote_for((WARRANTY,), MessageCues(frozenset({"nova"}))) == ""  # no policy word
+    lookup = MessageCues(frozenset({"refund"}), asks_policy=True, lookup=True)
+    assert quote_for((REFUNDS,), lookup) == ""  # "has my refund gone through?": the chat's notice
+
+
+def test_the_cues_mark_a_lookup_of_the_customers_own_case() -> None:
+    from app.knowledge.quotes import cues_of
+
+    assert cues_of("has my refund gone through yet?", (REFUNDS,), frozenset()).lookup
+    cues = cues_of("can i return stuff? how long do i have", (REFUNDS, RETURNS), frozenset())
+    assert cues.asks_policy and not cues.lookup

@@ -30,7 +30,8 @@ async def test_a_named_product_bans_the_refusals_and_carries_its_fact(pg_url: st
 
 
 @pytest.mark.parametrize(
-    "text", ["shipping to an island, how long would that take", "how much is the Voltbook Pro 17?"]
+    # No policy word ("shipping to an island, how long?" quotes the shipping policy: quotes rule 5).
+    "text", ["can i pay with bitcoin", "how much is the Voltbook Pro 17?"]
 )
 async def test_no_named_or_covering_entry_or_a_not_sold_model_leaves_every_opening(
     pg_url: str, db: Session, text: str

@@ -47,6 +47,8 @@ def test_explicit_requests_for_a_person(text: str) -> None:
         "what are your opening hours",
         "when can i ring you",
         "is there a live chat with a human?",  # whether the channel exists, not a request for one
+        "what times can i talk to an actual human on the chat",  # when, not "put me through"
+        "which days can i speak to someone on the phone?",
         "do you have phone support",
     ],
 )
