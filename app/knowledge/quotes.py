@@ -25,7 +25,13 @@ allow, as the quote is fact text). The first rule that matches wins:
    returns level). The adapters picked the wrong sentence of a policy they were given ("does the
    warranty cover a cracked screen" got the claim steps, not "not accidental damage") or refused.
    The cost: "shipping to an island, how long?" gets the shipping policy's times, which do not
-   mention islands, where the adapters might have said they do not know.
+   mention islands, where the adapters might have said they do not know;
+6. an offer ranked first when the message asks about a deal (OFFER_CUES: free, discount, code ...)
+   and not about its own case: the offer's text, and a product, plan or offer tied with it ("any
+   deals for students buying a laptop" ranks the free-ShieldGuard offer and the student discount
+   level; "can i try shieldguard for free first" the offer and the plan with its trial). The
+   adapters answered "heard you get free antivirus with a voltbook? where do i find the code" with
+   the laptop's card.
 
 A not-sold note (app.knowledge.not_sold) turns every rule off: the note is the answer then.
 """
@@ -56,9 +62,15 @@ ARTICLE_LEAD = "Here's how: "  # how the grounded training replies open a how-to
 # A comparison quote this long is trimmed: digits are a token each in SmolLM2's vocabulary, so 400
 # characters of catalogue text are about 130 tokens, under the smallest default max_new_tokens (160).
 MAX_COMPARISON_CHARS = 400
-# A second policy this close to the first (in retrieval score) is quoted after it: the message's
-# words did not tell the two apart.
-POLICY_TIE = 0.05
+# A second policy (or offer) this close to the first in retrieval score is quoted after it: the
+# message's words did not tell the two apart.
+TIE = 0.05
+# Words that ask about a deal. Kept out of query.KIND_CUES on purpose: there they would also move
+# retrieval's ranking ("free shipping", "free trial"), which the offer quote does not need.
+OFFER_CUES = frozenset(
+    "free deal deals discount discounts offer offers promo promos promotion promotions code coupon "
+    "voucher bundle bundled included".split()
+)
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")  # "weighs 1.2 kg. 2-year": the space decides
 
 
@@ -120,16 +132,20 @@ def quote_for(hits: Sequence[Hit], cues: MessageCues) -> str:
         follow_up = not mentioned  # "how long does the battery last?": the earlier turn named it
         if follow_up or (not others and key_words(top.key) & cues.words):
             return quoted(top)
-    if top.kind == "policy" and cues.asks_policy and not cues.lookup:
-        return policy_quote(hits)
+    if cues.lookup:
+        return ""
+    if top.kind == "policy" and cues.asks_policy:
+        return tied_quote(hits, frozenset({"policy"}))
+    if top.kind == "offer" and cues.words & OFFER_CUES:
+        return tied_quote(hits, CATALOGUE_KINDS | {"offer"})
     return ""
 
 
-def policy_quote(hits: Sequence[Hit]) -> str:
-    """The first-ranked policy's text, then the next policy's when it scored within POLICY_TIE."""
-    policies = [h for h in hits if h.kind == "policy"]
-    tied = [h for h in policies[1:2] if policies[0].score - h.score <= POLICY_TIE]
-    return " ".join(quoted(h) for h in [policies[0], *tied])
+def tied_quote(hits: Sequence[Hit], kinds: frozenset[str]) -> str:
+    """The first hit's text, then the next hit of ``kinds`` when it scored within TIE of it."""
+    top, rest = hits[0], [h for h in hits[1:] if h.kind in kinds]
+    tied = [h for h in rest[:1] if top.score - h.score <= TIE]
+    return " ".join(quoted(h) for h in [top, *tied])
 
 
 def _names_brand(key: str, words: frozenset[str]) -> bool:

@@ -138,3 +138,16 @@ def test_the_cues_mark_a_lookup_of_the_customers_own_case() -> None:
     assert cues_of("has my refund gone through yet?", (REFUNDS,), frozenset()).lookup
     cues = cues_of("can i return stuff? how long do i have", (REFUNDS, RETURNS), frozenset())
     assert cues.asks_policy and not cues.lookup
+
+
+BUNDLE = Hit("offer.voltbook-sg", 1, "Free ShieldGuard", "Bundle offer: code in the email.", "offer", 1.60)
+PLUS = Hit("plan.shieldguard-plus", 1, "ShieldGuard Plus", "ShieldGuard Plus: 30-day trial.", "plan", 1.58)
+GUIDE = Hit("article.shieldguard-install", 1, "Install ShieldGuard", "1. Open the app.", "article", 1.59)
+
+
+def test_an_offer_asked_about_is_quoted_with_a_tied_catalogue_entry_but_not_an_article() -> None:
+    free = MessageCues(frozenset({"try", "shieldguard", "free"}))
+    assert quote_for((BUNDLE, PLUS), free) == f"Free ShieldGuard: {BUNDLE.text} {PLUS.text}"
+    assert quote_for((BUNDLE, GUIDE), free) == f"Free ShieldGuard: {BUNDLE.text}"  # guides never tie
+    assert quote_for((BUNDLE, PLUS), MessageCues(frozenset({"shieldguard", "trade"}))) == ""  # no deal word
+    assert quote_for((BUNDLE,), dataclasses.replace(free, lookup=True)) == ""
