@@ -169,7 +169,8 @@ def retrieve(session: Session, query: str, k: int = DEFAULT_K, view: Snapshot | 
         in_base = {w for w, c in zip(words, counts, strict=True) if c > 0}
         known = sum(1 for t in terms if in_base.intersection(groups[t]))
         nouns = view.category_nouns(session)
-        noun_named = nouns.named(terms)
+        # With their synonyms: "indoor security cam" names the "indoor security camera".
+        noun_named = nouns.named(words)
         # A category noun names a product as a brand does ("camera keeps saying offline ..."): the
         # message is about the store's catalogue, whatever share of its words is chat.
         named = bool(noun_named) or any(t in vocabulary for t in terms)

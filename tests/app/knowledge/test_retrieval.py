@@ -47,6 +47,9 @@ def test_a_hit_says_whether_the_question_named_it(seeded: Session) -> None:
     assert (top.key, top.named) == ("product.lumo-smart-bulb", True)
     unnamed = retrieve(seeded, "how long does shipping take")
     assert unnamed and not any(h.named for h in unnamed)
+    # A category noun said with a synonym ("cam" for camera) names its product too.
+    top = retrieve(seeded, "indoor security cam price?")[0]
+    assert (top.key, top.named) == ("product.homecam-2k", True)
 
 
 @pytest.mark.parametrize(
