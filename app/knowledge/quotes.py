@@ -18,7 +18,8 @@ allow, as the quote is fact text). The first rule that matches wins:
    echomax headphones" / "do they come with anything to carry them in"): its catalogue card,
    price, stock and specs. "and the personal one?" after CloudKeep Family names another entry
    than the first-ranked one, so the adapters answer it;
-5. a policy ranked first that the message asks about with a policy word (query.KIND_CUES), when
+5. a policy ranked first that the message asks about with a policy word (query.KIND_CUES) or
+   that holds POLICY_COVERED of its words, when
    it does not ask for the state of the customer's own case (handoff_offer.needs_account_lookup,
    which the chat answers with its notice): the policy's text, and the next policy too when it
    scored within POLICY_TIE of it ("can i return stuff? how long do i have" ranks refunds and
@@ -65,6 +66,11 @@ MAX_COMPARISON_CHARS = 400
 # A second policy (or offer) this close to the first in retrieval score is quoted after it: the
 # message's words did not tell the two apart.
 TIE = 0.05
+# A policy holding more than half of the message's words is asked about without a policy word
+# ("do u sell my data to advertisers": privacy; "can i pay with amex": payment). At one word of
+# two ("do you sell iphones", "do you ship to australia") the other word is what the store does
+# not list, and the adapters' "I don't know" is the answer.
+POLICY_COVERED = 0.6
 # Words that ask about a deal. Kept out of query.KIND_CUES on purpose: there they would also move
 # retrieval's ranking ("free shipping", "free trial"), which the offer quote does not need.
 OFFER_CUES = frozenset(
@@ -134,7 +140,7 @@ def quote_for(hits: Sequence[Hit], cues: MessageCues) -> str:
             return quoted(top)
     if cues.lookup:
         return ""
-    if top.kind == "policy" and cues.asks_policy:
+    if top.kind == "policy" and (cues.asks_policy or top.coverage >= POLICY_COVERED):
         return tied_quote(hits, frozenset({"policy"}))
     if top.kind == "offer" and cues.words & OFFER_CUES:
         return tied_quote(hits, CATALOGUE_KINDS | {"offer"})

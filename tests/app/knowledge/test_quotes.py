@@ -151,3 +151,10 @@ def test_an_offer_asked_about_is_quoted_with_a_tied_catalogue_entry_but_not_an_a
     assert quote_for((BUNDLE, GUIDE), free) == f"Free ShieldGuard: {BUNDLE.text}"  # guides never tie
     assert quote_for((BUNDLE, PLUS), MessageCues(frozenset({"shieldguard", "trade"}))) == ""  # no deal word
     assert quote_for((BUNDLE,), dataclasses.replace(free, lookup=True)) == ""
+
+
+def test_a_policy_holding_most_of_the_message_is_quoted_without_a_policy_word() -> None:
+    privacy = Hit("policy.privacy", 1, "Privacy", "Privacy: we never sell data.", "policy", 0.7, False, 0.67)
+    assert quote_for((privacy,), MessageCues(frozenset({"sell", "data", "advertisers"}))) == privacy.text
+    half = dataclasses.replace(privacy, coverage=0.5)  # "do you sell iphones": iphones is the question
+    assert quote_for((half,), MessageCues(frozenset({"sell", "iphones"}))) == ""
