@@ -17,7 +17,9 @@ allow, as the quote is fact text). The first rule that matches wins:
    earlier turn named when this message names none ("tell me about the
    echomax headphones" / "do they come with anything to carry them in"): its catalogue card,
    price, stock and specs. "and the personal one?" after CloudKeep Family names another entry
-   than the first-ranked one, so the adapters answer it;
+   than the first-ranked one, so the adapters answer it. When the card holds none of the words
+   the customer asks about ("is the voltbook air waterproof?"), it opens with a line saying the
+   store cannot confirm it (app.knowledge.unlisted);
 5. a policy ranked first that the message asks about with a policy word (query.KIND_CUES) or
    that holds POLICY_COVERED of its words, when
    it does not ask for the state of the customer's own case (handoff_offer.needs_account_lookup,
@@ -55,6 +57,7 @@ from app.knowledge.query import (
     wanted_kinds,
 )
 from app.knowledge.retrieval import Hit
+from app.knowledge.unlisted import UNLISTED_LEAD, asked_words, lists_none_of
 
 # Below this the first-ranked article was as often the wrong one ("my laptop broke after 18
 # months, is that still covered?" ranked the battery guide first).
@@ -89,6 +92,7 @@ class MessageCues:
     how_to: bool = False  # it asks how to do something or describes a fault (query.wanted_kinds)
     asks_policy: bool = False  # it uses a policy word: warranty, refund, delivery ... (query.KIND_CUES)
     lookup: bool = False  # it asks for the state of the customer's own case (handoff_offer)
+    asked: tuple[str, ...] = ()  # the words its questions ask about (app.knowledge.unlisted)
 
 
 def cues_of(message: str, hits: Sequence[Hit], brands: frozenset[str]) -> MessageCues:
@@ -101,6 +105,7 @@ def cues_of(message: str, hits: Sequence[Hit], brands: frozenset[str]) -> Messag
         "article" in kinds,
         "policy" in kinds,
         needs_account_lookup(message),
+        asked_words(message, brands),
     )
 
 
@@ -137,7 +142,8 @@ def quote_for(hits: Sequence[Hit], cues: MessageCues) -> str:
         others = brands - {entity_of(top.key)}
         follow_up = not mentioned  # "how long does the battery last?": the earlier turn named it
         if follow_up or (not others and key_words(top.key) & cues.words):
-            return quoted(top)
+            unlisted = lists_none_of(cues.asked, top.title, top.text)
+            return (UNLISTED_LEAD if unlisted else "") + quoted(top)
     if cues.lookup:
         return ""
     if top.kind == "policy" and (cues.asks_policy or top.coverage >= POLICY_COVERED):

@@ -1,0 +1,57 @@
+"""unlisted: which property questions a product card leaves unanswered, and the lead that says so."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.knowledge.quotes import MessageCues, quote_for
+from app.knowledge.retrieval import Hit
+from app.knowledge.unlisted import UNLISTED_LEAD, asked_words, lists_none_of
+
+AIR = Hit(
+    "product.voltbook-air-13", 1, "Voltbook Air 13 laptop",
+    "Voltbook Air 13 laptop: $899, in stock. 16 GB RAM, up to 18-hour battery, weighs 1.2 kg.",
+    "product", 2.0, True,
+)  # fmt: skip
+NAMES = frozenset({"voltbook"})
+
+
+def _unlisted(message: str) -> bool:
+    return lists_none_of(asked_words(message, NAMES), AIR.title, AIR.text)
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "is the voltbook air waterproof? i spill coffee a lot haha",
+        "does the voltbook air support wireless charging?",
+        "what colours does the voltbook air come in?",
+        "Hello, does the Voltbook Air have a fingerprint reader? I forget passwords.",
+    ],
+)
+def test_a_property_the_card_does_not_hold_is_unlisted(message: str) -> None:
+    assert _unlisted(message)
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "how heavy is the voltbook air",  # "1.2 kg" measures it (SPEC_UNITS)
+        "does the voltbook air have a good battery?",  # "battery" is in the card
+        "do u guys have the voltbook air in stock?",  # a stock question
+        "is the voltbook air avialable?",  # a typo of a card word
+        "can i buy the voltbook air today or is it sold out",  # no property asked
+        "i have the air and want the pro, do i have to pay full price?",  # an obligation
+        "tell me about the voltbook air",
+    ],
+)
+def test_what_the_card_answers_or_no_property_question_is_not_unlisted(message: str) -> None:
+    assert not _unlisted(message)
+
+
+def test_the_card_quote_opens_with_the_lead_only_when_unlisted() -> None:
+    words = frozenset({"voltbook", "air", "waterproof"})
+    asked = asked_words("is the voltbook air waterproof?", NAMES)
+    assert quote_for((AIR,), MessageCues(words, asked=asked)) == UNLISTED_LEAD + AIR.text
+    heavy = asked_words("how heavy is the voltbook air?", NAMES)
+    assert quote_for((AIR,), MessageCues(words, asked=heavy)) == AIR.text
