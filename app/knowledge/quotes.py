@@ -19,7 +19,10 @@ allow, as the quote is fact text). The first rule that matches wins:
    price, stock and specs. "and the personal one?" after CloudKeep Family names another entry
    than the first-ranked one, so the adapters answer it. When the card holds none of the words
    the customer asks about ("is the voltbook air waterproof?"), it opens with a line saying the
-   store cannot confirm it (app.knowledge.unlisted);
+   store cannot confirm it (app.knowledge.unlisted). A property question that ranked a guide
+   first ("are the echobuds waterproof? i sweat a lot": the reset guide) gets the named product's
+   card with that line too, when the card does not answer it: the adapters said "Yes, the
+   EchoBuds Pro is waterproof";
 5. a policy ranked first that the message asks about with a policy word (query.KIND_CUES) or
    that holds POLICY_COVERED of its words, when
    it does not ask for the state of the customer's own case (handoff_offer.needs_account_lookup,
@@ -144,6 +147,10 @@ def quote_for(hits: Sequence[Hit], cues: MessageCues) -> str:
         if follow_up or (not others and key_words(top.key) & cues.words):
             unlisted = lists_none_of(cues.asked, top.title, top.text)
             return (UNLISTED_LEAD if unlisted else "") + quoted(top)
+    if top.kind == "article" and cues.asked and not cues.how_to:
+        card = next((h for h in hits if h.kind in CATALOGUE_KINDS and h.named), None)
+        if card is not None and lists_none_of(cues.asked, card.title, card.text):
+            return UNLISTED_LEAD + quoted(card)
     if cues.lookup:
         return ""
     if top.kind == "policy" and (cues.asks_policy or top.coverage >= POLICY_COVERED):

@@ -55,3 +55,12 @@ def test_the_card_quote_opens_with_the_lead_only_when_unlisted() -> None:
     assert quote_for((AIR,), MessageCues(words, asked=asked)) == UNLISTED_LEAD + AIR.text
     heavy = asked_words("how heavy is the voltbook air?", NAMES)
     assert quote_for((AIR,), MessageCues(words, asked=heavy)) == AIR.text
+
+
+def test_a_property_question_that_ranked_a_guide_first_gets_the_named_card_with_the_lead() -> None:
+    guide = Hit("article.voltbook-reset", 1, "Reset a Voltbook", "1. Hold power.", "article", 2.1, True)
+    words = frozenset({"voltbook", "air", "waterproof"})
+    asked = asked_words("is the voltbook air waterproof? i spill a lot", NAMES)
+    assert quote_for((guide, AIR), MessageCues(words, asked=asked)) == UNLISTED_LEAD + AIR.text
+    heavy = asked_words("how heavy is the voltbook air?", NAMES)  # the card answers: the adapters do
+    assert quote_for((guide, AIR), MessageCues(words, asked=heavy)) == ""
