@@ -206,7 +206,9 @@ def retrieve(session: Session, query: str, k: int = DEFAULT_K, view: Snapshot | 
         policy_asked = m.kind == "policy" and names_any and how_to_not_asked and bool(policy_words & found)
         below_floor = m.score < floor and covered < FLOOR_WAIVED_AT
         weak = below_floor or covered < needed
-        if bonus == 0 and not policy_asked and weak:
+        # Named by its category noun, it stays however few of the words it holds: "bulbs r how much
+        # each? want to do my whole living room" kept nothing (the bulb held 1 of 5 terms).
+        if bonus == 0 and not policy_asked and weak and m.key not in noun_named:
             continue
         # Named by its category noun ("one bulb"): no bonus (it does not reorder), but the quote and
         # the refusal ban treat it as named.

@@ -50,6 +50,9 @@ def test_a_hit_says_whether_the_question_named_it(seeded: Session) -> None:
     # A category noun said with a synonym ("cam" for camera) names its product too.
     top = retrieve(seeded, "indoor security cam price?")[0]
     assert (top.key, top.named) == ("product.homecam-2k", True)
+    # ... and stays when it holds one word of many ("living room" is in no entry).
+    top = retrieve(seeded, "bulbs r how much each? want to do my whole living room")[0]
+    assert (top.key, top.named) == ("product.lumo-smart-bulb", True)
 
 
 @pytest.mark.parametrize(
