@@ -46,4 +46,6 @@ def compared_entries(words: frozenset[str], hits: Sequence[Hit]) -> tuple[Hit, .
             named.append(hit)
         elif _noun(hit) in stems - others:  # or its category: "earbuds vs the over-ear headphones"
             named.append(hit)
+        elif hit.named and not words & key_words(hit.key):  # retrieval found its category named
+            named.append(hit)  # without its key's words: "mesh router vs the mini one"
     return tuple(named[:MAX_COMPARED]) if len(named) >= 2 else ()

@@ -80,6 +80,29 @@ def designates(key: str, words: Iterable[str]) -> bool:
     return model <= set(words)
 
 
+_THE_WORD = re.compile(r"\bthe ([a-z0-9]+)\b")
+
+
+def lone_model_words(products: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """Model words (query.model_words) of exactly one product, letters only: "air" -> the Voltbook
+    Air 13, "mini" -> the MeshWave Mini; not "pro" (a Voltbook and the EchoBuds), "15", or a word
+    its title also ends with, a category noun ("the hub inside rattles" is about a parcel, and a
+    category noun names without reordering: category_nouns). ``products``: (key, title)."""
+    owners: dict[str, list[str]] = {}
+    for key, title in products:
+        if key.startswith("product."):
+            noun = tokens(title)[-1:]
+            for word in model_words(key) - set(noun):
+                owners.setdefault(word, []).append(key)
+    return {w: k[0] for w, k in owners.items() if len(k) == 1 and w.isalpha() and len(w) >= 3}
+
+
+def the_designated(text: str, lone: dict[str, str]) -> set[str]:
+    """Products the text calls "the <model word>" ("how heavy is the air?", "and what about the
+    mini"): said with "the", a lone model word names its product as "pro 15" does."""
+    return {lone[w] for w in _THE_WORD.findall(text.lower()) if w in lone}
+
+
 @dataclass(frozen=True)
 class Categories:
     """The catalogue's unique product categories (category_nouns): stemmed noun -> product key, and

@@ -9,7 +9,7 @@ when nothing relevant was found: then no facts go into the prompt and the gap re
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Sequence, Set
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
@@ -28,6 +28,7 @@ from app.knowledge.query import (
     model_words,
     search_terms,
     term_patterns,
+    the_designated,
     tokens,
     wanted_kinds,
 )
@@ -131,12 +132,20 @@ def task_bonus(bonus: float, covered: int, asked: int, general: bool) -> float:
     return max(bonus, NAME_BONUS) if general and 2 * covered > asked else bonus
 
 
-def name_bonus(key: str, heading: set[str], terms: Sequence[str], vocabulary: frozenset[str]) -> float:
+def name_bonus(
+    key: str,
+    heading: set[str],
+    terms: Sequence[str],
+    vocabulary: frozenset[str],
+    designated: Set[str] = frozenset(),
+) -> float:
     """How strongly the query names this entry: a product/plan name in its key, title or keywords
-    (a mention in the text, like a bundle offer's, does not count), then its key's other words."""
+    (a mention in the text, like a bundle offer's, does not count), then its key's other words.
+    ``designated``: keys the query calls "the <model word>" (query.the_designated)."""
     words = key_words(key)
     named = {t for t in heading | (words & set(terms)) if t in vocabulary}
-    if not named and designates(key, terms):  # "pro 15": worth one name, its other words none
+    # "pro 15", "the air": worth one name, its other words none
+    if not named and (designates(key, terms) or key in designated):
         return NAME_BONUS
     if not named:
         return 0.0
@@ -173,7 +182,8 @@ def retrieve(session: Session, query: str, k: int = DEFAULT_K, view: Snapshot | 
         noun_named = nouns.named(words)
         # A category noun names a product as a brand does ("camera keeps saying offline ..."): the
         # message is about the store's catalogue, whatever share of its words is chat.
-        named = bool(noun_named) or any(t in vocabulary for t in terms)
+        designated = the_designated(query, view.lone_models(session))
+        named = bool(noun_named or designated) or any(t in vocabulary for t in terms)
         if known == 0 or (not named and known < MIN_KNOWN_SHARE * len(terms)):
             return []
         matches = best_matches(session, searched_terms(words, counts, vocabulary), CANDIDATES, scans)
@@ -195,7 +205,7 @@ def retrieve(session: Session, query: str, k: int = DEFAULT_K, view: Snapshot | 
         heading = matched_terms(patterns, f"{m.title} {' '.join(m.keywords)}")
         found = heading | matched_terms(patterns, m.text)
         covered = sum(1 for t in terms if found.intersection(groups[t]))
-        bonus = name_bonus(m.key, heading, terms, vocabulary)
+        bonus = name_bonus(m.key, heading, terms, vocabulary, designated)
         if m.kind == "article" and task_words and names_any:
             done = sum(1 for t in task_words if found.intersection(groups[t]))
             general = not vocabulary.intersection(tokens(f"{m.title} {' '.join(m.keywords)}"))
@@ -222,7 +232,10 @@ def retrieve(session: Session, query: str, k: int = DEFAULT_K, view: Snapshot | 
     scored.sort(key=lambda h: (-h.score, h.key))
     if scored:
         floor_score = scored[0].score - SCORE_GAP
-        scored = [h for h in scored if h.score >= floor_score or (comparing and _model_word_in(h, terms))]
+        # In a comparison each side stays, however the name bonus ranked the other: named by a
+        # model word ("mini router or the ax3000") or by its category ("mesh router vs the mini").
+        kept = [h for h in scored if comparing and (_model_word_in(h, terms) or h.key in noun_named)]
+        scored = [h for h in scored if h.score >= floor_score or h in kept]
     return scored[:k]
 
 

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from app.knowledge.fulltext import term_counts
 from app.knowledge.not_sold import CatalogueItem, families_of
-from app.knowledge.query import Categories, category_nouns, entity_vocabulary
+from app.knowledge.query import Categories, category_nouns, entity_vocabulary, lone_model_words
 from app.knowledge.spelling import known_words
 from app.knowledge.store import knowledge_revision
 
@@ -40,6 +40,7 @@ class Snapshot:
     families: dict[str, list[CatalogueItem]] | None = None
     spellings: frozenset[str] | None = None
     nouns: Categories | None = None
+    lone: dict[str, str] | None = None
 
     def term_counts(self, session: Session, terms: Sequence[str], cap: int) -> list[int]:
         """How many entries each term occurs in (up to ``cap``); only terms not seen yet are counted."""
@@ -63,6 +64,13 @@ class Snapshot:
             items = [item for family in self.catalogue(session).values() for item in family]
             self.nouns = category_nouns((item.key, item.title) for item in items)
         return self.nouns
+
+    def lone_models(self, session: Session) -> dict[str, str]:
+        """Model words of one product each (query.lone_model_words), from the catalogue."""
+        if self.lone is None:
+            items = [item for family in self.catalogue(session).values() for item in family]
+            self.lone = lone_model_words((item.key, item.title) for item in items)
+        return self.lone
 
     def words(self, session: Session) -> frozenset[str]:
         """Every word of the live entries (app.knowledge.spelling), read on first use in this revision."""

@@ -55,3 +55,12 @@ def test_categories_compared_name_their_products() -> None:
     cans = Hit("product.echomax-anc", 1, "EchoMax ANC headphones", "EchoMax ANC: $299.", "product", 1.9)
     assert compared("earbuds vs the over ear headphones, which lasts longer?", [buds, cans]) == (buds, cans)
     assert compared("earbuds or the big ones?", [buds, cans]) == ()  # one named
+
+
+def test_an_entry_retrieval_found_named_by_its_category_is_one_side_of_a_comparison() -> None:
+    mesh = Hit("product.meshwave-ax3000", 1, "MeshWave AX3000 mesh router", "$199.", "product", 0.9, True)
+    mini = Hit("product.meshwave-mini", 1, "MeshWave Mini compact router", "Mini: $89.", "product", 2.0, True)
+    assert compared("mesh router vs the mini one", [mini, mesh]) == (mini, mesh)
+    # Named by a word of its key ("voltbook"), it must be that word the other lacks: no comparison.
+    named_pro = Hit(PRO.key, 1, PRO.title, PRO.text, "product", 8.0, True)
+    assert compared("is the voltbook air better than a macbook?", [AIR, named_pro]) == ()

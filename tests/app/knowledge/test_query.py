@@ -9,10 +9,12 @@ from app.knowledge.query import (
     entity_of,
     entity_vocabulary,
     key_words,
+    lone_model_words,
     matched_terms,
     question_focus,
     search_terms,
     term_patterns,
+    the_designated,
     wanted_kinds,
 )
 
@@ -138,3 +140,18 @@ def test_a_category_noun_ending_one_products_title_names_it() -> None:
     assert routers.keys == {"power bank": "product.powercell-20000", "mesh router": "product.meshwave-ax3000"}
     assert routers.named(["pay", "bank", "transfer"]) == set()  # every word of it
     assert routers.named(["powerbank", "power", "banks"]) == {"product.powercell-20000"}
+
+
+def test_the_lone_model_word_names_its_product_with_the() -> None:
+    lone = lone_model_words(
+        [
+            ("product.voltbook-air-13", "Voltbook Air 13 laptop"),
+            ("product.voltbook-pro-15", "Voltbook Pro 15 laptop"),
+            ("product.echobuds-pro", "EchoBuds Pro earbuds"),
+            ("product.lumo-hub", "Lumo Hub smart-home hub"),
+            ("plan.cloudkeep-family", "CloudKeep Family plan"),
+        ]
+    )
+    assert lone == {"air": "product.voltbook-air-13"}  # not pro (two), 13 (digits), hub (its noun), plans
+    assert the_designated("how heavy is the air? my back!", lone) == {"product.voltbook-air-13"}
+    assert the_designated("is there air in the box", lone) == set()  # not "the air"

@@ -53,6 +53,9 @@ def test_a_hit_says_whether_the_question_named_it(seeded: Session) -> None:
     # ... and stays when it holds one word of many ("living room" is in no entry).
     top = retrieve(seeded, "bulbs r how much each? want to do my whole living room")[0]
     assert (top.key, top.named) == ("product.lumo-smart-bulb", True)
+    # "the air": a model word only one product has, said with "the", names it as "air 13" does.
+    top = retrieve(seeded, "i walk to campus every day, how heavy is the air? dont want to break my back")[0]
+    assert (top.key, top.named) == ("product.voltbook-air-13", True)
 
 
 @pytest.mark.parametrize(
