@@ -48,7 +48,8 @@ class EngineConfig:
     model_name: str = "model"  # the ``model_name`` label of every metric (vLLM's served model name)
     # How strongly a request's ``copy_from`` facts pull its reply (strength 0 turns it off).
     copy_bias: CopyBiasConfig = field(default_factory=CopyBiasConfig)
-    # Decode attention: 'auto' = paged flex_attention on CUDA, length-bucketed SDPA on CPU.
+    # Decode attention: 'auto' = paged flex_attention on CUDA, the compiled paged kernel on a CPU
+    # that builds it (inference/cpu_decode_kernel.py), else length-bucketed SDPA.
     attention: str = "auto"
     # Decode-only steps as padded static batches, captured as CUDA graphs (None = on exactly
     # when the device is CUDA and attention is flex; True on CPU runs them uncaptured, for tests).

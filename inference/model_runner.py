@@ -14,7 +14,7 @@ from inference.kv_cache import KVBlockPool, KVShape
 from inference.lora import LoraAdapter
 from inference.paged_attention import AttentionLayout, attend, build_layout
 
-ATTENTION_BACKENDS = ("auto", "sdpa", "flex")
+ATTENTION_BACKENDS = ("auto", "sdpa", "flex", "kernel")
 # attention(layer, q [T, H, D], k/v [T, Hkv, D], flat caches kc/vc [slots, Hkv, D]) -> [T, H, D]
 AttendFn = Callable[[int, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]
 
@@ -47,12 +47,22 @@ def activation_dtype(model: Any) -> torch.dtype:
     return model.model.embed_tokens.weight.dtype
 
 
-def resolve_attention(name: str, device: torch.device) -> str:
-    """'auto' is flex_attention on CUDA (where it compiles to a paged kernel), else SDPA buckets."""
+def resolve_attention(name: str, device: torch.device, kv_dtype: torch.dtype = torch.float32) -> str:
+    """'auto' is flex_attention on CUDA (where it compiles to a paged kernel), the compiled CPU
+    kernel on a CPU that can build it (cpu_decode_kernel; fp32/bf16 caches), else SDPA buckets."""
     if name not in ATTENTION_BACKENDS:
         raise ValueError(f"attention backend must be one of {ATTENTION_BACKENDS}, got {name!r}")
+    from inference import cpu_decode_kernel
+
+    cpu_kernel = device.type == "cpu" and kv_dtype in cpu_decode_kernel.DTYPES
+    if name == "kernel" and not (cpu_kernel and cpu_decode_kernel.load() is not None):
+        raise ValueError(
+            f"'kernel' attention needs a CPU, fp32/bf16 K/V and a C++ build: {device}, {kv_dtype}"
+        )
     if name != "auto":
         return name
+    if cpu_kernel:
+        return "kernel" if cpu_decode_kernel.load() is not None else "sdpa"
     from inference.flex_decode import flex_supported
 
     return "flex" if device.type == "cuda" and flex_supported() is None else "sdpa"
@@ -87,8 +97,9 @@ class SegmentLora:
 class ModelRunner:
     """Calls the HF model's own modules so quantized Linear replacements work unchanged.
 
-    ``attention``: 'sdpa' (length-bucketed gathers, the CPU path) or 'flex' (paged flex_attention
-    decodes, compiled on CUDA); ``max_batch`` sizes flex's padded decode buckets.
+    ``attention``: 'sdpa' (length-bucketed gathers), 'kernel' (the compiled CPU kernel reading the
+    pool in place, 'auto' on a CPU that builds it) or 'flex' (paged flex_attention decodes, compiled
+    on CUDA); ``max_batch`` sizes flex's padded decode buckets.
     """
 
     def __init__(self, model: Any, pool: KVBlockPool, attention: str = "sdpa", max_batch: int = 64) -> None:
@@ -96,7 +107,7 @@ class ModelRunner:
         self.pool = pool
         self.device = model_device(model)
         self.decoder = model.model
-        self.attention = resolve_attention(attention, self.device)
+        self.attention = resolve_attention(attention, self.device, pool.k[0].dtype)
         self.buckets = bucket_sizes(max_batch, CUDA_GROWTH if self.device.type == "cuda" else 2)
         self.flex: Any = None  # a FlexDecoder on the flex backend
         if self.attention == "flex":
@@ -229,7 +240,7 @@ class ModelRunner:
         return build_layout(
             [row_of[i][0] for i in decode], [items[i].start + 1 for i in decode],
             [items[i].block_table for i in decode], prefills, self.pool.block_size, slot_bytes, self.device,
-            flex=self.flex, buckets=self.buckets,
+            flex=self.flex, buckets=self.buckets, kernel=self.attention == "kernel",
         )
 
 

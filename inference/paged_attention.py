@@ -9,7 +9,9 @@ attention at batch 32 with contexts 30-650: 81 ms padded vs 15 ms bucketed (tiny
 0.7 ms); equal at batch 1 (docs/benchmarks/engine/attention.md).
 
 On CUDA the decodes go instead to ``flex_decode`` (paged flex_attention, no gather at all), padded
-to a fixed batch bucket; prefill chunks take the same SDPA path on every device.
+to a fixed batch bucket; on a CPU that can build it, to the compiled kernel of
+``cpu_decode_kernel`` (reads the pool through the block tables, no gather, no buckets). Prefill
+chunks take the same SDPA path on every device.
 """
 
 from __future__ import annotations
@@ -65,6 +67,16 @@ class FlexDecodes:
     rows: torch.Tensor  # [n] flat token rows
 
 
+@dataclass(frozen=True)
+class KernelDecodes:
+    """This step's decodes on the compiled CPU kernel: rows, block tables and context lengths."""
+
+    rows: torch.Tensor  # [n] flat token rows
+    tables: torch.Tensor  # [n, blocks] int64, padded with the null block
+    lengths: torch.Tensor  # [n] int64
+    block_size: int
+
+
 @dataclass
 class AttentionLayout:
     """Per-step attention plan, built once and reused by every layer."""
@@ -72,6 +84,7 @@ class AttentionLayout:
     decode: list[DecodeBucket] = field(default_factory=list)
     prefills: list[PrefillSpan] = field(default_factory=list)
     flex: FlexDecodes | None = None
+    kernel: KernelDecodes | None = None
 
 
 def plan_buckets(
@@ -111,12 +124,24 @@ def build_layout(
     device: torch.device,
     flex: FlexDecoder | None = None,
     buckets: Seq[int] = (),
+    kernel: bool = False,
 ) -> AttentionLayout:
     """The plan for one step: decodes (row, context length, block table) and prefill chunks
     (row start, row end, first position, block table). With ``flex``, decodes that fit one of
-    ``buckets`` go to paged flex_attention instead of SDPA buckets."""
+    ``buckets`` go to paged flex_attention instead of SDPA buckets; with ``kernel``, all of them go
+    to the compiled CPU kernel."""
     layout = AttentionLayout()
-    size = pick_bucket(len(decode_rows), buckets) if flex is not None else None
+    if kernel and decode_rows:
+        width = max(-(-n // block_size) for n in decode_lengths)
+        padded = [list(t[:width]) + [NULL_BLOCK] * (width - min(width, len(t))) for t in decode_tables]
+        layout.kernel = KernelDecodes(
+            torch.tensor(list(decode_rows), dtype=torch.long, device=device),
+            torch.tensor(padded, dtype=torch.long, device=device),
+            torch.tensor(list(decode_lengths), dtype=torch.long, device=device),
+            block_size,
+        )
+        decode_lengths = []
+    size = pick_bucket(len(decode_rows), buckets) if flex is not None and layout.kernel is None else None
     if flex is not None and size is not None:
         buffers = flex.load(size, decode_tables, decode_lengths)
         rows = torch.tensor(list(decode_rows), dtype=torch.long, device=device)
@@ -161,6 +186,14 @@ def attend(
         qd = q.new_zeros(size, heads, dim)  # padded rows attend the null block; dropped below
         qd[:n] = q.index_select(0, f.rows)
         out.index_copy_(0, f.rows, f.decoder.attend(qd, kc, vc, f.buffers, scale)[:n])
+    if layout.kernel is not None:
+        from inference.cpu_decode_kernel import paged_decode
+
+        kern = layout.kernel
+        qk = q.index_select(0, kern.rows)
+        out.index_copy_(
+            0, kern.rows, paged_decode(qk, kc, vc, kern.tables, kern.lengths, kern.block_size, scale)
+        )
     for b in layout.decode:
         n = b.rows.shape[0]
         qd = q.index_select(0, b.rows).view(n, kv_heads, heads // kv_heads, dim)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from inference.bench.engine_bench import SYSTEMS, EngineBenchConfig, run_benchmark
 from inference.bench.trace import TraceSpec
+from inference.model_runner import ATTENTION_BACKENDS
 
 
 def parse_args(argv: list[str] | None = None) -> EngineBenchConfig:
@@ -32,7 +33,7 @@ def parse_args(argv: list[str] | None = None) -> EngineBenchConfig:
     p.add_argument("--max-batch", type=int, default=64)
     p.add_argument("--step-tokens", type=int, default=512)
     p.add_argument("--block-size", type=int, default=16)
-    p.add_argument("--attention", default="auto", choices=("auto", "sdpa", "flex"))
+    p.add_argument("--attention", default="auto", choices=ATTENTION_BACKENDS)
     p.add_argument("--decode-graphs", default="auto", choices=("auto", "on", "off"))
     p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0 = torch's default)")
     p.add_argument("--systems", default=",".join(s for s in SYSTEMS if s != "vllm"))

@@ -126,7 +126,8 @@ def test_graphs_take_only_decode_batches_that_fit(tokenizer, adapter_dirs) -> No
 
 def test_defaults_keep_the_cpu_path(tokenizer) -> None:
     engine = tiny_engine(tokenizer, {})
-    assert engine.runner.attention == "sdpa" and engine.runner.graphs is None
+    # The CPU's own path: the compiled paged kernel (cpu_decode_kernel), never flex or graphs.
+    assert engine.runner.attention == "kernel" and engine.runner.graphs is None
     with pytest.raises(ValueError, match="attention"):
         EngineConfig(attention="paged")
 
