@@ -4,9 +4,10 @@ The bucketed SDPA path (paged_attention.py) copies each bucket's K/V out of the 
 longest context, and builds the padded slot lists every step. The kernel walks each sequence's
 block table instead and reads each slot's KV heads once, together. Measured on a 2-vCPU AMD EPYC
 (avx512_bf16, no AMX), one thread, one layer of SmolLM2-135M attention with contexts 30-650 and
-shuffled blocks: bf16 batch 32 2.29 -> 0.83 ms, batch 8 0.80 -> 0.36 ms, batch 1 0.12 -> 0.06 ms;
-fp32 batch 32 3.24 -> 2.06 ms; plus 0.8-0.9 ms per step of bucket planning at batch 32
-(docs/benchmarks/engine/attention.md).
+shuffled blocks (``python -m inference.bench.kernel_bench``): bf16 batch 32 2.38 -> 1.29 ms, batch
+8 0.81 -> 0.39 ms, batch 1 0.20 -> 0.11 ms; fp32 batch 32 3.36 -> 2.36 ms; and the per-step
+planning 0.79-0.91 -> 0.10 ms at batch 32. The engine bench's trace went 2.40x -> 2.98x PEFT
+static batches (docs/benchmarks/engine/attention.md).
 
 It is built on first use with the machine's own compiler for the machine's own CPU
 (``-march=native``: the CPU's features are read where it runs, and the build is cached under a name
