@@ -53,6 +53,10 @@ if [ -n "$FETCH" ]; then
     switchboard fetch-model
 fi
 
+# One-time per machine (cached in ~/.cache/torch_extensions): build the CPU decode-attention
+# kernel now rather than on the first request; where it cannot be built the engine uses SDPA.
+python -c "from inference.cpu_decode_kernel import load; print('CPU decode kernel:', 'built' if load() else 'unavailable, SDPA buckets')"
+
 if [ -n "$TEST" ] && [ ! -x /usr/bin/chromium ]; then
     if [ "$(id -u)" = "0" ]; then
         echo "installing Debian's chromium for the browser tests"
