@@ -174,7 +174,7 @@ async def _answer(
     if started.notice is not None:
         headers[ROUTE_HEADER] += f"; notice={started.notice}"
         extra |= {"notice": started.notice, "handoff_offer": True}
-        events = fixed_reply(started.job_id, NOTICE_TEXTS[started.notice])
+        events = fixed_reply(started.job_id, started.notice_text or NOTICE_TEXTS[started.notice])
     if req.stream:
         include_usage = req.stream_options is not None and req.stream_options.include_usage
         return StreamingResponse(

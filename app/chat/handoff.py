@@ -28,6 +28,19 @@ ACCOUNT_LOOKUP_TEXT = (
     "Choose Talk to a person and a member of our team will look it up for you."
 )
 NOTICE_TEXTS = {NON_ENGLISH: NON_ENGLISH_TEXT, ACCOUNT_LOOKUP: ACCOUNT_LOOKUP_TEXT}
+# Between the notice's two sentences when a policy answers the general question: "when will i get
+# my money back, you got the parcel on monday" cannot be checked here, but the refund policy's
+# "within 5-7 business days after we receive the item" is what the customer needs meanwhile.
+POLICY_BRIDGE = "What our policy says: "
+
+
+def notice_text(reason: str, policy: str = "") -> str:
+    """The notice for ``reason``; an account lookup with the ``policy`` quote that answers the
+    general question placed before the offer of a person."""
+    if reason != ACCOUNT_LOOKUP or not policy:
+        return NOTICE_TEXTS[reason]
+    cannot, offer = ACCOUNT_LOOKUP_TEXT.split(" Choose ", 1)
+    return f"{cannot} {POLICY_BRIDGE}{policy} Choose {offer}"
 
 
 def notice_reason(decision: RouteDecision, text: str) -> str | None:
@@ -75,13 +88,19 @@ def handoff_by_router(
 
 
 def notice_reply(
-    conversation_id: str, customer_id: int, job_id: str, decision: RouteDecision, reason: str
+    conversation_id: str,
+    customer_id: int,
+    job_id: str,
+    decision: RouteDecision,
+    reason: str,
+    text: str = "",
 ) -> Message:
-    """The stored notice for ``reason`` (a finished assistant row, no adapter)."""
+    """The stored notice for ``reason`` (a finished assistant row, no adapter); ``text`` when it
+    carries a policy (notice_text), else the fixed text."""
     return Message(
         conversation_id=conversation_id,
         role="assistant",
-        text=NOTICE_TEXTS[reason],
+        text=text or NOTICE_TEXTS[reason],
         status="done",
         job_id=job_id,
         reply_to_id=customer_id,
@@ -95,12 +114,19 @@ def notice_reply(
 
 
 def notice_frames(
-    job_id: str, message_id: int, decision: RouteDecision, reason: str = NON_ENGLISH
+    job_id: str,
+    message_id: int,
+    decision: RouteDecision,
+    reason: str = NON_ENGLISH,
+    text: str = "",
+    sources: list[dict[str, str]] | None = None,
 ) -> list[dict[str, Any]]:
-    """The `route` and `done` frames of the notice, numbered like a generated reply's."""
+    """The `route` and `done` frames of the notice, numbered like a generated reply's; ``text`` and
+    ``sources`` when it quotes a policy."""
     return [
         {"type": "route", "job_id": job_id, "seq": 1, "message_id": message_id, "adapter": None,
          **route_fields(decision)},
-        {"type": "done", "job_id": job_id, "seq": 2, "message_id": message_id, "text": NOTICE_TEXTS[reason],
-         "finish_reason": "stop", "tokens": 0, "latency_ms": 0.0, "sources": [], "handoff_offer": True},
+        {"type": "done", "job_id": job_id, "seq": 2, "message_id": message_id,
+         "text": text or NOTICE_TEXTS[reason], "finish_reason": "stop", "tokens": 0, "latency_ms": 0.0,
+         "sources": sources or [], "handoff_offer": True},
     ]  # fmt: skip

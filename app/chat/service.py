@@ -229,7 +229,9 @@ class ChatService(ReplyStreams):
         )
         self.metrics.messages.labels("customer", channel).inc()
         if turn.notice is not None:  # a fixed notice answered it (app.chat.handoff): no job runs
-            return StartedReply(job_id, [], turn.conversation_id, turn.plan, notice=turn.notice)
+            sources = turn.facts.sources() if turn.facts is not None else []
+            conversation, notice, text = turn.conversation_id, turn.notice, turn.notice_text
+            return StartedReply(job_id, sources, conversation, turn.plan, notice=notice, notice_text=text)
         if turn.silent or turn.facts is None:
             await self.hub.publish(
                 turn.conversation_id,

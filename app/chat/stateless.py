@@ -18,6 +18,7 @@ class StartedReply:
     conversation_id: str
     plan: ReplyPlan
     notice: str | None = None  # answered with this fixed notice (app.chat.handoff): no job runs
+    notice_text: str = ""  # the notice as stored (it may quote a policy); "" for the fixed text
 
 
 class ConversationWithStaff(RuntimeError):

@@ -19,11 +19,13 @@ from app.chat.conversations import (
     store_customer_message,
 )
 from app.chat.handoff import (
+    ACCOUNT_LOOKUP,
     handoff_by_router,
     handoff_event,
     notice_frames,
     notice_reason,
     notice_reply,
+    notice_text,
     plan_decision,
 )
 from app.chat.over_limit import RATE_LIMITED
@@ -38,7 +40,7 @@ from app.knowledge.reply_facts import (
     recent_customer_turns,
     record_facts,
 )
-from app.router import HANDOFF
+from app.router import HANDOFF, RouteDecision
 from app.widget.sites import site_business_name
 
 log = logging.getLogger(__name__)
@@ -86,6 +88,7 @@ class StoredTurn:
     facts: ReplyFacts | None
     silent: bool = False  # staff hold the conversation: stored, the bot does not answer
     notice: str | None = None  # answered with this reason's fixed notice (app.chat.handoff), not generated
+    notice_text: str = ""  # ... whose text this is (with a policy quote: app.chat.handoff.notice_text)
 
 
 def store_message(
@@ -100,6 +103,29 @@ def store_message(
             session.commit()
         unanswered = not new and row.status == "received" and not _has_reply(session, row.id)
         return StoredMessage(row.id, new, conv.status, conv.current_intent, conv.pinned_adapter, unanswered)
+
+
+def store_notice(
+    session: Session,
+    conversation_id: str,
+    customer_id: int,
+    job_id: str,
+    decision: RouteDecision,
+    reason: str,
+    message: tuple[str, list[str]],
+) -> tuple[Message, ReplyFacts | None]:
+    """Store the notice for ``reason`` (flushed, not committed); for an account lookup the policy
+    that answers ``message`` (text, earlier customer turns) in general goes into it, with its
+    sources recorded: the facts it quotes, or None when it quotes none."""
+    facts = facts_for_reply(session, *message) if reason == ACCOUNT_LOOKUP else None
+    policy = facts.lookup_policy() if facts is not None else ""
+    row = notice_reply(conversation_id, customer_id, job_id, decision, reason, notice_text(reason, policy))
+    session.add(row)
+    session.flush()
+    if facts is None or not policy:
+        return row, None
+    record_facts(session, row.id, facts)
+    return row, facts
 
 
 def _has_reply(session: Session, message_id: int) -> bool:
@@ -133,10 +159,13 @@ def prepare_reply(
                 )
             reason = notice_reason(decision, text)
             if reason is not None:
-                row = notice_reply(conversation_id, stored.message_id, job_id, decision, reason)
-                session.add(row)
+                earlier = recent_customer_turns(session, conversation_id, stored.message_id)
+                row, quoted = store_notice(
+                    session, conversation_id, stored.message_id, job_id, decision, reason, (text, earlier)
+                )
                 session.commit()
-                frames = notice_frames(job_id, row.id, decision, reason)
+                sources = quoted.sources() if quoted is not None else []
+                frames = notice_frames(job_id, row.id, decision, reason, row.text, sources)
                 return PreparedReply(row.id, None, [], None, answered=frames)
             site_name = site_business_name(session, get_conversation(session, conversation_id).site_key)
             plan = planner.for_intent(session, decision.intent, decision, site_name)
@@ -196,10 +225,12 @@ def store_turn(
         decision = plan_decision(plan)
         reason = notice_reason(decision, text)
         if reason is not None:
-            notice = notice_reply(conv.id, customer.id, job_id, decision, reason)
-            session.add(notice)
+            earlier = [m["content"] for m in messages[:-1] if m["role"] == "user"][-RECENT_TURNS:]
+            notice, quoted = store_notice(
+                session, conv.id, customer.id, job_id, decision, reason, (text, earlier)
+            )
             session.commit()
-            return StoredTurn(conv.id, notice.id, plan, facts=None, notice=reason)
+            return StoredTurn(conv.id, notice.id, plan, quoted, notice=reason, notice_text=notice.text)
         row = assistant_row(conv.id, customer.id, job_id, plan)
         session.add(row)
         conv.current_intent = plan.intent

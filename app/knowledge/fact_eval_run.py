@@ -60,16 +60,19 @@ class _Turn:
     intent: str | None = None
 
 
-def _notice(decision: Any, text: str) -> str | None:
-    """The fixed text the web chat shows instead of a generated reply (router hand-off, non-English,
-    a lookup of the customer's own records)."""
-    from app.chat.handoff import HANDOFF_TEXT, NOTICE_TEXTS, notice_reason
+def _notice(session: Session, decision: Any, text: str, earlier: Sequence[str]) -> str | None:
+    """The text the web chat shows instead of a generated reply (router hand-off, non-English, a
+    lookup of the customer's own records, with the policy that answers it in general)."""
+    from app.chat.handoff import ACCOUNT_LOOKUP, HANDOFF_TEXT, notice_reason, notice_text
     from app.router import HANDOFF
 
     if decision.intent == HANDOFF:
         return HANDOFF_TEXT
     reason = notice_reason(decision, text)
-    return NOTICE_TEXTS[reason] if reason else None
+    if reason is None:
+        return None
+    policy = retrieve_facts(session, text, earlier).lookup_policy() if reason == ACCOUNT_LOOKUP else ""
+    return notice_text(reason, policy)
 
 
 def _generate(engine: Any, requests: dict[str, Any]) -> dict[str, tuple[str, int, str | None]]:
@@ -124,7 +127,7 @@ def run_questions(
             for n, turn in enumerate(live):
                 text = turn.question.turns[t_index]
                 decision = planner.route(session, text, turn.intent, None)
-                notice = _notice(decision, text)
+                notice = _notice(session, decision, text, turn.question.turns[:t_index])
                 if notice is not None:  # the chat answers these without the model, as the page does
                     turn.history += [
                         {"role": "user", "content": text},

@@ -37,6 +37,12 @@ LETTER_WORDS = frozenset(
     wondering wonder appreciate appreciated grateful faithfully sincerely regards best wishes advance
     obtain inform advise possible able""".split()
 )
+# A chat line's filler: "do you guys sell my personal info to advertisers or whatever" is two words
+# of question ("sell", "personal") among four no entry uses, and the relevance gates rejected it.
+CHAT_WORDS = frozenset(
+    """guys guy whatever lol ugh omg btw actually basically literally honestly kinda sorta gonna wanna
+    gotta plz tho though mate folks ya hmm umm um ah oh wow cool""".split()
+)
 # Unique to one family of entries: the store's own name is in everything, so it is no entity.
 NOT_ENTITIES = frozenset({"voltline"})
 
@@ -199,7 +205,8 @@ def search_terms(text: str, vocabulary: frozenset[str] = frozenset()) -> list[st
     """The distinct content terms of ``text`` in order, names normalised, at most MAX_TERMS."""
     seen: dict[str, None] = {}
     for word in normalise(tokens(text), vocabulary):
-        if word not in STOP_WORDS and word not in LETTER_WORDS and (len(word) > 1 or word.isdigit()):
+        skipped = word in STOP_WORDS or word in LETTER_WORDS or word in CHAT_WORDS
+        if not skipped and (len(word) > 1 or word.isdigit()):
             seen.setdefault(word, None)
     return list(seen)[:MAX_TERMS]
 

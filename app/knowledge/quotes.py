@@ -60,7 +60,8 @@ from app.knowledge.query import (
     wanted_kinds,
 )
 from app.knowledge.retrieval import Hit
-from app.knowledge.unlisted import UNLISTED_LEAD, asked_words, lists_none_of
+from app.knowledge.synonyms import rephrased
+from app.knowledge.unlisted import UNLISTED_LEAD, asked_properties, asked_words, lacks_property, lists_none_of
 
 # Below this the first-ranked article was as often the wrong one ("my laptop broke after 18
 # months, is that still covered?" ranked the battery guide first).
@@ -96,12 +97,16 @@ class MessageCues:
     asks_policy: bool = False  # it uses a policy word: warranty, refund, delivery ... (query.KIND_CUES)
     lookup: bool = False  # it asks for the state of the customer's own case (handoff_offer)
     asked: tuple[str, ...] = ()  # the words its questions ask about (app.knowledge.unlisted)
+    properties: tuple[str, ...] = ()  # the product properties they name (unlisted.PROPERTIES)
 
 
 def cues_of(message: str, hits: Sequence[Hit], brands: frozenset[str]) -> MessageCues:
     """The cues of ``message`` given its hits and the catalogue's entity names."""
-    words = frozenset(normalise(tokens(message), brands))
-    kinds = wanted_kinds(message)
+    # As retrieval searched it: "send it back" asks about returns. The lookup test reads the
+    # customer's own words, as the chat's notice does (app.chat.handoff).
+    searched = rephrased(message)
+    words = frozenset(normalise(tokens(searched), brands))
+    kinds = wanted_kinds(searched)
     return MessageCues(
         words,
         compared_entries(words, hits),
@@ -109,6 +114,7 @@ def cues_of(message: str, hits: Sequence[Hit], brands: frozenset[str]) -> Messag
         "policy" in kinds,
         needs_account_lookup(message),
         asked_words(message, brands),
+        asked_properties(message),
     )
 
 
@@ -145,11 +151,10 @@ def quote_for(hits: Sequence[Hit], cues: MessageCues) -> str:
         others = brands - {entity_of(top.key)}
         follow_up = not mentioned  # "how long does the battery last?": the earlier turn named it
         if follow_up or (not others and key_words(top.key) & cues.words):
-            unlisted = lists_none_of(cues.asked, top.title, top.text)
-            return (UNLISTED_LEAD if unlisted else "") + quoted(top)
-    if top.kind == "article" and cues.asked and not cues.how_to:
+            return (UNLISTED_LEAD if _unlisted(cues, top) else "") + quoted(top)
+    if top.kind == "article" and (cues.asked or cues.properties) and not cues.how_to:
         card = next((h for h in hits if h.kind in CATALOGUE_KINDS and h.named), None)
-        if card is not None and lists_none_of(cues.asked, card.title, card.text):
+        if card is not None and _unlisted(cues, card):
             return UNLISTED_LEAD + quoted(card)
     if cues.lookup:
         return ""
@@ -160,11 +165,28 @@ def quote_for(hits: Sequence[Hit], cues: MessageCues) -> str:
     return ""
 
 
+def lookup_policy(hits: Sequence[Hit], cues: MessageCues) -> str:
+    """For a question about the customer's own case (which the chat answers with its notice): the
+    policy that answers it in general, by rule 5's test, or "" ("where is my order 48213?" has none)."""
+    if not hits or hits[0].kind != "policy":
+        return ""
+    if cues.asks_policy or hits[0].coverage >= POLICY_COVERED:
+        return tied_quote(hits, frozenset({"policy"}))
+    return ""
+
+
 def tied_quote(hits: Sequence[Hit], kinds: frozenset[str]) -> str:
     """The first hit's text, then the next hit of ``kinds`` when it scored within TIE of it."""
     top, rest = hits[0], [h for h in hits[1:] if h.kind in kinds]
     tied = [h for h in rest[:1] if top.score - h.score <= TIE]
     return " ".join(quoted(h) for h in [top, *tied])
+
+
+def _unlisted(cues: MessageCues, card: Hit) -> bool:
+    """True if the card answers none of the asked words, or lacks a property the message names."""
+    return lists_none_of(cues.asked, card.title, card.text) or lacks_property(
+        cues.properties, card.title, card.text
+    )
 
 
 def _names_brand(key: str, words: frozenset[str]) -> bool:

@@ -34,7 +34,7 @@ from app.knowledge.query import (
 )
 from app.knowledge.snapshot import Snapshot, snapshot
 from app.knowledge.spelling import respelt
-from app.knowledge.synonyms import concept_groups, expanded_terms, expansions
+from app.knowledge.synonyms import concept_groups, expanded_terms, expansions, rephrased
 
 DEFAULT_K = 4
 CANDIDATES = 30  # ranked by the database, re-scored here with the name boost
@@ -48,6 +48,10 @@ KIND_BONUS = 0.2
 # the rule asked about ranks beside the product it is asked for, not below its name bonus.
 # Level with the product's name, so a question about both ("echomax price and return policy") keeps both.
 POLICY_BONUS = NAME_BONUS
+# A policy whose title holds the message's policy word is the one asked about: "how long do i have
+# to return it" ranked shipping ("how long" is its keyword) and refunds ("receive the item") level
+# with the returns policy, and the quote took shipping. Less than a kind's bonus: it breaks ties.
+TOPIC_BONUS = 0.1
 # When fewer than half of a question's terms occur in any entry, the question is about
 # something the store does not cover ("write me a poem about love" shares only "write").
 MIN_KNOWN_SHARE = 0.5
@@ -162,6 +166,7 @@ def retrieve(session: Session, query: str, k: int = DEFAULT_K, view: Snapshot | 
         raise ValueError("k must be >= 1")
     view = view or snapshot(session)
     vocabulary = view.names
+    query = rephrased(query)  # "send it back" -> "return it" (app.knowledge.synonyms.PHRASES)
     terms = search_terms(query, vocabulary)
     if not terms:
         return []
@@ -198,7 +203,8 @@ def retrieve(session: Session, query: str, k: int = DEFAULT_K, view: Snapshot | 
     # shares one word each with three entries (match, last, night).
     needed = max(MIN_HIT_SHARE * min(known, HIT_SHARE_TERMS), 2 if len(terms) >= 4 else 0)
     how_to_not_asked = not asks_how(query)  # "how do I claim the warranty on my echomax": the guide
-    policy_words = {w for t in terms if t in KIND_CUES["policy"] for w in groups[t]}  # with expansions
+    # With expansions and respellings ("refnd" -> refund).
+    policy_words = {w for t in terms if KIND_CUES["policy"].intersection(groups[t]) for w in groups[t]}
     patterns = term_patterns(words)
     scored: list[Hit] = []
     for m in matches:
@@ -214,17 +220,21 @@ def retrieve(session: Session, query: str, k: int = DEFAULT_K, view: Snapshot | 
         # A policy asked about for a named product ("is my nova x2 covered?"): the product's words
         # are most of the message, so the policy needs only one of the message's policy words.
         policy_asked = m.kind == "policy" and names_any and how_to_not_asked and bool(policy_words & found)
+        # Its title holds the message's policy word: it stays however few of the other words it
+        # holds ("has my refund gone through yet? you got the parcel on monday": Refunds, 1 of 6).
+        titled = m.kind == "policy" and bool(policy_words & matched_terms(patterns, m.title))
         below_floor = m.score < floor and covered < FLOOR_WAIVED_AT
         weak = below_floor or covered < needed
         # Named by its category noun, it stays however few of the words it holds: "bulbs r how much
         # each? want to do my whole living room" kept nothing (the bulb held 1 of 5 terms).
-        if bonus == 0 and not policy_asked and weak and m.key not in noun_named:
+        if bonus == 0 and not policy_asked and not titled and weak and m.key not in noun_named:
             continue
         # Named by its category noun ("one bulb"): no bonus (it does not reorder), but the quote and
         # the refusal ban treat it as named.
         named_entry = bonus > 0 or m.key in noun_named
         bonus += KIND_BONUS if m.kind in kinds else 0.0
         bonus += POLICY_BONUS if policy_asked else 0.0
+        bonus += TOPIC_BONUS if titled else 0.0
         share = round(covered / len(terms), 4)
         scored.append(
             Hit(m.key, m.version, m.title, m.text, m.kind, round(m.score + bonus, 4), named_entry, share)

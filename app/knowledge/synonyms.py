@@ -15,6 +15,7 @@ bonus and must come from the customer).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 _HOURS = ("hours",)
@@ -107,7 +108,58 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "buying": ("order",),
     "quotation": ("quote",),
     "correspondence": ("email",),
+    # "do you sell my data to advertisers": the privacy policy.
+    "advertisers": ("privacy",),
+    "advertising": ("privacy",),
+    "marketing": ("privacy",),
+    "docking": ("dock",),
 }
+
+
+# Everyday phrases whose words, one by one, mean something else: "send it back" is a return, but
+# "send" and "back" are no entry's words, and "2 step login" shares only "login" with the two-factor
+# guide. Rewritten (whole words, any spacing or hyphen) before the words are searched; the value is
+# the store's own wording. Phrases only: a single word goes in SYNONYMS.
+PHRASES: dict[str, str] = {
+    "send it back": "return it",
+    "send them back": "return them",
+    "send back": "return",
+    "sending it back": "return it",
+    "take it back": "return it",
+    "sent it back": "returned it",
+    "sent them back": "returned them",
+    "sent back": "returned",
+    "my money back": "my refund",
+    "money back": "refund",
+    "my money": "my refund",
+    "2 step": "two-factor",
+    "two step": "two-factor",
+    "2 factor": "two-factor",
+    "docking station": "dock",
+    "personal info": "personal data",
+    "personal information": "personal data",
+    "my info": "my data",
+    "my details": "my data",
+    "get back to me": "answer me",
+    "gets back to me": "answer me",
+    "getting back to me": "answer me",
+    "get back to us": "answer us",
+    "gets back to us": "answer us",
+    "hear back": "get an answer",
+    "in bulk": "volume",
+    "bulk pricing": "volume pricing",
+    "bulk order": "volume order",
+}
+_PHRASE = re.compile(
+    r"\b(" + "|".join(re.escape(p).replace(r"\ ", r"[\s\-]+") for p in sorted(PHRASES, key=len, reverse=True))
+    + r")\b",
+    re.IGNORECASE,
+)
+
+
+def rephrased(text: str) -> str:
+    """``text`` with the everyday phrases of PHRASES in the store's words."""
+    return _PHRASE.sub(lambda m: PHRASES[re.sub(r"[\s\-]+", " ", m.group(1).lower())], text)
 
 
 # A word that, alone, has one meaning in a store's chat: "number pls" asks for the phone number. In a

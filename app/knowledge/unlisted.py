@@ -15,6 +15,11 @@ stemmed), a word one typo from it ("stok"), or a unit that measures it: "how hea
 by "1.2 kg", "how much storage" by "2 TB" (SPEC_UNITS, the catalogue's own measures). All asked
 words must be missing, not one: "whats the battery life on the echomax" finds "battery".
 
+Besides those question shapes, a message naming a property from PROPERTIES anywhere in its questions
+("what processor / cpu is in the voltbook pro 15?", "and the pro 15, how much does that one weigh",
+"how many mah") asks about it: the card answers it only if it holds one of the property's answer
+words (a weight in kg, a processor's name, a capacity in mAh), else the lead goes first.
+
 The test is lexical, so a paraphrase the card answers in other words ("something to carry them
 in" for a travel case) still gets the lead; the lead stays true then (the details do not say it
 in those words) and the card follows it.
@@ -66,6 +71,49 @@ ATTRIBUTE_QUESTION = re.compile(
     r"(?:have|has|use|come in|in)\b"
     r"|^(?:and |so )?(?:is|are) (?:the |your |it |they |those |these )?[\w\s]{1,30}?\b\w+\s*\?"
 )
+
+
+# Properties of an electronics product a card may or may not list: the words asking about one, and
+# the words (or units) in a card that answer it. A consumer-electronics vocabulary, not this store's:
+# an operator's new card answers "how heavy" as soon as it says "weighs 2 kg".
+PROPERTIES: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
+    name: (re.compile(rf"\b(?:{asks})\b"), re.compile(rf"\b(?:{answers})\b"))
+    for name, asks, answers in (
+        ("weight", r"weigh|weighs|weight|heavy|heavier", r"kg|g|grams|weighs|weight"),
+        ("processor", r"processor|cpu|chip|chipset|intel|amd|ryzen|snapdragon",
+         r"processor|cpu|chip|intel|amd|ryzen|snapdragon"),
+        ("battery capacity", r"mah|milliamp", r"mah"),
+        ("water resistance", r"waterproof|water ?resistant|rain|shower|swim|swimming|sweat|sweatproof|"
+         r"splash|ip6\d|ipx\d", r"waterproof|water|splash|sweat|ip6\d|ipx\d"),
+        ("colour", r"colou?rs?", r"colou?rs?"),
+        ("wireless charging", r"wireless charg\w*|qi", r"wireless charg\w*|qi"),
+        ("screen resolution", r"refresh rate|hz|resolution|1080p|4k|pixels",
+         r"hz|resolution|[248]k|1080p|pixels"),
+        ("ports", r"ports?|hdmi|thunderbolt|usb|headphone jack|jack|aux",
+         r"ports?|hdmi|thunderbolt|usb|jack"),
+        ("memory card", r"micro ?sd|sd card|memory card|expandable", r"micro ?sd|sd|expandable"),
+        ("touchscreen", r"touch ?screen|touch", r"touch ?screen|touch"),
+        ("keyboard", r"keyboard|backlit", r"keyboard|backlit"),
+        ("dimensions", r"dimensions|thick|thickness|thin|width|height|cm|mm", r"cm|mm|dimensions|thick"),
+        ("camera resolution", r"megapixels?|mp", r"megapixels?|mp"),
+        ("operating system", r"windows|macos|linux|chromebook|chrome ?os", r"windows|macos|mac|linux|chrome"),
+        ("noise cancelling", r"noise cancell?ing|noise cancell?ation|anc", r"noise|anc"),
+        ("audio codec", r"codecs?|aptx|ldac", r"codecs?|aptx|ldac"),
+    )
+}  # fmt: skip
+
+
+def asked_properties(message: str) -> tuple[str, ...]:
+    """The PROPERTIES the message's questions name ("how heavy", "what cpu"), in table order."""
+    text = " ".join(asked_sentences(message)).lower()
+    return tuple(name for name, (asks, _) in PROPERTIES.items() if asks.search(text))
+
+
+def lacks_property(properties: Iterable[str], title: str, text: str) -> bool:
+    """True if the entry holds no answer word of some asked property (a card without "kg" does not
+    say how heavy the product is)."""
+    body = f"{title} {text}".lower()
+    return any(not PROPERTIES[name][1].search(body) for name in properties)
 
 
 def asked_sentences(message: str) -> list[str]:

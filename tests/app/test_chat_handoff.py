@@ -11,8 +11,16 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.chat.handoff import ACCOUNT_LOOKUP_TEXT, HANDOFF_TEXT, NON_ENGLISH_TEXT
-from app.db.models import Conversation, Message
+from app.chat.handoff import (
+    ACCOUNT_LOOKUP,
+    ACCOUNT_LOOKUP_TEXT,
+    HANDOFF_TEXT,
+    NON_ENGLISH,
+    NON_ENGLISH_TEXT,
+    POLICY_BRIDGE,
+    notice_text,
+)
+from app.db.models import Conversation, Message, MessageSource
 from app.main import create_app
 from app.router import IntentRouter
 from app.staff.filters import ConversationFilter
@@ -127,12 +135,40 @@ def test_a_question_about_the_customers_own_records_gets_the_honest_notice(
     with client.websocket_connect("/ws/chat") as ws:
         ws.send_json({"type": "hello", "token": None})
         cid = ws.receive_json()["conversation_id"]
-        ws.send_json({"type": "message", "text": "did my refund for order 60412 come through?"})
+        ws.send_json({"type": "message", "text": "where is my order 60412?"})
         assert ws.receive_json()["type"] == "stored"
         assert ws.receive_json()["type"] == "route"
         done = ws.receive_json()
     assert (done["type"], done["text"], done["handoff_offer"]) == ("done", ACCOUNT_LOOKUP_TEXT, True)
+    assert done["sources"] == []  # no policy answers where one order is
     customer, reply = _rows(db, cid)
     assert (reply.text, reply.status, reply.adapter) == (ACCOUNT_LOOKUP_TEXT, "done", None)
     assert reply.decoding == {"strategy": "notice", "reason": "account_lookup"}
-    assert customer.text == "did my refund for order 60412 come through?"  # the message is kept as sent
+    assert customer.text == "where is my order 60412?"  # the message is kept as sent
+
+
+def test_a_lookup_that_a_policy_answers_in_general_quotes_it_in_the_notice(
+    client: TestClient, db: Session
+) -> None:
+    with client.websocket_connect("/ws/chat") as ws:
+        cid = _hello(ws)
+        ws.send_json({"type": "message", "text": "did my refund for order 60412 come through?"})
+        done = read_until(ws, "done")[-1]
+    expected = notice_text(ACCOUNT_LOOKUP, done["text"].split(POLICY_BRIDGE)[1].split(" Choose ")[0])
+    assert done["text"] == expected and "within 5-7 business days" in done["text"]
+    assert done["text"].endswith("a member of our team will look it up for you.") and done["handoff_offer"]
+    assert [s["key"] for s in done["sources"]][:1] == ["policy.refunds"]
+    _customer, reply = _rows(db, cid)
+    assert reply.text == done["text"] and reply.decoding == {"strategy": "notice", "reason": "account_lookup"}
+    used = db.scalars(
+        select(MessageSource.key).where(MessageSource.message_id == reply.id).order_by(MessageSource.rank)
+    )
+    assert list(used)[:1] == ["policy.refunds"]  # staff and the gap report see what it quoted
+
+
+def test_the_notice_text_carries_a_policy_between_its_two_sentences() -> None:
+    assert notice_text(ACCOUNT_LOOKUP) == ACCOUNT_LOOKUP_TEXT
+    assert notice_text(NON_ENGLISH, "Refunds: 5 days.") == NON_ENGLISH_TEXT  # only lookups quote
+    text = notice_text(ACCOUNT_LOOKUP, "Refunds: 5 days.")
+    assert text.startswith(ACCOUNT_LOOKUP_TEXT.split(" Choose ")[0] + f" {POLICY_BRIDGE}Refunds: 5 days.")
+    assert text.endswith(" Choose Talk to a person and a member of our team will look it up for you.")

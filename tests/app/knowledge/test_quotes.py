@@ -132,6 +132,17 @@ def test_a_policy_is_not_quoted_unasked_or_for_the_customers_own_case() -> None:
     assert quote_for((REFUNDS,), lookup) == ""  # "has my refund gone through?": the chat's notice
 
 
+def test_a_lookup_gets_the_policy_that_answers_it_in_general_for_its_notice() -> None:
+    from app.knowledge.quotes import lookup_policy
+
+    lookup = MessageCues(frozenset({"refund"}), asks_policy=True, lookup=True)
+    assert lookup_policy((REFUNDS,), lookup) == REFUNDS.text
+    assert lookup_policy((REFUNDS, RETURNS), lookup) == f"{REFUNDS.text} {RETURNS.text}"  # tied
+    assert lookup_policy((BULB, REFUNDS), lookup) == ""  # a policy must rank first
+    assert lookup_policy((REFUNDS,), MessageCues(frozenset({"order"}), lookup=True)) == ""  # unasked
+    assert lookup_policy((), lookup) == ""
+
+
 def test_the_cues_mark_a_lookup_of_the_customers_own_case() -> None:
     from app.knowledge.quotes import cues_of
 

@@ -229,3 +229,19 @@ def test_a_how_to_naming_a_product_ranks_the_guide_to_its_task(
     seeded: Session, question: str, key: str
 ) -> None:
     assert _keys(seeded, question)[0] == key
+
+
+@pytest.mark.parametrize(
+    ("question", "key"),
+    [
+        # "send it back" is a return; "how long" alone ranked shipping (its keyword) level with it.
+        ("if i buy a laptop and end up hating it how long do i have to send it back", "policy.returns"),
+        ("how do i set up the 2 step login thing with codes on my phone", "article.two-factor"),
+        ("do you guys sell my personal info to advertisers or whatever", "policy.privacy"),
+        ("if i email you how long until someone gets back to me", "contact.email"),
+    ],
+)
+def test_everyday_phrases_and_chat_filler_find_the_entry_that_answers(
+    seeded: Session, question: str, key: str
+) -> None:
+    assert _keys(seeded, question)[:1] == [key]

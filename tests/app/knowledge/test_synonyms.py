@@ -9,7 +9,7 @@ from app.knowledge.entries import SEED_DIR, read_entries
 from app.knowledge.importer import import_path
 from app.knowledge.query import STOP_WORDS, entity_vocabulary, tokens
 from app.knowledge.retrieval import retrieve
-from app.knowledge.synonyms import SYNONYMS, concept_groups, expanded_terms
+from app.knowledge.synonyms import PHRASES, SYNONYMS, concept_groups, expanded_terms, rephrased
 
 
 def test_groups_keep_the_customers_terms_first_and_each_word_once() -> None:
@@ -75,3 +75,18 @@ def test_how_do_i_reach_you_finds_the_contacts(seeded: Session) -> None:
 def test_an_expansion_does_not_make_an_unrelated_question_relevant(seeded: Session) -> None:
     # "open" brings "hours", but the question's other words are nothing the store covers.
     assert retrieve(seeded, "open a jar of pickled gherkins quickly") == []
+
+
+def test_everyday_phrases_are_rewritten_in_the_stores_words() -> None:
+    assert rephrased("How long do I have to SEND IT BACK?") == "How long do I have to return it?"
+    assert rephrased("set up 2-step login") == "set up two-factor login"
+    assert rephrased("i want my money back") == "i want my refund"
+    assert rephrased("sending back the parcel") == "sending back the parcel"  # not a listed phrase
+    assert rephrased("the background") == "the background"  # whole words only
+
+
+def test_every_phrase_becomes_words_the_seed_uses() -> None:
+    seed = read_entries(SEED_DIR)
+    words = {w for e in seed for w in tokens(" ".join([e.title, e.text, *e.keywords]))}
+    new = {w for phrase in PHRASES.values() for w in tokens(phrase)} - STOP_WORDS
+    assert new <= words, sorted(new - words)

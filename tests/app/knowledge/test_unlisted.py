@@ -6,7 +6,7 @@ import pytest
 
 from app.knowledge.quotes import MessageCues, quote_for
 from app.knowledge.retrieval import Hit
-from app.knowledge.unlisted import UNLISTED_LEAD, asked_words, lists_none_of
+from app.knowledge.unlisted import UNLISTED_LEAD, asked_properties, asked_words, lacks_property, lists_none_of
 
 AIR = Hit(
     "product.voltbook-air-13", 1, "Voltbook Air 13 laptop",
@@ -64,3 +64,42 @@ def test_a_property_question_that_ranked_a_guide_first_gets_the_named_card_with_
     assert quote_for((guide, AIR), MessageCues(words, asked=asked)) == UNLISTED_LEAD + AIR.text
     heavy = asked_words("how heavy is the voltbook air?", NAMES)  # the card answers: the adapters do
     assert quote_for((guide, AIR), MessageCues(words, asked=heavy)) == ""
+
+
+PRO = Hit(
+    "product.voltbook-pro-15", 1, "Voltbook Pro 15 laptop",
+    "Voltbook Pro 15 laptop: $1,499, in stock. 15-inch display, 32 GB RAM, 1 TB SSD.", "product", 2.0, True,
+)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("message", "properties"),
+    [
+        ("what processor / cpu is in the voltbook pro 15? intel or amd?", ("processor",)),
+        ("and the pro 15, how much does that one weigh", ("weight",)),
+        ("whats the battery capacity on the nova x2, how many mah", ("battery capacity",)),
+        ("does it have a headphone jack and is it waterproof?", ("water resistance", "ports")),
+        ("how much is the pro 15", ()),
+        ("light bulbs that change colour. how much is one?", ()),  # "colour" is not in the question
+    ],
+)
+def test_the_properties_a_question_names(message: str, properties: tuple[str, ...]) -> None:
+    assert asked_properties(message) == properties
+
+
+def test_a_card_lacks_a_property_unless_it_holds_an_answer_word() -> None:
+    assert lacks_property(("weight",), PRO.title, PRO.text)
+    assert not lacks_property(("weight",), AIR.title, AIR.text)  # "weighs 1.2 kg"
+    assert lacks_property(("processor",), AIR.title, AIR.text)
+    assert not lacks_property((), PRO.title, PRO.text)
+
+
+def test_a_named_property_the_card_lacks_leads_the_quote_whatever_the_question_shape() -> None:
+    # "how much does that one weigh" is no ATTRIBUTE_QUESTION shape: asked_words finds nothing.
+    message = "and the pro 15, how much does that one weigh"
+    words = frozenset({"pro", "15", "weigh"})
+    cues = MessageCues(words, asked=asked_words(message, NAMES), properties=asked_properties(message))
+    assert cues.asked == ()
+    assert quote_for((PRO,), cues) == UNLISTED_LEAD + PRO.text
+    air = MessageCues(frozenset({"air", "weigh"}), properties=("weight",))
+    assert quote_for((AIR,), air) == AIR.text
