@@ -52,7 +52,9 @@ def test_replay_on_the_own_cpu_clock_serves_every_request(tiny_model, tokenizer)
     from inference.bench.replay_clock import OwnCpuClock
 
     clock = OwnCpuClock()
-    trace = [Arrival(i, 0.02 * i, 0, (300 + i, 400, 500), 3, "quiet") for i in range(3)]
+    # Arrivals 0.4 s of CPU time apart: nine tiny-model tokens cost far less, so the replay must
+    # wait for the later ones (at 0.02 s apart a loaded 2-core CI box computed past them unwaited).
+    trace = [Arrival(i, 0.4 * i, 0, (300 + i, 400, 500), 3, "quiet") for i in range(3)]
     config = EngineConfig(max_batch_size=2, kv_budget_tokens=256, clock=clock)
     engine = LLMEngine(tiny_model, tokenizer, config)
     run = replay(engine, trace, clock=clock)
