@@ -22,7 +22,9 @@ allow, as the quote is fact text). The first rule that matches wins:
    store cannot confirm it (app.knowledge.unlisted). A property question that ranked a guide
    first ("are the echobuds waterproof? i sweat a lot": the reset guide) gets the named product's
    card with that line too, when the card does not answer it: the adapters said "Yes, the
-   EchoBuds Pro is waterproof";
+   EchoBuds Pro is waterproof". When the card does list the property the message names
+   (unlisted.PROPERTIES: "can the homecam see anything when the lights are off" ranked the setup
+   guide first; the card says "night vision"), the card is quoted without the line;
 5. a policy ranked first that the message asks about with a policy word (query.KIND_CUES) or
    that holds POLICY_COVERED of its words, when
    it does not ask for the state of the customer's own case (handoff_offer.needs_account_lookup,
@@ -143,6 +145,9 @@ def quote_for(hits: Sequence[Hit], cues: MessageCues) -> str:
         return top.text
     if cues.compared:
         return comparison_quote(cues.compared)
+    covering = covering_card(hits)
+    if covering is not None and not _policy_asked(hits, cues):
+        return quoted(covering)
     if top.kind == "article" and cues.how_to and (top.named or top.coverage >= ARTICLE_COVERED):
         return ARTICLE_LEAD + top.text
     if top.kind in CATALOGUE_KINDS and top.named and not _policy_asked(hits, cues):
@@ -156,6 +161,8 @@ def quote_for(hits: Sequence[Hit], cues: MessageCues) -> str:
         card = next((h for h in hits if h.kind in CATALOGUE_KINDS and h.named), None)
         if card is not None and _unlisted(cues, card):
             return UNLISTED_LEAD + quoted(card)
+        if card is not None and cues.properties:  # "can the homecam see in the dark": "night vision"
+            return quoted(card)
     if cues.lookup:
         return ""
     if top.kind == "policy" and (cues.asks_policy or top.coverage >= POLICY_COVERED):
@@ -173,6 +180,18 @@ def lookup_policy(hits: Sequence[Hit], cues: MessageCues) -> str:
     if cues.asks_policy or hits[0].coverage >= POLICY_COVERED:
         return tied_quote(hits, frozenset({"policy"}))
     return ""
+
+
+def covering_card(hits: Sequence[Hit]) -> Hit | None:
+    """Of two named catalogue entries of different brands, the one whose text names the other
+    ("how many times will the power bank fill up my nova x2": the PowerCell's card says "charges a
+    Nova X2 about 4 times"), or None. The first-ranked entry must be one of them."""
+    named = [h for h in hits if h.kind in CATALOGUE_KINDS and h.named]
+    if len(named) < 2 or hits[0] not in named:
+        return None
+    pairs = [(a, b) for a in named for b in named if entity_of(a.key) != entity_of(b.key)]
+    covering = [a for a, b in pairs if key_words(b.key) <= set(tokens(a.text))]
+    return covering[0] if len({h.key for h in covering}) == 1 else None
 
 
 def tied_quote(hits: Sequence[Hit], kinds: frozenset[str]) -> str:

@@ -242,9 +242,10 @@ def retrieve(session: Session, query: str, k: int = DEFAULT_K, view: Snapshot | 
     scored.sort(key=lambda h: (-h.score, h.key))
     if scored:
         floor_score = scored[0].score - SCORE_GAP
-        # In a comparison each side stays, however the name bonus ranked the other: named by a
-        # model word ("mini router or the ax3000") or by its category ("mesh router vs the mini").
-        kept = [h for h in scored if comparing and (_model_word_in(h, terms) or h.key in noun_named)]
+        # In a comparison each side stays, however the name bonus ranked the other, when named by a
+        # model word ("mini router or the ax3000"); named by its category it always stays ("mesh
+        # router vs the mini", "how many times will the power bank fill up my nova x2").
+        kept = [h for h in scored if h.key in noun_named or (comparing and _model_word_in(h, terms))]
         scored = [h for h in scored if h.score >= floor_score or h in kept]
     return scored[:k]
 

@@ -98,6 +98,10 @@ PROPERTIES: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
         ("camera resolution", r"megapixels?|mp", r"megapixels?|mp"),
         ("operating system", r"windows|macos|linux|chromebook|chrome ?os", r"windows|macos|mac|linux|chrome"),
         ("noise cancelling", r"noise cancell?ing|noise cancell?ation|anc", r"noise|anc"),
+        ("night vision", r"night vision|dark|at night|lights? (?:are |is )?(?:off|out)|low light",
+         r"night vision|infrared"),
+        ("battery life", r"battery life|battery (?:last|lasts|go|going)|long does the battery",
+         r"hours?|battery"),
         ("audio codec", r"codecs?|aptx|ldac", r"codecs?|aptx|ldac"),
     )
 }  # fmt: skip

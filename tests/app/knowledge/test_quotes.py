@@ -169,3 +169,29 @@ def test_a_policy_holding_most_of_the_message_is_quoted_without_a_policy_word() 
     assert quote_for((privacy,), MessageCues(frozenset({"sell", "data", "advertisers"}))) == privacy.text
     half = dataclasses.replace(privacy, coverage=0.5)  # "do you sell iphones": iphones is the question
     assert quote_for((half,), MessageCues(frozenset({"sell", "iphones"}))) == ""
+
+
+NOVA = Hit("product.nova-x2", 1, "Nova X2 smartphone", "Nova X2 smartphone: $699.", "product", 1.9, True)
+POWERCELL = Hit(
+    "product.powercell-20000", 1, "PowerCell 20000 power bank",
+    "PowerCell 20000 power bank: $49. Charges a Nova X2 about 4 times.", "product", 0.8, True,
+)  # fmt: skip
+
+
+def test_of_two_named_products_the_card_naming_the_other_is_quoted() -> None:
+    from app.knowledge.quotes import covering_card
+
+    words = frozenset({"times", "power", "bank", "fill", "nova", "x2"})
+    assert covering_card((NOVA, POWERCELL)) == POWERCELL
+    assert quote_for((NOVA, POWERCELL), MessageCues(words)) == POWERCELL.text
+    assert covering_card((NOVA, dataclasses.replace(POWERCELL, named=False))) is None  # one named
+    assert covering_card((AIR, dataclasses.replace(PRO, named=True))) is None  # one brand, two models
+    assert covering_card((BULB, NOVA, POWERCELL)) is None  # the first-ranked is neither
+
+
+def test_a_property_the_named_card_lists_is_quoted_when_a_guide_ranked_first() -> None:
+    cam = Hit("product.homecam-2k", 1, "HomeCam 2K", "HomeCam 2K: $59. Night vision.", "product", 1.5, True)
+    guide = Hit("article.homecam-setup", 1, "Set up HomeCam", "1. Plug it in.", "article", 1.6, True)
+    night = MessageCues(frozenset({"homecam", "see", "lights", "off"}), properties=("night vision",))
+    assert quote_for((guide, cam), night) == cam.text
+    assert quote_for((guide, cam), MessageCues(frozenset({"homecam", "see"}))) == ""  # no property named

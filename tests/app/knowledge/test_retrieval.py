@@ -245,3 +245,8 @@ def test_everyday_phrases_and_chat_filler_find_the_entry_that_answers(
     seeded: Session, question: str, key: str
 ) -> None:
     assert _keys(seeded, question)[:1] == [key]
+
+
+def test_a_product_named_by_its_category_stays_beside_a_brand_that_outscores_it(seeded: Session) -> None:
+    keys = _keys(seeded, "how many times will the power bank fill up my nova x2")
+    assert keys[:1] == ["product.nova-x2"] and "product.powercell-20000" in keys
