@@ -239,13 +239,22 @@ def question_focus(message: str, vocabulary: frozenset[str] = frozenset()) -> st
     return " ".join([focus, *missing])
 
 
-def conversation_query(message: str, recent_customer_turns: Sequence[str], vocabulary: frozenset[str]) -> str:
+def conversation_query(
+    message: str,
+    recent_customer_turns: Sequence[str],
+    vocabulary: frozenset[str],
+    own_model: frozenset[str] = frozenset(),
+) -> str:
     """The text to search for: the message, plus context from earlier turns when it needs it.
 
     A follow-up like "and how much is it?" names nothing; the product the customer talked about
     a turn or two ago is what "it" means. So names from the most recent earlier turn that has
     one are carried over when the message has none, and a very short message also takes the
     previous turn's terms. Older turns never outweigh the message itself.
+
+    ``own_model``: the catalogue's model words, given when the message names a model itself ("and
+    what about the air" after "how much ram does the pro 15 have"): the previous turn's model words
+    stay behind then (its "pro 15" outranked the Air), its other words ("ram") still come along.
     """
     message = question_focus(message, vocabulary)
     terms = search_terms(message, vocabulary)
@@ -257,7 +266,8 @@ def conversation_query(message: str, recent_customer_turns: Sequence[str], vocab
                 extra += names
                 break
     if len(terms) <= 2 and recent_customer_turns:
-        extra += search_terms(recent_customer_turns[-1], vocabulary)
+        earlier = search_terms(recent_customer_turns[-1], vocabulary)
+        extra += [t for t in earlier if t not in own_model and not (own_model and t in vocabulary)]
     extra = [t for t in dict.fromkeys(extra) if t not in terms]
     return " ".join([message.strip(), *extra]) if extra else message.strip()
 

@@ -267,8 +267,20 @@ def retrieve_for_message(
 ) -> tuple[str, list[Hit]]:
     """What the chat path calls per reply: the query it searched (message + context) and the hits."""
     view = view or snapshot(session)
-    query = conversation_query(message, recent_customer_turns, view.names)
+    models = view.model_vocabulary(session)
+    # The message names a model itself ("the air", "pro 15", "x2"): the earlier turn's stays behind.
+    own = bool(the_designated(message, view.lone_models(session))) or _designates_any(message, view, session)
+    query = conversation_query(message, recent_customer_turns, view.names, models if own else frozenset())
     return query, retrieve(session, query, k, view)
+
+
+def _designates_any(message: str, view: Snapshot, session: Session) -> bool:
+    """True if the message holds some product's or plan's designation ("pro 15", "x2")."""
+    terms = set(search_terms(message, view.names))
+    if not terms & view.model_vocabulary(session):
+        return False
+    items = [item for family in view.catalogue(session).values() for item in family]
+    return any(designates(item.key, terms) for item in items)
 
 
 def hits_to_snippets(hits: Sequence[Hit]) -> list[FactSnippet]:

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from app.knowledge.fulltext import term_counts
 from app.knowledge.not_sold import CatalogueItem, families_of
-from app.knowledge.query import Categories, category_nouns, entity_vocabulary, lone_model_words
+from app.knowledge.query import Categories, category_nouns, entity_vocabulary, lone_model_words, model_words
 from app.knowledge.spelling import known_words
 from app.knowledge.store import knowledge_revision
 
@@ -41,6 +41,7 @@ class Snapshot:
     spellings: frozenset[str] | None = None
     nouns: Categories | None = None
     lone: dict[str, str] | None = None
+    models: frozenset[str] | None = None
 
     def term_counts(self, session: Session, terms: Sequence[str], cap: int) -> list[int]:
         """How many entries each term occurs in (up to ``cap``); only terms not seen yet are counted."""
@@ -71,6 +72,13 @@ class Snapshot:
             items = [item for family in self.catalogue(session).values() for item in family]
             self.lone = lone_model_words((item.key, item.title) for item in items)
         return self.lone
+
+    def model_vocabulary(self, session: Session) -> frozenset[str]:
+        """Every product's and plan's model words (query.model_words: "pro", "15", "x2", "air")."""
+        if self.models is None:
+            items = [item for family in self.catalogue(session).values() for item in family]
+            self.models = frozenset(w for item in items for w in model_words(item.key))
+        return self.models
 
     def words(self, session: Session) -> frozenset[str]:
         """Every word of the live entries (app.knowledge.spelling), read on first use in this revision."""

@@ -250,3 +250,13 @@ def test_everyday_phrases_and_chat_filler_find_the_entry_that_answers(
 def test_a_product_named_by_its_category_stays_beside_a_brand_that_outscores_it(seeded: Session) -> None:
     keys = _keys(seeded, "how many times will the power bank fill up my nova x2")
     assert keys[:1] == ["product.nova-x2"] and "product.powercell-20000" in keys
+
+
+def test_a_follow_up_naming_another_model_carries_the_question_but_not_the_old_model(seeded: Session) -> None:
+    earlier = ["how much ram does the pro 15 have"]
+    query, hits = retrieve_for_message(seeded, "and what about the air", earlier)
+    assert "ram" in query and "15" not in query
+    assert [h.key for h in hits][:1] == ["product.voltbook-air-13"]
+    # Naming no model, the follow-up still takes the earlier one along.
+    query, hits = retrieve_for_message(seeded, "and how much is it?", earlier)
+    assert "15" in query and [h.key for h in hits][:1] == ["product.voltbook-pro-15"]
