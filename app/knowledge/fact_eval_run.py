@@ -60,19 +60,21 @@ class _Turn:
     intent: str | None = None
 
 
-def _notice(session: Session, decision: Any, text: str, earlier: Sequence[str]) -> str | None:
+def _notice(session: Session, decision: Any, text: str, earlier: Sequence[str]) -> tuple[str, Any] | None:
     """The text the web chat shows instead of a generated reply (router hand-off, non-English, a
-    lookup of the customer's own records, with the policy that answers it in general)."""
+    lookup of the customer's own records, with the policy that answers it in general), and the
+    facts it quotes (None when it quotes none); None when the model answers."""
     from app.chat.handoff import ACCOUNT_LOOKUP, HANDOFF_TEXT, notice_reason, notice_text
     from app.router import HANDOFF
 
     if decision.intent == HANDOFF:
-        return HANDOFF_TEXT
+        return HANDOFF_TEXT, None
     reason = notice_reason(decision, text)
     if reason is None:
         return None
-    policy = retrieve_facts(session, text, earlier).lookup_policy() if reason == ACCOUNT_LOOKUP else ""
-    return notice_text(reason, policy)
+    facts = retrieve_facts(session, text, earlier) if reason == ACCOUNT_LOOKUP else None
+    policy = facts.lookup_policy() if facts is not None else ""
+    return notice_text(reason, policy), (facts if policy else None)
 
 
 def _generate(engine: Any, requests: dict[str, Any]) -> dict[str, tuple[str, int, str | None]]:
@@ -129,14 +131,17 @@ def run_questions(
                 decision = planner.route(session, text, turn.intent, None)
                 notice = _notice(session, decision, text, turn.question.turns[:t_index])
                 if notice is not None:  # the chat answers these without the model, as the page does
+                    reply, quoted = notice
                     turn.history += [
                         {"role": "user", "content": text},
-                        {"role": "assistant", "content": notice},
+                        {"role": "assistant", "content": reply},
                     ]
-                    turn.replies.append(notice)
+                    turn.replies.append(reply)
+                    used = quoted.snippets() if quoted is not None else []
                     outcomes[turn.question.id] = Outcome(
-                        turn.question, notice, decision.intent, None, [], [], 0, "stop", list(turn.replies)
-                    )
+                        turn.question, reply, decision.intent, None,
+                        [s.key for s in used], [s.text for s in used], 0, "stop", list(turn.replies),
+                    )  # fmt: skip
                     continue
                 plan = planner.for_intent(session, decision.intent, decision)
                 if grounded:

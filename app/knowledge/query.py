@@ -87,16 +87,21 @@ def designates(key: str, words: Iterable[str]) -> bool:
 
 
 _THE_WORD = re.compile(r"\bthe ([a-z0-9]+)\b")
+# A plan's lone word names it only before a plan noun: "the family plan", "the premium one"; "the
+# personal data" is no CloudKeep Personal.
+_THE_PLAN = re.compile(
+    r"\bthe ([a-z]+)(?: [a-z]+)? (?:plan|plans|one|tier|option|package|subscription|sub)\b"
+)
 
 
 def lone_model_words(products: Iterable[tuple[str, str]]) -> dict[str, str]:
-    """Model words (query.model_words) of exactly one product, letters only: "air" -> the Voltbook
-    Air 13, "mini" -> the MeshWave Mini; not "pro" (a Voltbook and the EchoBuds), "15", or a word
+    """Model words (query.model_words) of exactly one product or plan, letters only: "air" -> the
+    Voltbook Air 13, "family" -> CloudKeep Family; not "pro" (a Voltbook and the EchoBuds), "15", or a word
     its title also ends with, a category noun ("the hub inside rattles" is about a parcel, and a
     category noun names without reordering: category_nouns). ``products``: (key, title)."""
     owners: dict[str, list[str]] = {}
     for key, title in products:
-        if key.startswith("product."):
+        if key.startswith(("product.", "plan.")):
             noun = tokens(title)[-1:]
             for word in model_words(key) - set(noun):
                 owners.setdefault(word, []).append(key)
@@ -105,8 +110,11 @@ def lone_model_words(products: Iterable[tuple[str, str]]) -> dict[str, str]:
 
 def the_designated(text: str, lone: dict[str, str]) -> set[str]:
     """Products the text calls "the <model word>" ("how heavy is the air?", "and what about the
-    mini"): said with "the", a lone model word names its product as "pro 15" does."""
-    return {lone[w] for w in _THE_WORD.findall(text.lower()) if w in lone}
+    mini"): said with "the", a lone model word names its product as "pro 15" does; a plan's, said
+    before a plan noun ("how much space on the family backup plan")."""
+    lower = text.lower()
+    products = {lone[w] for w in _THE_WORD.findall(lower) if w in lone and lone[w].startswith("product.")}
+    return products | {lone[w] for w in _THE_PLAN.findall(lower) if w in lone and lone[w].startswith("plan.")}
 
 
 @dataclass(frozen=True)

@@ -152,6 +152,11 @@ def test_the_lone_model_word_names_its_product_with_the() -> None:
             ("plan.cloudkeep-family", "CloudKeep Family plan"),
         ]
     )
-    assert lone == {"air": "product.voltbook-air-13"}  # not pro (two), 13 (digits), hub (its noun), plans
+    # Not pro (two), 13 (digits), hub (its noun).
+    assert lone == {"air": "product.voltbook-air-13", "family": "plan.cloudkeep-family"}
     assert the_designated("how heavy is the air? my back!", lone) == {"product.voltbook-air-13"}
     assert the_designated("is there air in the box", lone) == set()  # not "the air"
+    # A plan's word names it before a plan noun only.
+    assert the_designated("how much space on the family backup plan", lone) == {"plan.cloudkeep-family"}
+    assert the_designated("the family one?", lone) == {"plan.cloudkeep-family"}
+    assert the_designated("a gift for the family", lone) == set()
