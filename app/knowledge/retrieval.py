@@ -52,6 +52,13 @@ POLICY_BONUS = NAME_BONUS
 # to return it" ranked shipping ("how long" is its keyword) and refunds ("receive the item") level
 # with the returns policy, and the quote took shipping. Less than a kind's bonus: it breaks ties.
 TOPIC_BONUS = 0.1
+# Deal words that ask about an offer beside a named product ("does the student discount also work
+# on phones? want the x2", "where do i find the code for the free antivirus with my voltbook"): an
+# offer holding one ranks level with the product, as a policy asked about does. Not "free": "is
+# shipping free for the x2" asks no offer.
+DEAL_WORDS = frozenset(
+    "discount discounts deal deals offer offers promo promotion code coupon voucher bundle".split()
+)
 # When fewer than half of a question's terms occur in any entry, the question is about
 # something the store does not cover ("write me a poem about love" shares only "write").
 MIN_KNOWN_SHARE = 0.5
@@ -205,6 +212,8 @@ def retrieve(session: Session, query: str, k: int = DEFAULT_K, view: Snapshot | 
     how_to_not_asked = not asks_how(query)  # "how do I claim the warranty on my echomax": the guide
     # With expansions and respellings ("refnd" -> refund).
     policy_words = {w for t in terms if KIND_CUES["policy"].intersection(groups[t]) for w in groups[t]}
+    deal_words = {w for t in terms if t in DEAL_WORDS for w in groups[t]}
+    task_groups = {w for t in task_words for w in groups[t]}
     patterns = term_patterns(words)
     scored: list[Hit] = []
     for m in matches:
@@ -220,9 +229,16 @@ def retrieve(session: Session, query: str, k: int = DEFAULT_K, view: Snapshot | 
         # A policy asked about for a named product ("is my nova x2 covered?"): the product's words
         # are most of the message, so the policy needs only one of the message's policy words.
         policy_asked = m.kind == "policy" and names_any and how_to_not_asked and bool(policy_words & found)
+        policy_asked |= m.kind == "offer" and names_any and bool(deal_words & found)
         # Its title holds the message's policy word: it stays however few of the other words it
         # holds ("has my refund gone through yet? you got the parcel on monday": Refunds, 1 of 6).
-        titled = m.kind == "policy" and bool(policy_words & matched_terms(patterns, m.title))
+        in_title = matched_terms(patterns, m.title)
+        titled = m.kind == "policy" and bool(policy_words & in_title)
+        # Of a named product's guides, the one whose title names the task ("connect" -> pair: "Pair
+        # EchoBuds Pro with a phone") before one that only mentions it ("Reset EchoBuds Pro ... when
+        # they will not connect"). Naming nothing, a title word is often the object, not the task
+        # ("how can I email support?" is not "Change your email address").
+        titled |= m.kind == "article" and names_any and bool(task_groups & in_title)
         below_floor = m.score < floor and covered < FLOOR_WAIVED_AT
         weak = below_floor or covered < needed
         # Named by its category noun, it stays however few of the words it holds: "bulbs r how much

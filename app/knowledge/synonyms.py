@@ -113,6 +113,9 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "advertising": ("privacy",),
     "marketing": ("privacy",),
     "docking": ("dock",),
+    # Connecting a device is what the guides call pairing (Bluetooth) or adding a node (mesh).
+    "connect": ("pair",),
+    "hook": ("connect", "add"),
 }
 
 

@@ -260,3 +260,26 @@ def test_a_follow_up_naming_another_model_carries_the_question_but_not_the_old_m
     # Naming no model, the follow-up still takes the earlier one along.
     query, hits = retrieve_for_message(seeded, "and how much is it?", earlier)
     assert "15" in query and [h.key for h in hits][:1] == ["product.voltbook-pro-15"]
+
+
+@pytest.mark.parametrize(
+    ("question", "key"),
+    [
+        # A deal word beside a named product ranks the offer holding it level with the product.
+        ("does the student discount also work on phones? want the x2", "offer.student"),
+        ("where do i find the code for the free antivirus with my voltbook air?",
+         "offer.voltbook-shieldguard"),
+        # Of a named product's guides, the one whose title names the task.
+        ("just got my echobuds pro!! how do i connect them to my iphone", "article.pair-echobuds"),
+        ("got a meshwave mini for the garden, how do i hook it into my ax3000 network?",
+         "article.meshwave-add-node"),
+    ],
+)  # fmt: skip
+def test_an_offer_or_guide_asked_about_a_named_product_ranks_first(
+    seeded: Session, question: str, key: str
+) -> None:
+    assert _keys(seeded, question)[:1] == [key]
+
+
+def test_free_alone_asks_no_offer(seeded: Session) -> None:
+    assert _keys(seeded, "is shipping free for the x2")[:1] == ["policy.shipping"]
