@@ -45,3 +45,13 @@ def test_known_short_far_or_non_words_are_left_alone(typed: str) -> None:
 
 def test_stop_words_and_numbers_are_no_targets() -> None:
     assert "the" not in WORDS and "2" not in WORDS and "warranty" in WORDS
+
+
+@pytest.mark.parametrize(("typed", "meant"), [("refnd", "refund"), ("retrn", "return"), ("cancl", "cancel")])
+def test_a_five_letter_typo_of_a_rule_word_is_respelt(typed: str, meant: str) -> None:
+    assert respelt(typed, WORDS) == meant
+
+
+@pytest.mark.parametrize("typed", ["movie", "funds", "plans", "react"])
+def test_other_five_letter_words_are_not(typed: str) -> None:
+    assert respelt(typed, WORDS) is None
