@@ -293,10 +293,8 @@ def retrieve_for_message(
 def _designates_any(message: str, view: Snapshot, session: Session) -> bool:
     """True if the message holds some product's or plan's designation ("pro 15", "x2")."""
     terms = set(search_terms(message, view.names))
-    if not terms & view.model_vocabulary(session):
-        return False
-    items = [item for family in view.catalogue(session).values() for item in family]
-    return any(designates(item.key, terms) for item in items)
+    index = view.designated_models(session)
+    return any(words <= terms for t in terms for words in index.get(t, ()))
 
 
 def hits_to_snippets(hits: Sequence[Hit]) -> list[FactSnippet]:
