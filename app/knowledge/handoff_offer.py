@@ -37,12 +37,18 @@ _OWN_RECORD = re.compile(
 _LOOKUP = re.compile(
     r"\b(?:where(?:'s| is| are)|when (?:will|does|did|is|do)|status|still|yet|has (?:my|it|the)|"
     r"have you|did (?:you|i|my)|was (?:my|i|it)|why (?:was|were|did|is|has)|is my|are my|"
-    r"how many (?:\w+ )*?(?:do|have|did) (?:i|we)|what did i|which courier|tracking number|approved|"
+    r"how many (?:\w+ )*?(?:do|did) (?:i|we) (?:have|still have)\b|how many (?:\w+ )*?have (?:i|we)\b|"
+    r"what did i|which courier|tracking number|approved|"
     r"gone through)\b",
     re.IGNORECASE,
 )
 # "How do I cancel my subscription?" asks for steps, which an entry gives.
-_HOW_TO = re.compile(r"\bhow (?:do|can|should|would|to)\b|\bcan i\b|\bsteps\b", re.IGNORECASE)
+# "Where do I find the tracking number?" asks where in the account to look, which a guide says.
+_HOW_TO = re.compile(
+    r"\bhow (?:do|can|should|would|to)\b|\bcan i\b|\bsteps\b"
+    r"|\bwhere (?:do|can|should) (?:i|we) (?:find|see|get)\b",
+    re.IGNORECASE,
+)
 
 
 def is_personal_case(message: str) -> bool:

@@ -33,7 +33,10 @@ allow, as the quote is fact text). The first rule that matches wins:
    returns level). The adapters picked the wrong sentence of a policy they were given ("does the
    warranty cover a cracked screen" got the claim steps, not "not accidental damage") or refused.
    The cost: "shipping to an island, how long?" gets the shipping policy's times, which do not
-   mention islands, where the adapters might have said they do not know;
+   mention islands, where the adapters might have said they do not know. A policy asked about
+   with a policy word is quoted too when a named product or its guide ranked above it ("my
+   voltbook screen started flickering after 14 months, is that still covered?": the adapters
+   answered with the battery guide's steps);
 6. an offer ranked first when the message asks about a deal (OFFER_CUES: free, discount, code ...)
    and not about its own case: the offer's text, and a product, plan or offer tied with it ("any
    deals for students buying a laptop" ranks the free-ShieldGuard offer and the student discount
@@ -167,6 +170,9 @@ def quote_for(hits: Sequence[Hit], cues: MessageCues) -> str:
         return ""
     if top.kind == "policy" and (cues.asks_policy or top.coverage >= POLICY_COVERED):
         return tied_quote(hits, frozenset({"policy"}))
+    policy = next((i for i, h in enumerate(hits) if h.kind == "policy"), None)
+    if cues.asks_policy and policy is not None:  # "my nova x2 screen cracked, warranty covers that?"
+        return tied_quote(hits[policy:], frozenset({"policy"}))
     if top.kind == "offer" and cues.words & OFFER_CUES:
         return tied_quote(hits, CATALOGUE_KINDS | {"offer"})
     return ""

@@ -149,6 +149,7 @@ PHRASES: dict[str, str] = {
     "get back to us": "answer us",
     "gets back to us": "answer us",
     "hear back": "get an answer",
+    "noise cancel": "noise cancelling",  # a feature, not the cancellation policy
     "in bulk": "volume",
     "bulk pricing": "volume pricing",
     "bulk order": "volume order",

@@ -47,6 +47,7 @@ LOOKUPS = [
     "is my return processed yet",
     "when will my replacement arrive",
     "how many reward points do I have",
+    "how many points have we got left",
 ]
 NOT_LOOKUPS = [
     "how do I cancel my subscription?",  # steps: an entry answers them
@@ -55,6 +56,9 @@ NOT_LOOKUPS = [
     "how many devices can I put on ShieldGuard Plus",
     "where is your warehouse",
     "is the EchoMax still in stock?",  # the store's stock, not the customer's
+    "how many users do we get on the family plan",  # "how many ... do we get" asks about a plan
+    "how many laptops do we need to order for the volume price",
+    "where can i find my invoice in my account",  # where to look: a guide says
 ]
 
 

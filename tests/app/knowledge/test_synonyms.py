@@ -83,6 +83,7 @@ def test_everyday_phrases_are_rewritten_in_the_stores_words() -> None:
     assert rephrased("i want my money back") == "i want my refund"
     assert rephrased("sending back the parcel") == "sending back the parcel"  # not a listed phrase
     assert rephrased("the background") == "the background"  # whole words only
+    assert rephrased("headphone with noise cancel") == "headphone with noise cancelling"  # no policy word
 
 
 def test_every_phrase_becomes_words_the_seed_uses() -> None:
