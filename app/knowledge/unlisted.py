@@ -76,35 +76,36 @@ ATTRIBUTE_QUESTION = re.compile(
 # Properties of an electronics product a card may or may not list: the words asking about one, and
 # the words (or units) in a card that answer it. A consumer-electronics vocabulary, not this store's:
 # an operator's new card answers "how heavy" as soon as it says "weighs 2 kg".
+# (property, words asking about it[, words in a card answering it: the same words when left out])
+_PROPERTY_WORDS: tuple[tuple[str, ...], ...] = (
+    ("weight", r"weigh|weighs|weight|heavy|heavier", r"kg|g|grams|weighs|weight"),
+    ("processor", r"processor|cpu|chip|chipset|intel|amd|ryzen|snapdragon"),
+    ("battery capacity", r"mah|milliamp", r"mah"),
+    ("water resistance",
+     r"waterproof|water ?resistant|rain|shower|swim|swimming|sweat|sweatproof|splash|ip6\d|ipx\d",
+     r"waterproof|water|splash|sweat|ip6\d|ipx\d"),
+    ("colour", r"colou?rs?"),
+    ("wireless charging", r"wireless charg\w*|qi"),
+    ("screen resolution", r"refresh rate|hz|resolution|1080p|4k|pixels",
+     r"hz|resolution|[248]k|1080p|pixels"),
+    ("ports", r"ports?|hdmi|thunderbolt|usb|headphone jack|jack|aux", r"ports?|hdmi|thunderbolt|usb|jack"),
+    ("memory card", r"micro ?sd|sd card|memory card|expandable", r"micro ?sd|sd|expandable"),
+    ("touchscreen", r"touch ?screen|touch"),
+    ("keyboard", r"keyboard|backlit"),
+    ("dimensions", r"dimensions|thick|thickness|thin|width|height|cm|mm", r"cm|mm|dimensions|thick"),
+    ("camera resolution", r"megapixels?|mp"),
+    ("operating system", r"windows|macos|linux|chromebook|chrome ?os", r"windows|macos|mac|linux|chrome"),
+    ("noise cancelling", r"noise cancell?ing|noise cancell?ation|anc", r"noise|anc"),
+    ("night vision", r"night vision|dark|at night|lights? (?:are |is )?(?:off|out)|low light",
+     r"night vision|infrared"),
+    ("battery life", r"battery life|battery (?:last|lasts|go|going)|long does the battery",
+     r"hours?|battery"),
+    ("audio codec", r"codecs?|aptx|ldac"),
+)  # fmt: skip
 PROPERTIES: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
-    name: (re.compile(rf"\b(?:{asks})\b"), re.compile(rf"\b(?:{answers})\b"))
-    for name, asks, answers in (
-        ("weight", r"weigh|weighs|weight|heavy|heavier", r"kg|g|grams|weighs|weight"),
-        ("processor", r"processor|cpu|chip|chipset|intel|amd|ryzen|snapdragon",
-         r"processor|cpu|chip|intel|amd|ryzen|snapdragon"),
-        ("battery capacity", r"mah|milliamp", r"mah"),
-        ("water resistance", r"waterproof|water ?resistant|rain|shower|swim|swimming|sweat|sweatproof|"
-         r"splash|ip6\d|ipx\d", r"waterproof|water|splash|sweat|ip6\d|ipx\d"),
-        ("colour", r"colou?rs?", r"colou?rs?"),
-        ("wireless charging", r"wireless charg\w*|qi", r"wireless charg\w*|qi"),
-        ("screen resolution", r"refresh rate|hz|resolution|1080p|4k|pixels",
-         r"hz|resolution|[248]k|1080p|pixels"),
-        ("ports", r"ports?|hdmi|thunderbolt|usb|headphone jack|jack|aux",
-         r"ports?|hdmi|thunderbolt|usb|jack"),
-        ("memory card", r"micro ?sd|sd card|memory card|expandable", r"micro ?sd|sd|expandable"),
-        ("touchscreen", r"touch ?screen|touch", r"touch ?screen|touch"),
-        ("keyboard", r"keyboard|backlit", r"keyboard|backlit"),
-        ("dimensions", r"dimensions|thick|thickness|thin|width|height|cm|mm", r"cm|mm|dimensions|thick"),
-        ("camera resolution", r"megapixels?|mp", r"megapixels?|mp"),
-        ("operating system", r"windows|macos|linux|chromebook|chrome ?os", r"windows|macos|mac|linux|chrome"),
-        ("noise cancelling", r"noise cancell?ing|noise cancell?ation|anc", r"noise|anc"),
-        ("night vision", r"night vision|dark|at night|lights? (?:are |is )?(?:off|out)|low light",
-         r"night vision|infrared"),
-        ("battery life", r"battery life|battery (?:last|lasts|go|going)|long does the battery",
-         r"hours?|battery"),
-        ("audio codec", r"codecs?|aptx|ldac", r"codecs?|aptx|ldac"),
-    )
-}  # fmt: skip
+    name: (re.compile(rf"\b(?:{asks})\b"), re.compile(rf"\b(?:{answers[0] if answers else asks})\b"))
+    for name, asks, *answers in _PROPERTY_WORDS
+}
 
 
 def asked_properties(message: str) -> tuple[str, ...]:
