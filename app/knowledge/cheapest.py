@@ -1,11 +1,13 @@
-"""'The cheaper one', 'your cheapest phone': the lowest-priced model of the family a message is about.
+"""'The cheaper one', 'your cheapest phone', 'the most expensive tier': the lowest- or highest-priced
+model of the family a message is about.
 
 Retrieval ranks by words, and "how much is the nova x2" / "and the cheaper one?" carries "nova" and
 "x2" from the earlier turn, so the X2 came first and its card was quoted; "whats ur cheapest phone"
 ranked the X2 above the Lite. Price is a fact of the catalogue, not of wording: when the searched
 text asks for the cheap one and the first-ranked catalogue entry belongs to a family of several
 priced models, that family's cheapest model is put first (read from the live catalogue, so an
-operator's price edit changes the answer at once).
+operator's price edit changes the answer at once). "The most expensive shieldguard tier", "the
+priciest laptop" put the family's dearest model first the same way.
 """
 
 from __future__ import annotations
@@ -24,6 +26,11 @@ CHEAP_WORDS = frozenset("cheaper cheapest cheap budget affordable inexpensive".s
 _CHEAP_MODEL = re.compile(
     r"\b(?:cheapest|cheap|budget|affordable|inexpensive|the cheaper|cheaper (?:one|model|version))\b"
 )
+_DEAR_MODEL = re.compile(
+    r"\b(?:most expensive|priciest|dearest|top tier|highest tier|top of the range|the (?:dearer|pricier)"
+    r"|the more expensive)\b"
+)
+DEAR_WORDS = frozenset("expensive priciest dearest dearer pricier top tier highest range".split())
 _PRICE = re.compile(r"\$(\d[\d,]*(?:\.\d+)?)")
 
 
@@ -33,12 +40,14 @@ def price_of(text: str) -> float | None:
     return float(found.group(1).replace(",", "")) if found else None
 
 
-def cheapest_model(family: Sequence[CatalogueItem]) -> CatalogueItem | None:
-    """The family's lowest-priced model (a family overview, whose key names only the brand, is no
-    model); None when fewer than two models state a price."""
+def cheapest_model(family: Sequence[CatalogueItem], dearest: bool = False) -> CatalogueItem | None:
+    """The family's lowest-priced model (highest with ``dearest``; a family overview, whose key
+    names only the brand, is no model); None when fewer than two models state a price."""
     priced = [(price_of(item.text), item.key, item) for item in family if item.designator]
     models = [(p, key, item) for p, key, item in priced if p is not None]
-    return min(models)[2] if len(models) >= 2 else None
+    if len(models) < 2:
+        return None
+    return (max(models) if dearest else min(models))[2]
 
 
 def asked_family(
@@ -68,13 +77,16 @@ def cheapest_first(
     that family ("is the ax3000 3-pack cheaper than three single ones?" asks about the AX3000);
     ``hit_for`` retrieves a model missing from the hits."""
     searched_words = tokens(searched)
-    if not _CHEAP_MODEL.search(" ".join(searched_words)):
+    text = " ".join(searched_words)
+    dearest = bool(_DEAR_MODEL.search(text))
+    if not dearest and not _CHEAP_MODEL.search(text):
         return list(hits)
     words = set(searched_words)
-    brand = asked_family(words - CHEAP_WORDS - STOP_WORDS, hits, families)
+    brand = asked_family(words - CHEAP_WORDS - DEAR_WORDS - STOP_WORDS, hits, families)
     family = families.get(brand, []) if brand else []
     own = set(tokens(message))
-    cheapest = None if any(own & set(item.designator) for item in family) else cheapest_model(family)
+    named_model = any(own & set(item.designator) for item in family)
+    cheapest = None if named_model else cheapest_model(family, dearest)
     if cheapest is None:
         return list(hits)
     found = next((h for h in hits if h.key == cheapest.key), None) or hit_for(cheapest)

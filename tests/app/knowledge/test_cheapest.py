@@ -61,3 +61,21 @@ def test_cheaper_comparing_ways_to_pay_asks_for_no_model() -> None:
     hits = [_hit(X2, 2.0), _hit(LITE, 1.9)]
     asked = "is it cheaper to pay for nova yearly instead of monthly"
     assert cheapest_first(asked, asked, hits, FAMILIES, lambda i: None) == hits
+
+
+def test_the_most_expensive_model_comes_first_when_asked_for() -> None:
+    assert cheapest_model([X2, LITE, OVERVIEW], dearest=True) is X2
+    hits = [_hit(LITE, 2.0)]
+    asked = "what does the most expensive nova phone cost"
+    out = cheapest_first(asked, asked, hits, FAMILIES, lambda i: _hit(i, 1.0))
+    assert [h.key for h in out] == ["product.nova-x2", "product.nova-lite"] and out[0].named
+    # "expensive" alone asks for no model: "is the lite expensive?"
+    plain = "is the lite expensive"
+    assert cheapest_first(plain, plain, hits, FAMILIES, lambda i: None) == hits
+
+
+def test_the_dearest_plan_of_a_family_answers_its_tier_question(any_db: Session) -> None:
+    import_path(any_db)
+    facts = facts_for_reply(any_db, "how many devices on the most expensive shieldguard tier")
+    assert facts.hits[0].key == "plan.shieldguard-premium"
+    assert "10 devices" in facts.forced_opening()
