@@ -224,8 +224,8 @@ def store_turn(
         # The same honest notices as the chat page's: the model would only guess at these.
         decision = plan_decision(plan)
         reason = notice_reason(decision, text)
+        earlier = [m["content"] for m in messages[:-1] if m["role"] == "user"][-RECENT_TURNS:]
         if reason is not None:
-            earlier = [m["content"] for m in messages[:-1] if m["role"] == "user"][-RECENT_TURNS:]
             notice, quoted = store_notice(
                 session, conv.id, customer.id, job_id, decision, reason, (text, earlier)
             )
@@ -235,7 +235,6 @@ def store_turn(
         session.add(row)
         conv.current_intent = plan.intent
         session.flush()
-        earlier = [m["content"] for m in messages[:-1] if m["role"] == "user"][-RECENT_TURNS:]
         facts = facts_for_reply(session, text, earlier)
         record_facts(session, row.id, facts)
         session.commit()

@@ -64,7 +64,7 @@ from app.knowledge.query import (
     tokens,
     wanted_kinds,
 )
-from app.knowledge.retrieval import Hit
+from app.knowledge.retrieval import DEAL_WORDS, Hit
 from app.knowledge.synonyms import rephrased
 from app.knowledge.unlisted import UNLISTED_LEAD, asked_properties, asked_words, lacks_property, lists_none_of
 
@@ -85,10 +85,9 @@ TIE = 0.05
 POLICY_COVERED = 0.6
 # Words that ask about a deal. Kept out of query.KIND_CUES on purpose: there they would also move
 # retrieval's ranking ("free shipping", "free trial"), which the offer quote does not need.
-OFFER_CUES = frozenset(
-    "free deal deals discount discounts offer offers promo promos promotion promotions code coupon "
-    "voucher bundle bundled included".split()
-)
+# Retrieval's DEAL_WORDS (which rank an offer beside a named product) and the looser words that
+# only mean a deal once an offer ranked first ("free", "included").
+OFFER_CUES = DEAL_WORDS | frozenset("free promos promotions bundled included".split())
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")  # "weighs 1.2 kg. 2-year": the space decides
 
 
@@ -168,8 +167,8 @@ def quote_for(hits: Sequence[Hit], cues: MessageCues) -> str:
             return quoted(card)
     if cues.lookup:
         return ""
-    if top.kind == "policy" and (cues.asks_policy or top.coverage >= POLICY_COVERED):
-        return tied_quote(hits, frozenset({"policy"}))
+    if quote := policy_quote(hits, cues):
+        return quote
     policy = next((i for i, h in enumerate(hits) if h.kind == "policy"), None)
     if cues.asks_policy and policy is not None:  # "my nova x2 screen cracked, warranty covers that?"
         return tied_quote(hits[policy:], frozenset({"policy"}))
@@ -178,9 +177,10 @@ def quote_for(hits: Sequence[Hit], cues: MessageCues) -> str:
     return ""
 
 
-def lookup_policy(hits: Sequence[Hit], cues: MessageCues) -> str:
-    """For a question about the customer's own case (which the chat answers with its notice): the
-    policy that answers it in general, by rule 5's test, or "" ("where is my order 48213?" has none)."""
+def policy_quote(hits: Sequence[Hit], cues: MessageCues) -> str:
+    """Rule 5: a policy ranked first that the message asks about, with a tied second one, or "".
+    Also what an account-lookup notice quotes (the chat answers those with its notice, the policy
+    saying what holds in general); "where is my order 48213?" has none."""
     if not hits or hits[0].kind != "policy":
         return ""
     if cues.asks_policy or hits[0].coverage >= POLICY_COVERED:

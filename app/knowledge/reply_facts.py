@@ -26,7 +26,7 @@ from adapters.grounding import FactSnippet, facts_block, grounded_system_prompt
 from app.db.models import KnowledgeVersion, Message, MessageSource, Retrieval
 from app.knowledge.cheapest import cheapest_first
 from app.knowledge.not_sold import CatalogueItem, note_for, relatives_to_drop, unsold_model
-from app.knowledge.quotes import MessageCues, cues_of, lookup_policy, quote_for
+from app.knowledge.quotes import MessageCues, cues_of, policy_quote, quote_for
 from app.knowledge.retrieval import DEFAULT_K, Hit, hits_to_snippets, retrieve, retrieve_for_message
 from app.knowledge.snapshot import snapshot
 from inference import allowed_values
@@ -115,7 +115,7 @@ class ReplyFacts:
 
     def lookup_policy(self) -> str:
         """The policy quote an account-lookup notice carries (app.chat.handoff.notice_text), or ""."""
-        return "" if self.note is not None else lookup_policy(self.hits, self.cues)
+        return "" if self.note is not None else policy_quote(self.hits, self.cues)
 
     def fact_texts(self) -> list[str]:
         """The fact texts, for the number guard's allowed values."""

@@ -23,6 +23,11 @@ def _hit(item: CatalogueItem, score: float) -> Hit:
     return Hit(item.key, 1, item.title, item.text, item.key.partition(".")[0], score)
 
 
+def _unchanged(asked: str, hits: list[Hit]) -> bool:
+    """True if a message ``asked`` alone (no earlier turn) leaves the hits' order as it is."""
+    return cheapest_first(asked, asked, hits, FAMILIES, lambda i: None) == hits
+
+
 def test_the_price_is_the_first_dollar_figure_and_overviews_are_no_models() -> None:
     assert price_of("Voltbook Pro 15: $1,499, in stock.") == 1499.0
     assert price_of("no price here") is None
@@ -39,9 +44,8 @@ def test_a_follow_up_asking_for_the_cheaper_one_gets_it_first_and_named() -> Non
 
 def test_no_reorder_without_a_cheap_word_or_when_the_message_names_a_model() -> None:
     hits = [_hit(X2, 2.0), _hit(LITE, 1.9)]
-    assert cheapest_first("nova x2 price", "nova x2 price", hits, FAMILIES, lambda i: None) == hits
-    asked = "is the x2 cheaper than it was last month"
-    assert cheapest_first(asked, asked, hits, FAMILIES, lambda i: None) == hits
+    assert _unchanged("nova x2 price", hits)
+    assert _unchanged("is the x2 cheaper than it was last month", hits)
 
 
 def test_the_family_is_the_one_the_words_point_at(any_db: Session) -> None:
@@ -59,8 +63,7 @@ def test_the_family_is_the_one_the_words_point_at(any_db: Session) -> None:
 
 def test_cheaper_comparing_ways_to_pay_asks_for_no_model() -> None:
     hits = [_hit(X2, 2.0), _hit(LITE, 1.9)]
-    asked = "is it cheaper to pay for nova yearly instead of monthly"
-    assert cheapest_first(asked, asked, hits, FAMILIES, lambda i: None) == hits
+    assert _unchanged("is it cheaper to pay for nova yearly instead of monthly", hits)
 
 
 def test_the_most_expensive_model_comes_first_when_asked_for() -> None:
@@ -70,8 +73,7 @@ def test_the_most_expensive_model_comes_first_when_asked_for() -> None:
     out = cheapest_first(asked, asked, hits, FAMILIES, lambda i: _hit(i, 1.0))
     assert [h.key for h in out] == ["product.nova-x2", "product.nova-lite"] and out[0].named
     # "expensive" alone asks for no model: "is the lite expensive?"
-    plain = "is the lite expensive"
-    assert cheapest_first(plain, plain, hits, FAMILIES, lambda i: None) == hits
+    assert _unchanged("is the lite expensive", hits)
 
 
 def test_the_dearest_plan_of_a_family_answers_its_tier_question(any_db: Session) -> None:

@@ -134,7 +134,7 @@ def test_a_policy_is_not_quoted_unasked_or_for_the_customers_own_case() -> None:
 
 
 def test_a_lookup_gets_the_policy_that_answers_it_in_general_for_its_notice() -> None:
-    from app.knowledge.quotes import lookup_policy
+    from app.knowledge.quotes import policy_quote as lookup_policy
 
     lookup = MessageCues(frozenset({"refund"}), asks_policy=True, lookup=True)
     assert lookup_policy((REFUNDS,), lookup) == REFUNDS.text
