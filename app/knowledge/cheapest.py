@@ -32,6 +32,8 @@ _DEAR_MODEL = re.compile(
 )
 DEAR_WORDS = frozenset("expensive priciest dearest dearer pricier top tier highest range".split())
 _PRICE = re.compile(r"\$(\d[\d,]*(?:\.\d+)?)")
+# "No VPN or password manager (those come with Plus and Premium)": what a card says it lacks.
+_LACKS = re.compile(r"\b(?:no|not|without)\b[^.;(]*", re.IGNORECASE)
 
 
 def price_of(text: str) -> float | None:
@@ -48,6 +50,24 @@ def cheapest_model(family: Sequence[CatalogueItem], dearest: bool = False) -> Ca
     if len(models) < 2:
         return None
     return (max(models) if dearest else min(models))[2]
+
+
+def listed_words(item: CatalogueItem) -> set[str]:
+    """The words of what a model's card says it has: its text without the clauses saying what it
+    lacks ("No VPN or password manager")."""
+    return set(tokens(_LACKS.sub(" ", item.text)))
+
+
+def with_features(family: Sequence[CatalogueItem], words: set[str]) -> list[CatalogueItem]:
+    """The models that list every word of ``words`` that tells the family's models apart ("the
+    cheapest shieldguard that still has a password manager": Plus and Premium list "password" and
+    "manager", Basic says it has none); the whole family when no word does."""
+    models = [item for item in family if item.designator]
+    listed = {item.key: listed_words(item) for item in models}
+    telling = {w for w in words if 0 < sum(w in ws for ws in listed.values()) < len(models)}
+    if not telling:
+        return list(family)
+    return [item for item in models if telling <= listed[item.key]]  # [] when none lists them all
 
 
 def asked_family(
@@ -86,7 +106,14 @@ def cheapest_first(
     family = families.get(brand, []) if brand else []
     own = set(tokens(message))
     named_model = any(own & set(item.designator) for item in family)
+    # Of those with the features it asks for; the family's own words (and the models' names) say
+    # nothing about features.
+    names = {brand or ""} | {w for item in family for w in item.designator}
+    features = own - CHEAP_WORDS - DEAR_WORDS - STOP_WORDS - names
     cheapest = None if named_model else cheapest_model(family, dearest)
+    fitting = with_features(family, features)
+    if cheapest is not None and fitting:  # one model fits: it is the cheapest that does
+        cheapest = fitting[0] if len(fitting) == 1 else cheapest_model(fitting, dearest) or cheapest
     if cheapest is None:
         return list(hits)
     found = next((h for h in hits if h.key == cheapest.key), None) or hit_for(cheapest)

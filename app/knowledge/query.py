@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 TOKEN = re.compile(r"[a-z0-9]+")
@@ -125,12 +125,31 @@ class Categories:
 
     keys: dict[str, str]
     by_word: dict[str, tuple[str, ...]]
+    # A noun several products end with ("laptop": both Voltbooks) -> their keys.
+    shared: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def named(self, terms: Iterable[str]) -> set[str]:
         """The keys whose category is among ``terms``, every word of it: "can I pay by bank
         transfer" names no power bank."""
         stems = {stem(t) for t in terms}
         return {self.keys[n] for s in stems for n in self.by_word.get(s, ()) if set(n.split()) <= stems}
+
+    def shared_named(self, terms: Iterable[str]) -> tuple[str, ...]:
+        """The products of every shared noun among ``terms`` ("laptop": both Voltbooks)."""
+        stems = {stem(t) for t in terms}
+        return tuple(k for noun, keys in self.shared.items() if set(noun.split()) <= stems for k in keys)
+
+    def model_named(self, terms: Iterable[str]) -> set[str]:
+        """The product a shared noun and one of its model words name together: "the pro laptop" is
+        the Voltbook Pro 15 ("pro" alone is the EchoBuds Pro's word too, "laptop" both Voltbooks')."""
+        words = set(terms)
+        found: set[str] = set()
+        for noun, keys in self.shared.items():
+            if not set(noun.split()) <= {stem(t) for t in words}:
+                continue
+            holding = [k for k in keys if model_words(k) & words]
+            found.update(holding if len(holding) == 1 else ())
+        return found
 
 
 def category_nouns(products: Iterable[tuple[str, str]]) -> Categories:
@@ -164,7 +183,8 @@ def category_nouns(products: Iterable[tuple[str, str]]) -> Categories:
     for noun in keys:
         for word in set(noun.split()):
             by_word.setdefault(word, []).append(noun)
-    return Categories(keys, {w: tuple(n) for w, n in by_word.items()})
+    shared = {noun: tuple(k) for noun, k in found.items() if len(k) > 1}
+    return Categories(keys, {w: tuple(n) for w, n in by_word.items()}, shared)
 
 
 def entity_vocabulary(keys: Iterable[str]) -> frozenset[str]:

@@ -87,7 +87,9 @@ POLICY_COVERED = 0.6
 # retrieval's ranking ("free shipping", "free trial"), which the offer quote does not need.
 # Retrieval's DEAL_WORDS (which rank an offer beside a named product) and the looser words that
 # only mean a deal once an offer ranked first ("free", "included").
-OFFER_CUES = DEAL_WORDS | frozenset("free promos promotions bundled included".split())
+OFFER_CUES = DEAL_WORDS | frozenset(
+    "free freebie freebies perks extras promos promotions bundled included".split()
+)
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")  # "weighs 1.2 kg. 2-year": the space decides
 
 
@@ -163,7 +165,9 @@ def quote_for(hits: Sequence[Hit], cues: MessageCues) -> str:
         card = next((h for h in hits if h.kind in CATALOGUE_KINDS and h.named), None)
         if card is not None and _unlisted(cues, card):
             return UNLISTED_LEAD + quoted(card)
-        if card is not None and cues.properties:  # "can the homecam see in the dark": "night vision"
+        if card is not None and (cues.properties or _lists_asked(cues, card)):
+            # "can the homecam see in the dark": "night vision"; "does the basic shieldguard come
+            # with a vpn?" ranked the VPN guide first, and the Basic card says "No VPN".
             return quoted(card)
     if cues.lookup:
         return ""
@@ -212,6 +216,12 @@ def _unlisted(cues: MessageCues, card: Hit) -> bool:
     return lists_none_of(cues.asked, card.title, card.text) or lacks_property(
         cues.properties, card.title, card.text
     )
+
+
+def _lists_asked(cues: MessageCues, card: Hit) -> bool:
+    """True if the card's text holds an asked word that is not one of its own name's words."""
+    own = key_words(card.key) | set(tokens(card.title))
+    return bool((set(cues.asked) - own) & set(tokens(card.text)))
 
 
 def _names_brand(key: str, words: frozenset[str]) -> bool:

@@ -87,6 +87,11 @@ RELEVANCE_FLOOR = {"postgresql": 0.12, "sqlite": 0.30}
 # 0.3 is the largest gap that loses no relevant entry on the labelled retrieval set
 # (app/knowledge/eval/questions.jsonl: 3.6 -> 2.5 facts a question, recall unchanged).
 SCORE_GAP = 0.3
+# Words that compare the models a shared noun names ("which of your two phones", "difference between
+# the laptops"); not "cheaper": "it's cheaper on your site now" is about one laptop.
+SET_COMPARING = frozenset(
+    "vs versus difference differences differ compare compared comparison both between two".split()
+)
 
 
 @dataclass(frozen=True)
@@ -194,14 +199,20 @@ def retrieve(session: Session, query: str, k: int = DEFAULT_K, view: Snapshot | 
         noun_named = nouns.named(words)
         # A category noun names a product as a brand does ("camera keeps saying offline ..."): the
         # message is about the store's catalogue, whatever share of its words is chat.
-        designated = the_designated(query, view.lone_models(session))
+        # "the pro laptop": a noun two products share and the model word of one of them.
+        designated = the_designated(query, view.lone_models(session)) | nouns.model_named(words)
         named = bool(noun_named or designated) or any(t in vocabulary for t in terms)
-        if known == 0 or (not named and known < MIN_KNOWN_SHARE * len(terms)):
+        # "how much ram does the laptop have? i edit 4k in premiere and mine chokes": a noun of
+        # several products names none, but the message is about the catalogue.
+        about_catalogue = named or bool(nouns.shared_named(words))
+        if known == 0 or (not about_catalogue and known < MIN_KNOWN_SHARE * len(terms)):
             return []
         matches = best_matches(session, searched_terms(words, counts, vocabulary), CANDIDATES, scans)
     kinds = wanted_kinds(query, vocabulary)
     names_any = named or any(designates(m.key, terms) for m in matches)
     comparing = bool(COMPARING_WORDS.intersection(tokens(query)))
+    if SET_COMPARING.intersection(tokens(query)):  # "the price difference between your two laptops"
+        noun_named |= set(nouns.shared_named(words))
     # "earbuds vs the over-ear headphones": two categories compared rank like two names.
     nouns_compared = len(noun_named) >= 2 and comparing
     # A how-to about a named product: its words besides the names say which guide it wants.
@@ -285,9 +296,28 @@ def retrieve_for_message(
     view = view or snapshot(session)
     models = view.model_vocabulary(session)
     # The message names a model itself ("the air", "pro 15", "x2"): the earlier turn's stays behind.
-    own = bool(the_designated(message, view.lone_models(session))) or _designates_any(message, view, session)
+    own = (
+        bool(the_designated(message, view.lone_models(session)))
+        or _designates_any(message, view, session)
+        or _names_sibling(message, recent_customer_turns, view, session)
+    )
     query = conversation_query(message, recent_customer_turns, view.names, models if own else frozenset())
     return query, retrieve(session, query, k, view)
+
+
+def _names_sibling(message: str, turns: Sequence[str], view: Snapshot, session: Session) -> bool:
+    """True if the message holds a model word of another model of the family the previous named
+    turn was about ("how big is the ssd in the voltbook air" / "and in the pro?": "pro" alone is the
+    EchoBuds' word too, but of the Voltbooks only the Pro 15's)."""
+    models = view.model_vocabulary(session)
+    own = set(search_terms(message, view.names)) & models
+    for turn in reversed(turns):
+        earlier = set(search_terms(turn, view.names))
+        brands = earlier & view.names
+        if brands:
+            family = [item for b in brands for item in view.catalogue(session).get(b, [])]
+            return any(model_words(item.key) & (own - earlier) for item in family)
+    return False
 
 
 def _designates_any(message: str, view: Snapshot, session: Session) -> bool:

@@ -99,6 +99,13 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "deals": ("offer", "discount"),
     "sale": ("offer", "discount"),
     "voucher": ("discount",),
+    # A parcel in a bad state is a "damaged" delivery; a cracked or smashed screen is the warranty's
+    # "accidental damage" ("damaged" is a policy word: as theirs the delivery policy tied with the
+    # warranty for "i dropped my nova and cracked the screen, does the warranty cover that").
+    "crushed": ("damaged",),
+    "dented": ("damaged",),
+    "smashed": ("damage",),
+    "cracked": ("damage",),
     # The entries say "order"; letters say "purchase", shoppers "buy" (no entry uses either).
     "purchase": ("order",),
     "purchases": ("order",),
@@ -135,6 +142,19 @@ PHRASES: dict[str, str] = {
     "my money back": "my refund",
     "money back": "refund",
     "my money": "my refund",
+    "anything back": "a refund",  # "it's cheaper now, do i get anything back?": the price match
+    # A price that fell after the purchase is the price-match policy's "the price drops".
+    "now its cheaper": "the price drops",
+    "its now cheaper": "the price drops",
+    "now cheaper": "the price drops",
+    "cheaper now": "the price drops",
+    "went down in price": "the price drops",
+    "gone down in price": "the price drops",
+    "price went down": "the price drops",
+    "price has dropped": "the price drops",
+    "price dropped": "the price drops",
+    "till what time": "until what hours",  # "till what time can i call?": support hours
+    "until what time": "until what hours",
     "2 step": "two-factor",
     "two step": "two-factor",
     "2 factor": "two-factor",

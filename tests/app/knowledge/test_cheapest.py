@@ -81,3 +81,19 @@ def test_the_dearest_plan_of_a_family_answers_its_tier_question(any_db: Session)
     facts = facts_for_reply(any_db, "how many devices on the most expensive shieldguard tier")
     assert facts.hits[0].key == "plan.shieldguard-premium"
     assert "10 devices" in facts.forced_opening()
+
+
+def test_the_cheapest_model_with_the_features_asked_for_comes_first() -> None:
+    basic = CatalogueItem("plan.guard-basic", "Guard Basic", "Basic: $29.99. No VPN or password manager.")
+    plus = CatalogueItem("plan.guard-plus", "Guard Plus", "Guard Plus: $49.99, VPN and password manager.")
+    premium = CatalogueItem("plan.guard-premium", "Guard Premium", "Premium: $79.99, VPN, password manager.")
+    families = {"guard": [basic, plus, premium]}
+    hits = [_hit(basic, 2.0), _hit(plus, 1.9), _hit(premium, 1.8)]
+
+    def first(asked: str) -> str:
+        return cheapest_first(asked, asked, hits, families, lambda i: None)[0].key
+
+    # Basic mentions the password manager only to say it has none.
+    assert first("which guard is the cheapest one that still has a password manager") == "plan.guard-plus"
+    assert first("whats the cheapest guard") == "plan.guard-basic"  # no feature: the cheapest
+    assert first("cheapest guard with a fax machine") == "plan.guard-basic"  # no model tells them apart

@@ -196,3 +196,15 @@ def test_a_property_the_named_card_lists_is_quoted_when_a_guide_ranked_first() -
     night = MessageCues(frozenset({"homecam", "see", "lights", "off"}), properties=("night vision",))
     assert quote_for((guide, cam), night) == cam.text
     assert quote_for((guide, cam), MessageCues(frozenset({"homecam", "see"}))) == ""  # no property named
+
+
+def test_an_asked_word_the_named_card_states_is_quoted_when_a_guide_ranked_first() -> None:
+    basic = Hit(
+        "plan.shieldguard-basic", 1, "ShieldGuard Basic plan",
+        "ShieldGuard Basic: $29.99/year. No VPN or password manager.", "plan", 2.0, True,
+    )
+    guide = Hit("article.shieldguard-vpn", 1, "Turn on the VPN", "1. Open ShieldGuard.", "article", 2.1, True)
+    vpn = MessageCues(frozenset({"basic", "shieldguard", "vpn"}), asked=("basic", "vpn"))
+    assert quote_for((guide, basic), vpn) == basic.text
+    # Asking only by the card's own name words is no property it states: the adapters answer.
+    assert quote_for((guide, basic), MessageCues(frozenset({"basic"}), asked=("basic",))) == ""

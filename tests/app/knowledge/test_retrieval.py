@@ -9,6 +9,7 @@ from adapters.grounding import FactSnippet
 from app.knowledge import store
 from app.knowledge.entries import EntryData
 from app.knowledge.importer import import_path
+from app.knowledge.reply_facts import facts_for_reply
 from app.knowledge.retrieval import hits_to_snippets, retrieve, retrieve_for_message
 
 
@@ -239,8 +240,11 @@ def test_a_how_to_naming_a_product_ranks_the_guide_to_its_task(
         ("how do i set up the 2 step login thing with codes on my phone", "article.two-factor"),
         ("do you guys sell my personal info to advertisers or whatever", "policy.privacy"),
         ("if i email you how long until someone gets back to me", "contact.email"),
+        # A crushed box is a damaged delivery, whatever the "cracked" item inside is.
+        ("parcel came today, the box is totally crushed and the dock inside is cracked. how long do i "
+         "have to report it", "policy.damaged-delivery"),
     ],
-)
+)  # fmt: skip
 def test_everyday_phrases_and_chat_filler_find_the_entry_that_answers(
     seeded: Session, question: str, key: str
 ) -> None:
@@ -260,6 +264,25 @@ def test_a_follow_up_naming_another_model_carries_the_question_but_not_the_old_m
     # Naming no model, the follow-up still takes the earlier one along.
     query, hits = retrieve_for_message(seeded, "and how much is it?", earlier)
     assert "15" in query and [h.key for h in hits][:1] == ["product.voltbook-pro-15"]
+    # "pro" alone is the EchoBuds' word too; of the Voltbooks asked about it is the Pro 15's.
+    query, hits = retrieve_for_message(seeded, "and in the pro?", ["how big is the ssd in the voltbook air"])
+    assert "air" not in query and [h.key for h in hits][:1] == ["product.voltbook-pro-15"]
+
+
+def test_a_noun_two_products_share_names_one_with_its_model_word_and_both_when_compared(
+    seeded: Session,
+) -> None:
+    # The chat around it ("premiere", "chokes") is no entry's: the shared noun keeps it on topic.
+    question = "how much ram does the pro laptop have? i do a lot of 4k editing in premiere and mine chokes"
+    hits = retrieve(seeded, question)
+    assert [h.key for h in hits][:1] == ["product.voltbook-pro-15"] and hits[0].named
+    compared = retrieve(seeded, "whats the price difference between ur two laptops")
+    assert {h.key for h in compared if h.named} == {"product.voltbook-air-13", "product.voltbook-pro-15"}
+    # "cheaper" alone compares no models: the customer's own laptop got cheaper.
+    drop = "I BOUGHT THE 15 INCH LAPTOP LAST WEEK AND NOW ITS CHEAPER ON YOUR SITE. do i get anything back"
+    assert "product.voltbook-air-13" not in _keys(seeded, drop)
+    if seeded.get_bind().dialect.name == "sqlite":  # PostgreSQL's ts_rank keeps the price match out
+        assert "within 14 days" in facts_for_reply(seeded, drop).forced_opening()
 
 
 @pytest.mark.parametrize(
