@@ -9,49 +9,28 @@ shuffled blocks (``python -m inference.bench.kernel_bench``): bf16 batch 32 2.38
 planning 0.79-0.91 -> 0.10 ms at batch 32. The engine bench's trace went 2.40x -> 2.98x PEFT
 static batches (docs/benchmarks/engine/attention.md).
 
-It is built on first use with the machine's own compiler for the machine's own CPU
-(``-march=native``: the CPU's features are read where it runs, and the build is cached under a name
-holding the source's hash and those flags, so a cache moved to another CPU is not reused). Where it
-cannot be built (no compiler, no ninja) ``load()`` returns None and the engine keeps the SDPA path.
+It is built on first use with the machine's own compiler for the machine's own CPU (cpu_build.py).
+Where it cannot be built (no compiler, no ninja) ``load()`` returns None and the engine keeps the
+SDPA path.
 """
 
 from __future__ import annotations
 
-import hashlib
-import logging
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 import torch
 
-from inference.cpu_features import cpu_info
+from inference.cpu_build import CSRC, build
 
-log = logging.getLogger(__name__)
-SOURCE = Path(__file__).parent / "csrc" / "paged_decode.cpp"
-# Fast math lets the compiler vectorise the dot products' sums (the kernel keeps no inf/NaN state).
-CFLAGS = ("-O3", "-march=native", "-ffast-math")
+SOURCE = CSRC / "paged_decode.cpp"
 DTYPES = (torch.float32, torch.bfloat16)
-
-
-def build_name() -> str:
-    """The extension's cache name: source, flags and this CPU's features all in its hash."""
-    digest = hashlib.sha256(SOURCE.read_bytes() + " ".join(CFLAGS).encode())
-    info = cpu_info()
-    digest.update(f"{info.model} {' '.join(sorted(info.flags))} {torch.__version__}".encode())
-    return f"switchboard_paged_decode_{digest.hexdigest()[:12]}"
 
 
 @lru_cache(maxsize=1)
 def load() -> Any | None:
     """The compiled module (its ``paged_decode``), or None where it cannot be built here."""
-    try:
-        from torch.utils.cpp_extension import load as build
-
-        return build(build_name(), [str(SOURCE)], extra_cflags=list(CFLAGS), verbose=False)
-    except Exception as exc:  # a missing compiler or ninja: the SDPA path serves instead
-        log.warning("CPU decode kernel unavailable, using SDPA buckets: %s", exc)
-        return None
+    return build("switchboard_paged_decode", SOURCE)
 
 
 def paged_decode(

@@ -54,6 +54,9 @@ class EngineConfig:
     # Decode-only steps as padded static batches, captured as CUDA graphs (None = on exactly
     # when the device is CUDA and attention is flex; True on CPU runs them uncaptured, for tests).
     decode_graphs: bool | None = None
+    # Steps of at most 4 tokens through the compiled few-row CPU matmul (inference/cpu_small_gemm.py)
+    # where this CPU has one for the weights' dtype; False keeps torch's matmul everywhere.
+    small_gemm: bool = True
 
     def __post_init__(self) -> None:
         for name in ("max_batch_size", "max_tokens_per_step", "block_size"):
@@ -82,7 +85,9 @@ class LLMEngine:
         blocks = blocks_for_budget(shape, config.block_size, config.kv_budget_tokens, config.kv_budget_bytes)
         self.device = model_device(model)
         self.pool = KVBlockPool(shape, blocks, config.block_size, self.device)
-        self.runner = ModelRunner(model, self.pool, config.attention, config.max_batch_size)
+        self.runner = ModelRunner(
+            model, self.pool, config.attention, config.max_batch_size, small_gemm=config.small_gemm
+        )
         graphs = config.decode_graphs
         if graphs is None:
             graphs = self.device.type == "cuda" and self.runner.attention == "flex"

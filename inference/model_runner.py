@@ -9,6 +9,7 @@ from typing import Any, Protocol
 
 import torch
 
+from inference.cpu_small_gemm import MAX_ROWS
 from inference.decode_buckets import CUDA_GROWTH, bucket_sizes
 from inference.kv_cache import KVBlockPool, KVShape
 from inference.lora import LoraAdapter
@@ -45,6 +46,19 @@ def model_device(model: Any) -> torch.device:
 def activation_dtype(model: Any) -> torch.dtype:
     """The hidden-state dtype: the embedding's, even when projections are quantized (int8/NF4)."""
     return model.model.embed_tokens.weight.dtype
+
+
+def _tracing() -> bool:
+    return bool(torch.compiler.is_compiling())
+
+
+def small_linear_for(model: Any, device: torch.device) -> Any | None:
+    """The compiled few-row matmul for the model's weight dtype on this CPU, or None."""
+    if device.type != "cpu":
+        return None
+    from inference import cpu_small_gemm
+
+    return cpu_small_gemm.linear_for(model.model.embed_tokens.weight.dtype)
 
 
 def resolve_attention(name: str, device: torch.device, kv_dtype: torch.dtype = torch.float32) -> str:
@@ -102,7 +116,10 @@ class ModelRunner:
     on CUDA); ``max_batch`` sizes flex's padded decode buckets.
     """
 
-    def __init__(self, model: Any, pool: KVBlockPool, attention: str = "sdpa", max_batch: int = 64) -> None:
+    def __init__(
+        self, model: Any, pool: KVBlockPool, attention: str = "sdpa", max_batch: int = 64,
+        small_gemm: bool = False,
+    ) -> None:
         self.model = model
         self.pool = pool
         self.device = model_device(model)
@@ -124,6 +141,9 @@ class ModelRunner:
             )
         # A DecodeGraphs (set by the engine) takes the decode-only steps it accepts.
         self.graphs: Any = None
+        # The compiled few-row matmul (cpu_small_gemm) for steps of at most MAX_ROWS tokens, where
+        # this CPU has one for the weights' dtype; None keeps every linear on torch.
+        self.small_linear = small_linear_for(model, self.device) if small_gemm else None
 
     @torch.inference_mode()  # as in forward: dynamo guards on it, so a mismatch would recompile
     def warm_up(self) -> None:
@@ -202,14 +222,25 @@ class ModelRunner:
 
     def logits(self, hidden: torch.Tensor) -> torch.Tensor:
         """fp32 logits of the rows of final hidden states ``hidden``."""
-        return self.model.lm_head(self.decoder.norm(hidden)).float()
+        return self._linear(self.model.lm_head, self.decoder.norm(hidden)).float()
 
     def _proj(
         self, li: int, name: str, module: torch.nn.Module, x: torch.Tensor, lora: LoraDeltas
     ) -> torch.Tensor:
-        out = module(x)
+        out = self._linear(module, x)
         lora.add(li, name, x, out)
         return out
+
+    def _linear(self, module: torch.nn.Module, x: torch.Tensor) -> torch.Tensor:
+        # Only a plain Linear (a quantized replacement keeps its own forward), and not while dynamo
+        # traces (the decode graphs): it cannot see into the extension.
+        small = self.small_linear
+        rows = x.shape[0] if x.dim() == 2 else MAX_ROWS + 1
+        if small is not None and rows <= MAX_ROWS and type(module) is torch.nn.Linear and not _tracing():
+            weight = module.weight
+            if x.dtype == weight.dtype and weight.is_contiguous():
+                return small(x, weight, module.bias)
+        return module(x)
 
     def _attention_block(
         self, li, layer, x, cos, sin, slots, attention: AttendFn, lora: LoraDeltas, keep
