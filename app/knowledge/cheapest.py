@@ -17,7 +17,7 @@ import re
 from collections.abc import Callable, Sequence
 
 from app.knowledge.not_sold import CatalogueItem
-from app.knowledge.query import CATALOGUE_KINDS, STOP_WORDS, entity_of, tokens
+from app.knowledge.query import CATALOGUE_KINDS, STOP_WORDS, entity_of, stem, tokens
 from app.knowledge.retrieval import Hit
 
 CHEAP_WORDS = frozenset("cheaper cheapest cheap budget affordable inexpensive".split())  # not family words
@@ -73,14 +73,18 @@ def with_features(family: Sequence[CatalogueItem], words: set[str]) -> list[Cata
 def asked_family(
     words: set[str], hits: Sequence[Hit], families: dict[str, list[CatalogueItem]]
 ) -> str | None:
-    """The brand of the best-ranked catalogue hit whose family the words point at: its brand, or a
-    word of a member's title ("cheapest phone" -> nova, not the CloudKeep plan tagged "cheapest")."""
-    for hit in hits:
-        brand = entity_of(hit.key)
-        if hit.kind not in CATALOGUE_KINDS or brand is None:
-            continue
-        titles = {w for item in families.get(brand, []) for w in tokens(item.title)}
-        if brand in words or words & titles:
+    """The brand of the best-ranked catalogue hit whose family the words point at: its brand or the
+    noun its members' titles end with, else any word of a member's title ("cheapest phone" -> nova,
+    not the CloudKeep plan tagged "cheapest"; "cheapest phone ... something basic for my mum" ->
+    nova, not ShieldGuard Basic)."""
+    stems = {stem(w) for w in words}
+    brands = [b for h in hits if h.kind in CATALOGUE_KINDS and (b := entity_of(h.key)) is not None]
+    for brand in brands:
+        nouns = {stem(tokens(item.title)[-1]) for item in families.get(brand, []) if tokens(item.title)}
+        if brand in words or stems & nouns:
+            return brand
+    for brand in brands:
+        if words & {w for item in families.get(brand, []) for w in tokens(item.title)}:
             return brand
     return None
 

@@ -18,7 +18,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from app.knowledge.query import CATALOGUE_KINDS, COMPARING_WORDS, key_words, stem, tokens
+from app.knowledge.query import (
+    CATALOGUE_KINDS,
+    COMPARING_WORDS,
+    entity_of,
+    key_words,
+    model_words,
+    stem,
+    tokens,
+)
 from app.knowledge.retrieval import Hit
 
 MAX_COMPARED = 3  # "shieldguard basic vs plus vs premium"; more would not fit max_new_tokens
@@ -30,14 +38,29 @@ def _noun(hit: Hit) -> str:
     return stem(words[-1]) if words else ""
 
 
-def compared_entries(words: frozenset[str], hits: Sequence[Hit]) -> tuple[Hit, ...]:
+def _sibling_models(words: frozenset[str], catalogue: Sequence[Hit]) -> tuple[Hit, ...]:
+    """Two models of one family the message names by their own model words, with no comparing word:
+    "The Nova Lite has 256 GB like the X2 right?" relates them, and each one's card is the answer
+    (the X2's card alone said 256 GB under the Lite's question)."""
+    products = [h for h in catalogue if h.kind == "product"]
+
+    def own_words(hit: Hit) -> set[str]:  # its model words but its category noun ("bulb")
+        others = set().union(*(model_words(o.key) for o in products if o is not hit))
+        return set(model_words(hit.key)) - others - set(tokens(hit.title)[-1:])
+
+    own = [h for h in products if words & own_words(h)]
+    brands = {entity_of(h.key) for h in own}
+    return tuple(own) if len(own) == 2 and len(brands) == 1 and None not in brands else ()
+
+
+def compared_entries(words: frozenset[str], hits: Sequence[Hit], siblings: bool = True) -> tuple[Hit, ...]:
     """The products/plans among ``hits`` that a message of ``words`` (normalised: "echo max" and
     "sheildguard" are names) compares, best-ranked first, two or MAX_COMPARED of them; else ()."""
     catalogue = [h for h in hits if h.kind in CATALOGUE_KINDS]
     if len(catalogue) < 2:
         return ()
-    if not words & COMPARING_WORDS:
-        return ()
+    if not words & COMPARING_WORDS:  # ``siblings``: not for a how-to ("hook the mini into my ax3000")
+        return _sibling_models(words, catalogue) if siblings else ()
     named = []
     stems = {stem(w) for w in words}
     for hit in catalogue:

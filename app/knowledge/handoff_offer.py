@@ -19,7 +19,16 @@ from __future__ import annotations
 import re
 
 # "#4411", "order 55120", "no. 9921": an order/reference number names one customer's case.
-_REFERENCE = re.compile(r"#\s?\d{3,}|\b(?:order|ref(?:erence)?|no\.?)\s?\d{3,}\b", re.IGNORECASE)
+# "order number VL-48213": a code of letters and digits after "order number" too.
+_REFERENCE = re.compile(
+    r"#\s?\d{3,}|\b(?:order|ref(?:erence)?|no\.?)\s?\d{3,}\b"
+    r"|\border (?:number|no\.?|id)\s?[a-z]{0,4}-?\d{3,}\b",
+    re.IGNORECASE,
+)
+# "If I pay by bank transfer, when does my order ship?" asks what the rule is, not where one order is.
+_HYPOTHETICAL = re.compile(
+    r"^\W*(?:so\s+|and\s+)?if\b|\bwhat if\b|\bsuppose\b|\bin case\b", re.IGNORECASE
+)
 _PERSONAL = re.compile(r"\b(?:my|mine|me|i|i'm|i've|im|our|we)\b", re.IGNORECASE)
 _ORDER_OR_ACCOUNT = re.compile(
     r"\b(?:orders?|ordered|package|parcel|delivery|delivered|shipment|shipped|tracking|refund(?:ed)?|"
@@ -35,8 +44,8 @@ _OWN_RECORD = re.compile(
 )
 # Asking for a state or a record: where/when/whether something happened, a number only records hold.
 _LOOKUP = re.compile(
-    r"\b(?:where(?:'s| is| are)|when (?:will|does|did|is|do)|status|still|yet|has (?:my|it|the)|"
-    r"have you|did (?:you|i|my)|was (?:my|i|it)|why (?:was|were|did|is|has)|is my|are my|"
+    r"\b(?:where(?:'s| is| are| it is| they are)|when (?:will|does|did|is|do)|status|still|yet|"
+    r"has (?:my|it|the)|have you|did (?:you|i|my)|was (?:my|i|it)|why (?:was|were|did|is|has)|is my|are my|"
     r"how many (?:\w+ )*?(?:do|did) (?:i|we) (?:have|still have)\b|how many (?:\w+ )*?have (?:i|we)\b|"
     r"what did i|which courier|tracking number|approved|"
     r"gone through)\b",
@@ -72,6 +81,8 @@ def needs_account_lookup(message: str) -> bool:
         return False
     if _REFERENCE.search(message):
         return True
+    if _HYPOTHETICAL.search(message):
+        return False
     if not _PERSONAL.search(message):
         return False
     return bool(_ORDER_OR_ACCOUNT.search(message) or _OWN_RECORD.search(message))

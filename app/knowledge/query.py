@@ -267,6 +267,13 @@ def question_focus(message: str, vocabulary: frozenset[str] = frozenset()) -> st
     return " ".join([focus, *missing])
 
 
+_NEW_TOPIC = re.compile(
+    r"\b(?:different|another|other|new|separate|unrelated) (?:question|topic|thing)\b|\bunrelated\b"
+    r"|\bchanging (?:the )?(?:subject|topic)\b|\bon another note\b",
+    re.IGNORECASE,
+)
+
+
 def conversation_query(
     message: str,
     recent_customer_turns: Sequence[str],
@@ -287,6 +294,8 @@ def conversation_query(
     message = question_focus(message, vocabulary)
     terms = search_terms(message, vocabulary)
     extra: list[str] = []
+    if _NEW_TOPIC.search(message):  # "cool. different question - what ways can i pay"
+        return message.strip()
     if not any(t in vocabulary for t in terms):
         for turn in reversed(recent_customer_turns):
             names = [t for t in search_terms(turn, vocabulary) if t in vocabulary]
@@ -335,6 +344,10 @@ KIND_CUES: dict[str, frozenset[str]] = {
     "plan": frozenset("price prices cost costs much cheap cheapest expensive pricing plan plans".split()),
     "article": frozenset(
         "setup set install pair connect reset update restore fix change turn add move transfer "
+        # "what do i need to do before updating the software on my nova x2": the task, inflected (not
+        # "changing": "colour changing bulbs" is a feature).
+        "setting installing pairing connecting resetting updating restoring fixing adding "
+        "moving transferring upgrade upgrading downgrade "
         "working offline broke broken cant find steps "
         # A fault described rather than a task named: "left earbud has gone silent", "bulb wont show up".
         "silent wont dead stopped keeps problem issue error doesnt disconnects dropping stuck frozen".split()

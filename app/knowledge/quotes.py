@@ -106,8 +106,10 @@ class MessageCues:
     properties: tuple[str, ...] = ()  # the product properties they name (unlisted.PROPERTIES)
 
 
-def cues_of(message: str, hits: Sequence[Hit], brands: frozenset[str]) -> MessageCues:
-    """The cues of ``message`` given its hits and the catalogue's entity names."""
+def cues_of(message: str, hits: Sequence[Hit], brands: frozenset[str], context: str = "") -> MessageCues:
+    """The cues of ``message`` given its hits and the catalogue's entity names. ``context``: the
+    earlier turn a follow-up took its subject from; its properties count when the message names
+    none ("how heavy is the voltbook air" / "and the pro 15?" still asks the weight)."""
     # As retrieval searched it: "send it back" asks about returns. The lookup test reads the
     # customer's own words, as the chat's notice does (app.chat.handoff).
     searched = rephrased(message)
@@ -115,12 +117,12 @@ def cues_of(message: str, hits: Sequence[Hit], brands: frozenset[str]) -> Messag
     kinds = wanted_kinds(searched)
     return MessageCues(
         words,
-        compared_entries(words, hits),
+        compared_entries(words, hits, siblings="article" not in kinds),
         "article" in kinds,
         "policy" in kinds,
         needs_account_lookup(message),
         asked_words(message, brands),
-        asked_properties(message),
+        asked_properties(message) or (asked_properties(context) if context else ()),
     )
 
 
@@ -154,11 +156,14 @@ def quote_for(hits: Sequence[Hit], cues: MessageCues) -> str:
         return quoted(covering)
     if top.kind == "article" and cues.how_to and (top.named or top.coverage >= ARTICLE_COVERED):
         return ARTICLE_LEAD + top.text
-    if top.kind in CATALOGUE_KINDS and top.named and not _policy_asked(hits, cues):
+    asked_elsewhere = _policy_asked(hits, cues) or _offer_asked(hits, cues)
+    if top.kind in CATALOGUE_KINDS and top.named and not asked_elsewhere:
         mentioned = [h for h in hits if h.kind in CATALOGUE_KINDS and key_words(h.key) & cues.words]
         brands = {entity_of(h.key) for h in mentioned if _names_brand(h.key, cues.words)}
         others = brands - {entity_of(top.key)}
-        follow_up = not mentioned  # "how long does the battery last?": the earlier turn named it
+        # "how long does the battery last?": the earlier turn named it. A word of an entry retrieval
+        # did not take as named is no name ("cheapest phone ... something basic": ShieldGuard Basic).
+        follow_up = not any(h.named for h in mentioned)
         if follow_up or (not others and key_words(top.key) & cues.words):
             return (UNLISTED_LEAD if _unlisted(cues, top) else "") + quoted(top)
     if top.kind == "article" and (cues.asked or cues.properties) and not cues.how_to:
@@ -169,6 +174,11 @@ def quote_for(hits: Sequence[Hit], cues: MessageCues) -> str:
             # "can the homecam see in the dark": "night vision"; "does the basic shieldguard come
             # with a vpn?" ranked the VPN guide first, and the Basic card says "No VPN".
             return quoted(card)
+    if top.kind == "offer" and cues.properties and not cues.how_to:
+        # "is my data encrypted on cloudkeep": an offer ranked first, and no card lists encryption.
+        card = next((h for h in hits if h.kind in CATALOGUE_KINDS and h.named), None)
+        if card is not None and lacks_property(cues.properties, card.title, card.text):
+            return UNLISTED_LEAD + quoted(card)
     if cues.lookup:
         return ""
     if quote := policy_quote(hits, cues):
@@ -178,6 +188,9 @@ def quote_for(hits: Sequence[Hit], cues: MessageCues) -> str:
         return tied_quote(hits[policy:], frozenset({"policy"}))
     if top.kind == "offer" and cues.words & OFFER_CUES:
         return tied_quote(hits, CATALOGUE_KINDS | {"offer"})
+    offer = next((i for i, h in enumerate(hits) if h.kind == "offer"), None)
+    if offer is not None and _offer_asked(hits, cues):  # "the student discount on the nova x2 too?"
+        return tied_quote(hits[offer:], frozenset({"offer"}))
     return ""
 
 
@@ -228,6 +241,12 @@ def _names_brand(key: str, words: frozenset[str]) -> bool:
     """True if ``words`` name this entry's brand or model ("echobuds", "pro 15"), not only share a
     word with its key: "hw much is the pro 15" does not name the EchoBuds Pro."""
     return entity_of(key) in words or designates(key, words)
+
+
+def _offer_asked(hits: Sequence[Hit], cues: MessageCues) -> bool:
+    """A deal is asked about beside a named product and an offer is retrieved: "can I use the
+    student discount on the Nova X2 too?" is answered by the offer, not by the phone's card."""
+    return bool(cues.words & DEAL_WORDS) and any(h.kind == "offer" for h in hits)
 
 
 def _policy_asked(hits: Sequence[Hit], cues: MessageCues) -> bool:

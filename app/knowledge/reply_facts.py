@@ -159,7 +159,9 @@ def facts_for_reply(
                 note = note_for(unsold)
                 dropped = relatives_to_drop(message, unsold, [h.key for h in hits], families)
                 hits = [h for h in hits if h.key not in dropped]
-            cues = cues_of(message, hits, frozenset(families))
+            # The earlier turn a follow-up took its words from ("and the pro 15?").
+            context = earlier_turns[-1] if earlier_turns and query != message.strip() else ""
+            cues = cues_of(message, hits, frozenset(families), context)
     except Exception:
         log.exception("knowledge retrieval failed; replying without facts")
         return ReplyFacts(query=message, failed=True)

@@ -226,12 +226,15 @@ def retrieve(session: Session, query: str, k: int = DEFAULT_K, view: Snapshot | 
     deal_words = {w for t in terms if t in DEAL_WORDS for w in groups[t]}
     task_groups = {w for t in task_words for w in groups[t]}
     patterns = term_patterns(words)
+    said = set(tokens(query))
     scored: list[Hit] = []
     for m in matches:
         heading = matched_terms(patterns, f"{m.title} {' '.join(m.keywords)}")
         found = heading | matched_terms(patterns, m.text)
         covered = sum(1 for t in terms if found.intersection(groups[t]))
         bonus = name_bonus(m.key, heading, terms, vocabulary, designated)
+        if bonus == 0 and m.kind in CATALOGUE_KINDS and _titled_whole(m.title, said):
+            bonus = NAME_BONUS  # "the current price of the Voltline USB-C Dock": named by its title
         if m.kind == "article" and task_words and names_any:
             done = sum(1 for t in task_words if found.intersection(groups[t]))
             general = not vocabulary.intersection(tokens(f"{m.title} {' '.join(m.keywords)}"))
@@ -241,6 +244,8 @@ def retrieve(session: Session, query: str, k: int = DEFAULT_K, view: Snapshot | 
         # are most of the message, so the policy needs only one of the message's policy words.
         policy_asked = m.kind == "policy" and names_any and how_to_not_asked and bool(policy_words & found)
         policy_asked |= m.kind == "offer" and names_any and bool(deal_words & found)
+        # "we want 30 voltbooks for our school, who do i contact": whom to reach, beside the name.
+        policy_asked |= m.kind == "contact" and names_any and "contact" in kinds and covered >= 2
         # Its title holds the message's policy word: it stays however few of the other words it
         # holds ("has my refund gone through yet? you got the parcel on monday": Refunds, 1 of 6).
         in_title = matched_terms(patterns, m.title)
@@ -275,6 +280,13 @@ def retrieve(session: Session, query: str, k: int = DEFAULT_K, view: Snapshot | 
         kept = [h for h in scored if h.key in noun_named or (comparing and _model_word_in(h, terms))]
         scored = [h for h in scored if h.score >= floor_score or h in kept]
     return scored[:k]
+
+
+def _titled_whole(title: str, said: set[str]) -> bool:
+    """True if the message holds every word of a title of two words or more (the store's own
+    products, "Voltline USB-C Dock", have no brand for the name bonus to find)."""
+    words = set(tokens(title))
+    return len(words) >= 2 and words <= said
 
 
 def _model_word_in(hit: Hit, terms: Sequence[str]) -> bool:

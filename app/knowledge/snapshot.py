@@ -45,6 +45,7 @@ class Snapshot:
     names: frozenset[str]
     counts: dict[tuple[str, int], int] = field(default_factory=dict)  # (term, cap) -> count
     families: dict[str, list[CatalogueItem]] | None = None
+    items: list[CatalogueItem] | None = None  # every live product and plan, brandless ones too
     spellings: frozenset[str] | None = None
     nouns: Categories | None = None
     lone: dict[str, str] | None = None
@@ -63,15 +64,21 @@ class Snapshot:
     def catalogue(self, session: Session) -> dict[str, list[CatalogueItem]]:
         """The live products and plans by brand (read on first use within this revision)."""
         if self.families is None:
-            rows = session.execute(text(CATALOGUE_SQL))
-            self.families = families_of(CatalogueItem(r.key, r.title, r.text) for r in rows)
+            self.families = families_of(self.catalogue_items(session))
         return self.families
+
+    def catalogue_items(self, session: Session) -> list[CatalogueItem]:
+        """Every live product and plan, including those whose key names no brand (the store's own
+        "Voltline USB-C Dock"): a category noun names them as it names the others."""
+        if self.items is None:
+            rows = session.execute(text(CATALOGUE_SQL))
+            self.items = [CatalogueItem(r.key, r.title, r.text) for r in rows]
+        return self.items
 
     def category_nouns(self, session: Session) -> Categories:
         """The products' unique category nouns (query.category_nouns), from the catalogue."""
         if self.nouns is None:
-            items = [item for family in self.catalogue(session).values() for item in family]
-            self.nouns = category_nouns((item.key, item.title) for item in items)
+            self.nouns = category_nouns((item.key, item.title) for item in self.catalogue_items(session))
         return self.nouns
 
     def lone_models(self, session: Session) -> dict[str, str]:

@@ -153,6 +153,11 @@ PHRASES: dict[str, str] = {
     "price went down": "the price drops",
     "price has dropped": "the price drops",
     "price dropped": "the price drops",
+    "now it's cheaper": "the price drops",
+    "it's now cheaper": "the price drops",
+    "cheaper on your": "the price drops on your",
+    "the difference back": "a refund of the difference",
+    "get the difference": "get a refund of the difference",
     "till what time": "until what hours",  # "till what time can i call?": support hours
     "until what time": "until what hours",
     "2 step": "two-factor",
@@ -169,6 +174,14 @@ PHRASES: dict[str, str] = {
     "get back to us": "answer us",
     "gets back to us": "answer us",
     "hear back": "get an answer",
+    "no sound": "silent",  # "my left echobud makes no sound at all": the reset guide's fault
+    # Paying: the payment policy ("what ways can i pay" carried the earlier turn's phone along).
+    "ways to pay": "payment methods",
+    "ways can i pay": "payment methods",
+    "ways i can pay": "payment methods",
+    "how can i pay": "which payment methods",
+    "who do i talk to": "who do i contact",  # "we want 30 voltbooks for our school, who do i talk to"
+    "who should i talk to": "who should i contact",
     "noise cancel": "noise cancelling",  # a feature, not the cancellation policy
     "in bulk": "volume",
     "bulk pricing": "volume pricing",
@@ -181,9 +194,23 @@ _PHRASE = re.compile(
 )
 
 
+# "we want to buy 30 voltbooks for our school": ten units or more of something is a volume order
+# (the business-sales contact), whatever the product; "need 16 gb" or "order 12 days ago" is not.
+_QUANTITY = re.compile(
+    r"\b(?:buy|buying|order|ordering|need|get|getting|purchase|want)\s+(?:about |around |like )?"
+    r"([1-9]\d{1,3})\s+"
+    r"(?!gb\b|tb\b|mb\b|mah\b|hours?\b|days?\b|weeks?\b|minutes?\b|months?\b|years?\b)[a-z]",
+    re.IGNORECASE,
+)
+VOLUME_UNITS = 10
+
+
 def rephrased(text: str) -> str:
-    """``text`` with the everyday phrases of PHRASES in the store's words."""
-    return _PHRASE.sub(lambda m: PHRASES[re.sub(r"[\s\-]+", " ", m.group(1).lower())], text)
+    """``text`` with the everyday phrases of PHRASES in the store's words (and "volume order" after a
+    quantity of VOLUME_UNITS or more)."""
+    text = _PHRASE.sub(lambda m: PHRASES[re.sub(r"[\s\-]+", " ", m.group(1).lower())], text)
+    quantity = _QUANTITY.search(text)
+    return f"{text} volume order" if quantity and int(quantity.group(1)) >= VOLUME_UNITS else text
 
 
 # A word that, alone, has one meaning in a store's chat: "number pls" asks for the phone number. In a

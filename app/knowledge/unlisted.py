@@ -101,6 +101,9 @@ _PROPERTY_WORDS: tuple[tuple[str, ...], ...] = (
     ("battery life", r"battery life|battery (?:last|lasts|go|going)|long does the battery",
      r"hours?|battery"),
     ("audio codec", r"codecs?|aptx|ldac"),
+    ("brightness", r"bright|brightness|lumens?", r"lumens?|brightness"),
+    ("encryption", r"encrypt\w*", r"encrypt\w*"),
+    ("server location", r"servers?|data cent(?:er|re)s?|hosted", r"servers?|data cent(?:er|re)|hosted"),
 )  # fmt: skip
 PROPERTIES: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
     name: (re.compile(rf"\b(?:{asks})\b"), re.compile(rf"\b(?:{answers[0] if answers else asks})\b"))

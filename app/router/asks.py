@@ -43,6 +43,8 @@ _ASKS_FOR_CONTACT = [
         r"^\W*(?:phone\s*)?(?:number|no)\b\W*(?:pls|plz|please|\?)?\W*$|^\W*number\s+(?:pls|plz|please)\b"
     ),
     re.compile(r"\bwhat number\b|\bnumber (?:do i|to|should i|can i) (?:call|ring|phone)\b"),
+    # "ok can I just call someone, whats the number": the number, not the staff queue.
+    re.compile(r"\bwhat(?:'s|s| is) (?:the|your|ur) (?:phone |support |contact )?number\b(?! of\b)"),
     re.compile(
         r"\b(?:can|could|how do|how can|may) (?:i|we) (?:call|ring|phone) (?:you|the store|support)\b"
     ),

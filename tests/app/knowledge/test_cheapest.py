@@ -97,3 +97,10 @@ def test_the_cheapest_model_with_the_features_asked_for_comes_first() -> None:
     assert first("which guard is the cheapest one that still has a password manager") == "plan.guard-plus"
     assert first("whats the cheapest guard") == "plan.guard-basic"  # no feature: the cheapest
     assert first("cheapest guard with a fax machine") == "plan.guard-basic"  # no model tells them apart
+
+
+def test_the_family_a_category_noun_names_wins_over_a_word_of_another_title(any_db: Session) -> None:
+    import_path(any_db)
+    # "basic" is ShieldGuard Basic's word, "phone" the Novas' noun: the cheapest phone answers.
+    facts = facts_for_reply(any_db, "whats the cheapest phone you sell? just need something basic for my mum")
+    assert facts.hits[0].key == "product.nova-lite" and facts.forced_opening().startswith("Nova Lite")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from app.knowledge.comparison import compared_entries
 from app.knowledge.quotes import cues_of
 from app.knowledge.retrieval import Hit
 
@@ -13,6 +14,8 @@ GUIDE = Hit("article.voltbook-reset", 1, "Reset a Voltbook", "1. Hold the power 
 BASIC = Hit("plan.shieldguard-basic", 1, "ShieldGuard Basic", "ShieldGuard Basic: $29.99/year.", "plan", 7.0)
 PLUS = Hit("plan.shieldguard-plus", 1, "ShieldGuard Plus", "ShieldGuard Plus: $49.99/year.", "plan", 6.9)
 PREMIUM = Hit("plan.shieldguard-premium", 1, "ShieldGuard Premium", "Premium: $79.99/year.", "plan", 6.8)
+X2 = Hit("product.nova-x2", 1, "Nova X2 phone", "Nova X2 smartphone: $699, 256 GB.", "product", 5.0, True)
+LITE = Hit("product.nova-lite", 1, "Nova Lite phone", "Nova Lite smartphone: $349.", "product", 4.9, True)
 FAMILY = Hit("plan.shieldguard", 1, "ShieldGuard plans", "ShieldGuard comes in three plans.", "plan", 6.7)
 BRANDS = frozenset({"voltbook", "shieldguard"})
 
@@ -33,7 +36,6 @@ def test_two_named_entries_with_a_comparing_word_are_compared_best_ranked_first(
     "message",
     [
         "how much is the voltbook air?",  # one entry named
-        "the air and the pro, screen sizes",  # no comparing word: "and" lists, it does not compare
         "which voltbook is cheaper?",  # a comparison, but neither model is named by its own word
     ],
 )
@@ -64,3 +66,13 @@ def test_an_entry_retrieval_found_named_by_its_category_is_one_side_of_a_compari
     # Named by a word of its key ("voltbook"), it must be that word the other lacks: no comparison.
     named_pro = Hit(PRO.key, 1, PRO.title, PRO.text, "product", 8.0, True)
     assert compared("is the voltbook air better than a macbook?", [AIR, named_pro]) == ()
+
+
+def test_two_models_of_one_family_named_by_their_own_words_are_both_quoted() -> None:
+    # No comparing word, but the message relates them: each card answers its half.
+    assert compared("The Nova Lite has 256 GB like the X2 right?", [X2, LITE]) == (X2, LITE)
+    assert compared("the air and the pro, screen sizes", [AIR, PRO]) == (AIR, PRO)
+    # Not for a how-to ("hook the mini into my ax3000": the guide answers), nor two brands, nor plans.
+    assert compared_entries(frozenset({"lite", "x2", "reset"}), [X2, LITE], siblings=False) == ()
+    assert compared("the air and the basic plan", [AIR, BASIC]) == ()
+    assert compared("plus to premium", [PLUS, PREMIUM]) == ()

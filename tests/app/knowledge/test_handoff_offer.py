@@ -48,6 +48,7 @@ LOOKUPS = [
     "when will my replacement arrive",
     "how many reward points do I have",
     "how many points have we got left",
+    "order number VL-48213, can you tell me where it is right now?",  # an order code names a case
 ]
 NOT_LOOKUPS = [
     "how do I cancel my subscription?",  # steps: an entry answers them
@@ -59,6 +60,7 @@ NOT_LOOKUPS = [
     "how many users do we get on the family plan",  # "how many ... do we get" asks about a plan
     "how many laptops do we need to order for the volume price",
     "where can i find my invoice in my account",  # where to look: a guide says
+    "If I pay by bank transfer, when does my order ship?",  # asks the rule: "if" is no case yet
 ]
 
 

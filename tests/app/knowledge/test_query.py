@@ -43,6 +43,9 @@ def test_split_and_misspelt_names_are_normalised() -> None:
 def test_follow_up_borrows_the_name_from_an_earlier_turn() -> None:
     query = conversation_query("and how much is it?", ["tell me about the EchoMax"], NAMES)
     assert "echomax" in search_terms(query, NAMES)
+    # A message saying it changes the subject takes nothing along.
+    switch = "cool. different question - what ways can i pay"
+    assert conversation_query(switch, ["is the echomax in stock?"], NAMES) == switch
     # A message that names something itself is searched as it is.
     assert conversation_query("ShieldGuard Plus price please", ["EchoMax?"], NAMES) == (
         "ShieldGuard Plus price please"
@@ -62,6 +65,8 @@ def test_kind_cues() -> None:
     # A fault described, not a task named, points at the help articles too.
     assert wanted_kinds("left earbud has gone silent") == {"article"}
     assert wanted_kinds("new lumo bulb wont show up") == {"article"}
+    assert "article" in wanted_kinds("what do i need to do before updating the software")  # inflected
+    assert "article" not in wanted_kinds("the colour changing bulbs, how much is one")  # a feature
     assert wanted_kinds("opening hours") == set()
     assert wanted_kinds("is my cracked screen covered under the warranty") == {"policy"}
 

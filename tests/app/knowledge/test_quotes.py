@@ -17,6 +17,7 @@ from app.knowledge.quotes import (
 )
 from app.knowledge.reply_facts import ReplyFacts
 from app.knowledge.retrieval import Hit
+from app.knowledge.unlisted import UNLISTED_LEAD
 from tests.app.knowledge.test_comparison import AIR, PRO
 from tests.app.knowledge.test_reply_facts import NOTE
 
@@ -208,3 +209,20 @@ def test_an_asked_word_the_named_card_states_is_quoted_when_a_guide_ranked_first
     assert quote_for((guide, basic), vpn) == basic.text
     # Asking only by the card's own name words is no property it states: the adapters answer.
     assert quote_for((guide, basic), MessageCues(frozenset({"basic"}), asked=("basic",))) == ""
+
+
+
+def test_a_deal_asked_beside_a_named_product_quotes_the_offer_not_the_card() -> None:
+    x2 = Hit("product.nova-x2", 1, "Nova X2 phone", "Nova X2 smartphone: $699.", "product", 2.0, True)
+    student = Hit("offer.student", 1, "Student discount", "10% off laptops.", "offer", 1.9)
+    deal = MessageCues(frozenset({"student", "discount", "nova", "x2"}))
+    assert quote_for((x2, student), deal) == "Student discount: 10% off laptops."
+    assert quote_for((x2, student), MessageCues(frozenset({"nova", "x2", "price"}))) == x2.text
+
+
+def test_a_property_no_card_lists_leads_when_an_offer_ranked_first() -> None:
+    yearly = Hit("offer.cloudkeep-yearly", 1, "Pay yearly", "Two months free yearly.", "offer", 1.4, True)
+    personal = Hit("plan.cloudkeep-personal", 1, "CloudKeep Personal", "$3.99/month.", "plan", 1.3, True)
+    encrypted = MessageCues(frozenset({"cloudkeep", "encrypted"}), properties=("encryption",))
+    assert quote_for((yearly, personal), encrypted) == UNLISTED_LEAD + "CloudKeep Personal: $3.99/month."
+    assert quote_for((yearly, personal), MessageCues(frozenset({"cloudkeep"}))) == ""

@@ -11,6 +11,7 @@ from app.knowledge.entries import EntryData
 from app.knowledge.importer import import_path
 from app.knowledge.reply_facts import facts_for_reply
 from app.knowledge.retrieval import hits_to_snippets, retrieve, retrieve_for_message
+from app.knowledge.unlisted import UNLISTED_LEAD
 
 
 @pytest.fixture()
@@ -306,3 +307,27 @@ def test_an_offer_or_guide_asked_about_a_named_product_ranks_first(
 
 def test_free_alone_asks_no_offer(seeded: Session) -> None:
     assert _keys(seeded, "is shipping free for the x2")[:1] == ["policy.shipping"]
+
+
+def test_the_stores_own_product_is_named_by_its_category_and_its_whole_title(seeded: Session) -> None:
+    # "Voltline USB-C Dock" has no brand word: its noun and its title name it.
+    assert [(h.key, h.named) for h in retrieve(seeded, "how much is the dock")][:1] == [
+        ("product.voltline-usb-c-dock", True)
+    ]
+    letter = ("Dear Voltline team, I would like to order a docking station for my Voltbook. Could you kindly "
+              "confirm the current price of the Voltline USB-C Dock?")  # fmt: skip
+    assert _keys(seeded, letter)[:1] == ["product.voltline-usb-c-dock"]
+
+
+def test_a_contact_asked_for_beside_a_named_product_ranks_first(seeded: Session) -> None:
+    assert _keys(seeded, "we want to buy 30 voltbooks for our school, who do i talk to")[:1] == [
+        "contact.business"
+    ]
+
+
+def test_a_follow_up_asks_the_property_its_earlier_turn_asked(seeded: Session) -> None:
+    # The Pro 15's card lists no weight: "and the pro 15?" after "how heavy" gets the lead.
+    facts = facts_for_reply(seeded, "and the pro 15?", ["how heavy is the voltbook air"])
+    assert facts.cues.properties == ("weight",)
+    assert facts.forced_opening().startswith(UNLISTED_LEAD)
+    assert facts_for_reply(seeded, "and the pro 15?", ["how much is the voltbook air"]).cues.properties == ()

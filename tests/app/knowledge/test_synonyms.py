@@ -91,3 +91,15 @@ def test_every_phrase_becomes_words_the_seed_uses() -> None:
     words = {w for e in seed for w in tokens(" ".join([e.title, e.text, *e.keywords]))}
     new = {w for phrase in PHRASES.values() for w in tokens(phrase)} - STOP_WORDS
     assert new <= words, sorted(new - words)
+
+
+def test_ten_units_or_more_of_something_is_a_volume_order() -> None:
+    assert rephrased("we want to buy 30 voltbooks for our school").endswith(" volume order")
+    for message in ("need 6 of the lumo bulbs", "i need 16 gb of storage", "i ordered 12 days ago"):
+        assert rephrased(message) == message
+
+
+def test_a_price_drop_and_ways_to_pay_are_said_in_the_stores_words() -> None:
+    assert "price drops" in rephrased("bought it last week and now its cheaper on your site")
+    assert "refund of the difference" in rephrased("can i get the difference back?")
+    assert "payment methods" in rephrased("what ways can i pay")

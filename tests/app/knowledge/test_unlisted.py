@@ -81,6 +81,8 @@ PRO = Hit(
         ("does it have a headphone jack and is it waterproof?", ("water resistance", "ports")),
         ("how much is the pro 15", ()),
         ("light bulbs that change colour. how much is one?", ()),  # "colour" is not in the question
+        ("how bright is the lumo bulb, like how many lumens", ("brightness",)),
+        ("is my data encrypted and which country are the servers in", ("encryption", "server location")),
     ],
 )
 def test_the_properties_a_question_names(message: str, properties: tuple[str, ...]) -> None:

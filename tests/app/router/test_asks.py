@@ -50,6 +50,7 @@ def test_explicit_requests_for_a_person(text: str) -> None:
         "what times can i talk to an actual human on the chat",  # when, not "put me through"
         "which days can i speak to someone on the phone?",
         "do you have phone support",
+        "ok can i just call someone, whats the number",
     ],
 )
 def test_requests_for_the_stores_contact_details(text: str) -> None:
@@ -68,6 +69,7 @@ def test_requests_for_the_stores_contact_details(text: str) -> None:
         "how much is the nova x2",
         "what time does my order arrive",
         "which days are you closed for christmas deliveries",
+        "what is the number of devices on shieldguard plus",
     ],
 )
 def test_other_messages_ask_for_neither(text: str) -> None:
