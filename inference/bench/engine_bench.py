@@ -151,6 +151,8 @@ def run_benchmark(cfg: EngineBenchConfig, log: Callable[[str], None] = print) ->
             "attention": engine.runner.attention, "decode_graphs": graphs is not None,
             "graphs_captured": graphs.captures if graphs is not None else 0,
             "decode_buckets": list(engine.runner.buckets), "block_size": cfg.block_size,
+            # The compiled few-row matmul (inference/cpu_small_gemm.py) for steps of <= 4 tokens.
+            "small_gemm": engine.runner.small_linear is not None,
         }
         del engine
         gc.collect()
