@@ -45,6 +45,9 @@ def engine(
         1, min=0, help="torch CPU threads (0 = torch's default; 1 avoids OpenMP stalls on a shared box)."
     ),
     only_engine: bool = typer.Option(False, help="Skip every other system."),
+    small_gemm: bool = typer.Option(
+        True, help="Steps of at most 4 tokens through the compiled few-row CPU matmul (where built)."
+    ),
     systems: str = typer.Option(
         "engine,peft_static_batch,hf_sequential,vllm",
         help="Comma-separated systems; vllm needs scripts/setup_vllm.sh (skipped with a line otherwise).",
@@ -74,6 +77,7 @@ def engine(
             systems=("engine",) if only_engine else tuple(s.strip() for s in systems.split(",") if s.strip()),
             profile_steps=profile_steps,
             threads=threads,
+            small_gemm=small_gemm,
         )
         run_benchmark(cfg, log=typer.echo)
 

@@ -56,6 +56,7 @@ class EngineBenchConfig:
     block_size: int = 16  # KV cache block (flex's kernel reads one block per tile on CUDA)
     attention: str = "auto"  # EngineConfig.attention: flex on CUDA, SDPA buckets on CPU
     decode_graphs: bool | None = None  # EngineConfig.decode_graphs: None = on for CUDA + flex
+    small_gemm: bool = True  # EngineConfig.small_gemm: the few-row CPU matmul where it is built
 
     def __post_init__(self) -> None:
         if (self.model_dir is None) == (self.dummy is None):
@@ -95,7 +96,7 @@ def _new_engine(model: Any, tokenizer: Any, cfg: EngineBenchConfig, adapters: di
     engine = LLMEngine(model, tokenizer, EngineConfig(
         max_batch_size=cfg.max_batch_size, max_tokens_per_step=cfg.max_tokens_per_step,
         kv_budget_tokens=cfg.kv_budget_tokens, clock=time.perf_counter, block_size=cfg.block_size,
-        attention=cfg.attention, decode_graphs=cfg.decode_graphs,
+        attention=cfg.attention, decode_graphs=cfg.decode_graphs, small_gemm=cfg.small_gemm,
     ))
     for name, path in adapters.items():
         engine.load_adapter(name, path)

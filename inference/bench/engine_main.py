@@ -35,6 +35,7 @@ def parse_args(argv: list[str] | None = None) -> EngineBenchConfig:
     p.add_argument("--block-size", type=int, default=16)
     p.add_argument("--attention", default="auto", choices=ATTENTION_BACKENDS)
     p.add_argument("--decode-graphs", default="auto", choices=("auto", "on", "off"))
+    p.add_argument("--no-small-gemm", action="store_true", help="keep torch's matmul at small batches")
     p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0 = torch's default)")
     p.add_argument("--systems", default=",".join(s for s in SYSTEMS if s != "vllm"))
     p.add_argument("--out", type=Path, default=Path("bench-results/engine"))
@@ -47,6 +48,7 @@ def parse_args(argv: list[str] | None = None) -> EngineBenchConfig:
         max_tokens_per_step=a.step_tokens, out_dir=a.out, threads=a.threads,
         systems=tuple(s.strip() for s in a.systems.split(",") if s.strip()), block_size=a.block_size,
         attention=a.attention, decode_graphs={"auto": None, "on": True, "off": False}[a.decode_graphs],
+        small_gemm=not a.no_small_gemm,
     )
 
 
