@@ -9,6 +9,7 @@ from typing import Any, Protocol
 
 import torch
 
+from inference import cpu_small_gemm
 from inference.cpu_small_gemm import MAX_ROWS
 from inference.decode_buckets import CUDA_GROWTH, bucket_sizes
 from inference.kv_cache import KVBlockPool, KVShape
@@ -54,11 +55,7 @@ def _tracing() -> bool:
 
 def small_linear_for(model: Any, device: torch.device) -> Any | None:
     """The compiled few-row matmul for the model's weight dtype on this CPU, or None."""
-    if device.type != "cpu":
-        return None
-    from inference import cpu_small_gemm
-
-    return cpu_small_gemm.linear_for(model.model.embed_tokens.weight.dtype)
+    return cpu_small_gemm.linear_for(activation_dtype(model)) if device.type == "cpu" else None
 
 
 def resolve_attention(name: str, device: torch.device, kv_dtype: torch.dtype = torch.float32) -> str:
@@ -235,12 +232,12 @@ class ModelRunner:
         # Only a plain Linear (a quantized replacement keeps its own forward), and not while dynamo
         # traces (the decode graphs): it cannot see into the extension.
         small = self.small_linear
-        rows = x.shape[0] if x.dim() == 2 else MAX_ROWS + 1
-        if small is not None and rows <= MAX_ROWS and type(module) is torch.nn.Linear and not _tracing():
-            weight = module.weight
-            if x.dtype == weight.dtype and weight.is_contiguous():
-                return small(x, weight, module.bias)
-        return module(x)
+        if small is None or x.dim() != 2 or x.shape[0] > MAX_ROWS or type(module) is not torch.nn.Linear:
+            return module(x)
+        weight = module.weight
+        if x.dtype != weight.dtype or not weight.is_contiguous() or _tracing():
+            return module(x)
+        return small(x, weight, module.bias)
 
     def _attention_block(
         self, li, layer, x, cos, sin, slots, attention: AttendFn, lora: LoraDeltas, keep

@@ -143,9 +143,10 @@ class Categories:
         """The product a shared noun and one of its model words name together: "the pro laptop" is
         the Voltbook Pro 15 ("pro" alone is the EchoBuds Pro's word too, "laptop" both Voltbooks')."""
         words = set(terms)
+        stems = {stem(t) for t in words}
         found: set[str] = set()
         for noun, keys in self.shared.items():
-            if not set(noun.split()) <= {stem(t) for t in words}:
+            if not set(noun.split()) <= stems:
                 continue
             holding = [k for k in keys if model_words(k) & words]
             found.update(holding if len(holding) == 1 else ())

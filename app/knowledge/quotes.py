@@ -167,7 +167,7 @@ def quote_for(hits: Sequence[Hit], cues: MessageCues) -> str:
         if follow_up or (not others and key_words(top.key) & cues.words):
             return (UNLISTED_LEAD if _unlisted(cues, top) else "") + quoted(top)
     if top.kind == "article" and (cues.asked or cues.properties) and not cues.how_to:
-        card = next((h for h in hits if h.kind in CATALOGUE_KINDS and h.named), None)
+        card = _named_card(hits)
         if card is not None and _unlisted(cues, card):
             return UNLISTED_LEAD + quoted(card)
         if card is not None and (cues.properties or _lists_asked(cues, card)):
@@ -176,19 +176,19 @@ def quote_for(hits: Sequence[Hit], cues: MessageCues) -> str:
             return quoted(card)
     if top.kind == "offer" and cues.properties and not cues.how_to:
         # "is my data encrypted on cloudkeep": an offer ranked first, and no card lists encryption.
-        card = next((h for h in hits if h.kind in CATALOGUE_KINDS and h.named), None)
+        card = _named_card(hits)
         if card is not None and lacks_property(cues.properties, card.title, card.text):
             return UNLISTED_LEAD + quoted(card)
     if cues.lookup:
         return ""
     if quote := policy_quote(hits, cues):
         return quote
-    policy = next((i for i, h in enumerate(hits) if h.kind == "policy"), None)
+    policy = _first_of(hits, "policy")
     if cues.asks_policy and policy is not None:  # "my nova x2 screen cracked, warranty covers that?"
         return tied_quote(hits[policy:], frozenset({"policy"}))
     if top.kind == "offer" and cues.words & OFFER_CUES:
         return tied_quote(hits, CATALOGUE_KINDS | {"offer"})
-    offer = next((i for i, h in enumerate(hits) if h.kind == "offer"), None)
+    offer = _first_of(hits, "offer")
     if offer is not None and _offer_asked(hits, cues):  # "the student discount on the nova x2 too?"
         return tied_quote(hits[offer:], frozenset({"offer"}))
     return ""
@@ -229,6 +229,16 @@ def _unlisted(cues: MessageCues, card: Hit) -> bool:
     return lists_none_of(cues.asked, card.title, card.text) or lacks_property(
         cues.properties, card.title, card.text
     )
+
+
+def _named_card(hits: Sequence[Hit]) -> Hit | None:
+    """The best-ranked product or plan the message named, or None."""
+    return next((h for h in hits if h.kind in CATALOGUE_KINDS and h.named), None)
+
+
+def _first_of(hits: Sequence[Hit], kind: str) -> int | None:
+    """The rank (0-based) of the first hit of ``kind``, or None."""
+    return next((i for i, h in enumerate(hits) if h.kind == kind), None)
 
 
 def _lists_asked(cues: MessageCues, card: Hit) -> bool:

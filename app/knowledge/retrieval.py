@@ -210,8 +210,9 @@ def retrieve(session: Session, query: str, k: int = DEFAULT_K, view: Snapshot | 
         matches = best_matches(session, searched_terms(words, counts, vocabulary), CANDIDATES, scans)
     kinds = wanted_kinds(query, vocabulary)
     names_any = named or any(designates(m.key, terms) for m in matches)
-    comparing = bool(COMPARING_WORDS.intersection(tokens(query)))
-    if SET_COMPARING.intersection(tokens(query)):  # "the price difference between your two laptops"
+    said = set(tokens(query))
+    comparing = bool(COMPARING_WORDS & said)
+    if SET_COMPARING & said:  # "the price difference between your two laptops"
         noun_named |= set(nouns.shared_named(words))
     # "earbuds vs the over-ear headphones": two categories compared rank like two names.
     nouns_compared = len(noun_named) >= 2 and comparing
@@ -226,7 +227,6 @@ def retrieve(session: Session, query: str, k: int = DEFAULT_K, view: Snapshot | 
     deal_words = {w for t in terms if t in DEAL_WORDS for w in groups[t]}
     task_groups = {w for t in task_words for w in groups[t]}
     patterns = term_patterns(words)
-    said = set(tokens(query))
     scored: list[Hit] = []
     for m in matches:
         heading = matched_terms(patterns, f"{m.title} {' '.join(m.keywords)}")
@@ -308,21 +308,20 @@ def retrieve_for_message(
     view = view or snapshot(session)
     models = view.model_vocabulary(session)
     # The message names a model itself ("the air", "pro 15", "x2"): the earlier turn's stays behind.
+    terms = set(search_terms(message, view.names))
     own = (
         bool(the_designated(message, view.lone_models(session)))
-        or _designates_any(message, view, session)
-        or _names_sibling(message, recent_customer_turns, view, session)
+        or _designates_any(terms, view, session)
+        or _names_sibling(terms & models, recent_customer_turns, view, session)
     )
     query = conversation_query(message, recent_customer_turns, view.names, models if own else frozenset())
     return query, retrieve(session, query, k, view)
 
 
-def _names_sibling(message: str, turns: Sequence[str], view: Snapshot, session: Session) -> bool:
-    """True if the message holds a model word of another model of the family the previous named
-    turn was about ("how big is the ssd in the voltbook air" / "and in the pro?": "pro" alone is the
-    EchoBuds' word too, but of the Voltbooks only the Pro 15's)."""
-    models = view.model_vocabulary(session)
-    own = set(search_terms(message, view.names)) & models
+def _names_sibling(own: set[str], turns: Sequence[str], view: Snapshot, session: Session) -> bool:
+    """True if the message's model words ``own`` hold one of another model of the family the
+    previous named turn was about ("how big is the ssd in the voltbook air" / "and in the pro?":
+    "pro" alone is the EchoBuds' word too, but of the Voltbooks only the Pro 15's)."""
     for turn in reversed(turns):
         earlier = set(search_terms(turn, view.names))
         brands = earlier & view.names
@@ -332,9 +331,8 @@ def _names_sibling(message: str, turns: Sequence[str], view: Snapshot, session: 
     return False
 
 
-def _designates_any(message: str, view: Snapshot, session: Session) -> bool:
-    """True if the message holds some product's or plan's designation ("pro 15", "x2")."""
-    terms = set(search_terms(message, view.names))
+def _designates_any(terms: set[str], view: Snapshot, session: Session) -> bool:
+    """True if the message's search terms hold some product's or plan's designation ("pro 15", "x2")."""
     index = view.designated_models(session)
     return any(words <= terms for t in terms for words in index.get(t, ()))
 
